@@ -1,0 +1,89 @@
+"""Application factory: it only wires (STYLE.md 1)."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from .extensions import csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app: defaults, instance/config.py, ITSM_* variables, then `overrides` (tests)."""
+    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"), instance_relative_config=True,
+                template_folder=str(PROJECT_ROOT / "templates"))
+    app.config.from_object("app.config.Defaults")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("ITSM")
+    if overrides:
+        app.config.update(overrides)
+    _finalize_config(app)
+    configure_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_errorhandlers(app)
+    return app
+
+
+def _finalize_config(app: Flask) -> None:
+    cfg = app.config
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    url = cfg.get("SQLALCHEMY_DATABASE_URI") or cfg.get("DATABASE_URL") \
+        or f"sqlite:///{Path(app.instance_path) / 'itsm.sqlite'}"
+    if url.startswith(("postgres://", "postgresql://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    cfg["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}, **cfg["SQLALCHEMY_ENGINE_OPTIONS"]}
+    else:
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **cfg["SQLALCHEMY_ENGINE_OPTIONS"]}
+    if not cfg.get("SECRET_KEY"):
+        if cfg["ENV"] == "production":
+            raise RuntimeError("ITSM_SECRET_KEY must be set in production")
+        key_file = Path(app.instance_path) / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        cfg["SECRET_KEY"] = key_file.read_text().strip()
+    cfg["FLOWS_DIR"] = cfg.get("FLOWS_DIR") or str(PROJECT_ROOT / "flows_yaml")
+    cfg["DICTIONARIES_DIR"] = cfg.get("DICTIONARIES_DIR") or str(PROJECT_ROOT / "dictionaries")
+    cfg["UPLOAD_DIR"] = cfg.get("UPLOAD_DIR") or str(Path(app.instance_path) / "uploads")
+    from .timeutil import set_zone
+
+    set_zone(cfg["TIMEZONE"])
+
+
+def configure_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (register the tables)
+    from .services.database import configure_engine
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "app" / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "warning"
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .web import register_web
+
+    register_web(app)
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import itsm_cli
+
+    app.cli.add_command(itsm_cli)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .web.errors import register_error_pages
+
+    register_error_pages(app)

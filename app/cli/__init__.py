@@ -1,0 +1,143 @@
+"""`flask --app wsgi itsm ...`: init, flows, users, roles."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.errors import ItsmError
+from app.services.database import unit_of_work
+
+itsm_cli = AppGroup("itsm", help="ITSM administration commands.")
+
+
+def _fail(message: str) -> None:
+    click.secho(message, fg="red", err=True)
+    sys.exit(1)
+
+
+@itsm_cli.command("init")
+@click.option("--demo", is_flag=True, help="Also create demo users, roles, catalogs and services.")
+def init_command(demo: bool) -> None:
+    """Migrate the database to head, load dictionaries and flows, create the admin (safe to run twice)."""
+    from app.services.setup import init_system, migrate_to_head
+
+    migrate_to_head()
+    try:
+        with unit_of_work():
+            report = init_system(demo=demo, admin_password=current_app.config.get("ADMIN_PASSWORD"),
+                                 demo_password=current_app.config.get("DEMO_PASSWORD"))
+    except ItsmError as exc:
+        _fail(exc.message)
+    for key in report.flows:
+        click.echo(f"flow loaded: {key}")
+    for label in report.deployed:
+        click.echo(f"flow deployed: {label}")
+    for who, password in report.created_passwords.items():
+        click.secho(f"password for {who} (shown once, keep it): {password}", fg="yellow")
+    click.echo("ITSM is initialized.")
+
+
+flows_cli = AppGroup("flows", help="Flow files: validate, load into the database, export, deploy.")
+itsm_cli.add_command(flows_cli)
+
+
+@flows_cli.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+def flows_validate(paths: tuple[str, ...]) -> None:
+    """Check flow files (default: the flows directory); exit 1 listing `file:line: path: message`."""
+    from app.services.flows import validate_files
+
+    flows, issues = validate_files(list(paths) or [current_app.config["FLOWS_DIR"]])
+    for issue in issues:
+        click.secho(str(issue), fg="red", err=True)
+    if issues:
+        sys.exit(1)
+    for flow, path in flows:
+        click.echo(f"ok  {path}  ({flow.key}: {len(flow.definition.nodes)} nodes)")
+
+
+@flows_cli.command("load")
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
+def flows_load(directory: str | None) -> None:
+    """Create or update flow templates from the YAML files (all or nothing)."""
+    from app.services.flows import load_flow_files
+
+    try:
+        with unit_of_work():
+            rows = load_flow_files(directory or current_app.config["FLOWS_DIR"])
+            keys = [r.key for r in rows]
+    except ItsmError as exc:
+        _fail(exc.message)
+    for key in keys:
+        click.echo(f"loaded {key}")
+
+
+@flows_cli.command("export")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+def flows_export(directory: str | None) -> None:
+    """Write every flow template back to its YAML file."""
+    from app.services.flows import export_flow_files
+
+    for path in export_flow_files(directory or current_app.config["FLOWS_DIR"]):
+        click.echo(f"wrote {path}")
+
+
+@flows_cli.command("deploy")
+@click.argument("key")
+def flows_deploy(key: str) -> None:
+    """Deploy a flow template as a new immutable version."""
+    from app.services.flows import deploy_flow
+
+    try:
+        with unit_of_work():
+            version = deploy_flow(key, by="admin")
+            label = f"{version.flow_key} v{version.version_number} (id {version.id})"
+    except ItsmError as exc:
+        _fail(exc.message)
+    click.echo(f"deployed {label}")
+
+
+users_cli = AppGroup("users", help="User accounts.")
+itsm_cli.add_command(users_cli)
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="Make the user an ITSM super admin.")
+@click.option("--password", default=None, help="Password (default: generated and printed once).")
+@click.option("--display-name", default="", help="Display name, e.g. 张三.")
+@click.option("--email", default="")
+def users_create(name: str, admin: bool, password: str | None, display_name: str, email: str) -> None:
+    """Create a user account."""
+    from app.services.users import create_user
+
+    try:
+        with unit_of_work():
+            _, pw = create_user(name, password=password, display_name=display_name, email=email, is_superuser=admin)
+    except ItsmError as exc:
+        _fail(exc.message)
+    click.echo(f"created user {name}" + (" (super admin)" if admin else ""))
+    if not password:
+        click.secho(f"password (shown once): {pw}", fg="yellow")
+
+
+roles_cli = AppGroup("roles", help="General roles.")
+itsm_cli.add_command(roles_cli)
+
+
+@roles_cli.command("add-member")
+@click.argument("role")
+@click.argument("user")
+def roles_add_member(role: str, user: str) -> None:
+    """Add USER to the general role ROLE."""
+    from app.services.users import add_role_member
+
+    try:
+        with unit_of_work():
+            add_role_member(role, user)
+    except ItsmError as exc:
+        _fail(exc.message)
+    click.echo(f"{user} is now a member of {role}")

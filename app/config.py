@@ -1,0 +1,32 @@
+"""Configuration defaults. Then `instance/config.py`, then `ITSM_*` environment variables.
+
+`ITSM_DATABASE_URL` picks the database (default: SQLite at `instance/itsm.sqlite`).
+Every key below can be set as `ITSM_<KEY>` (values are parsed as JSON when they can be).
+"""
+
+
+class Defaults:
+    # "development" (the README's one-command run) or "production" (a SECRET_KEY is then required)
+    ENV = "development"
+    SECRET_KEY = None                 # generated into instance/secret_key when unset, outside production
+    DATABASE_URL = None               # e.g. postgresql://user@127.0.0.1:5432/itsm
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    TIMEZONE = "Asia/Shanghai"        # how times are shown and the day a ticket number counts in
+    LANGUAGE = "zh"                   # default UI language (zh or en)
+    ADMIN_PASSWORD = None             # `itsm init`: the admin's password (else generated, printed once)
+    DEMO_PASSWORD = None              # `itsm init --demo`: the demo users' password (else generated, printed once)
+    FLOWS_DIR = None                  # default: <project>/flows_yaml
+    DICTIONARIES_DIR = None           # default: <project>/dictionaries
+    UPLOAD_DIR = None                 # default: instance/uploads
+    UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+    UPLOAD_EXTENSIONS = [
+        "txt", "log", "csv", "pdf", "png", "jpg", "jpeg", "gif", "doc", "docx", "xls", "xlsx",
+        "ppt", "pptx", "zip", "gz", "tar", "7z", "json", "yaml", "yml", "xml", "md",
+    ]
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    PAGE_SIZE = 20
+    PASSWORD_HASH_METHOD = "scrypt"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    FLASK_ADMIN_SWATCH = "cerulean"

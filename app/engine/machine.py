@@ -1,0 +1,365 @@
+"""The ticket state machine: pure functions over a compiled flow and a ticket state.
+
+`start_ticket` opens a ticket, `allowed_operations` says what an actor may do
+now, `apply` performs one operation and returns the new state plus events.
+Every refusal raises `OperationRefused`/`PermissionDenied` and changes nothing
+(the state objects are immutable).
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from app.errors import OperationRefused, PermissionDenied
+from app.flowdef import CompiledFlow, NodeDef, ProcessorSpec
+
+from . import operations as ops
+from .state import (CLAIM, DELIVER, DISTRIBUTE, DISTRIBUTING, FINISHED, RECEIVING, REVOKED, RUNNING,
+                    SUPERVISE, SUSPEND, SUSPEND_OP, SUSPENDED, TERMINATE, TERMINATED, TRANSITION,
+                    UNSUSPEND, WITHDRAW, Actor, Directory, Log, Notify, Outcome, Step, StepChanged,
+                    StepClosed, StepOpened, TicketEnded, TicketState)
+
+SUPERUSER_NOTE = "（超级管理员特殊处理）"
+
+
+# --- resolving processors ----------------------------------------------------
+
+def resolve(spec: ProcessorSpec | None, creator: str, directory: Directory) -> frozenset[str]:
+    """Usernames a processor spec stands for right now."""
+    if spec is None:
+        return frozenset()
+    if spec.type == "PERSON":
+        return frozenset(spec.value)
+    if spec.type == "STARTER":
+        return frozenset({creator})
+    if spec.type in ("GENERAL", "CMDB"):
+        return directory.role_members(spec.type, tuple(spec.value))
+    return frozenset()     # OPEN: anyone; BY_ASSIGNOR: set by the dispatcher
+
+
+def open_step(flow: CompiledFlow, node: NodeDef, creator: str, directory: Directory) -> tuple[Step, list]:
+    """The step a node opens with, per its distribute_type, and the notifications it sends."""
+    if node.kind in ("api", "automation"):
+        return Step(node.key, node.name, RUNNING, "AUTOMATIC", kind=node.kind), []
+    mode = node.distribute_type
+    if mode.startswith("DISTRIBUTE"):
+        spec = node.assignors
+        users = resolve(spec, creator, directory)
+        step = Step(node.key, node.name, DISTRIBUTING, spec.type, tuple(spec.value) or _starter(spec, creator),
+                    users, kind=node.kind)
+        return step, [Notify("distribute", users, node.key)]
+    spec = node.effective_processors
+    users = resolve(spec, creator, directory)
+    if mode == "CLAIM_THEN_PROCESS" and len(users) != 1:
+        step = Step(node.key, node.name, RECEIVING, spec.type, tuple(spec.value) or _starter(spec, creator),
+                    users, kind=node.kind)
+        return step, [Notify("claim", users, node.key)]
+    if mode == "CLAIM_THEN_PROCESS":     # exactly one processor: the claim is skipped
+        only = next(iter(users))
+        return Step(node.key, node.name, RUNNING, "PERSON", (only,), users, kind=node.kind), \
+            [Notify("todo", users, node.key)]
+    step = Step(node.key, node.name, RUNNING, spec.type, tuple(spec.value) or _starter(spec, creator),
+                users, kind=node.kind)
+    return step, [Notify("todo", users, node.key)]
+
+
+def _starter(spec: ProcessorSpec, creator: str) -> tuple[str, ...]:
+    return (creator,) if spec.type == "STARTER" else ()
+
+
+# --- starting ----------------------------------------------------------------
+
+def start_ticket(flow: CompiledFlow, creator: str, values: Mapping[str, Any], directory: Directory) -> Outcome:
+    """A new ticket: the start step is submitted by the creator and the next step opens."""
+    start = flow.start
+    state = TicketState(status=RUNNING, creator=creator, values=dict(values))
+    events: list = [Log(creator, "流程开始.", "START", start.key)]
+    transition = flow.next_transition(start.key, state.values)
+    if transition is None:
+        raise OperationRefused("没有满足条件的流转路径，请检查填写的内容")
+    events.append(Log(creator, f"{creator} 处理节点【{start.name}】({transition.name or '提交'})", TRANSITION, start.key))
+    events.append(StepClosed(start.key, FINISHED, creator, dict(values)))
+    return _enter(flow, state, transition.to, directory, events)
+
+
+def _enter(flow: CompiledFlow, state: TicketState, node_key: str, directory: Directory, events: list) -> Outcome:
+    node = flow.node(node_key)
+    if node.kind == "end":
+        events.append(Log("system", "单据流程结束", "END", node.key))
+        events.append(TicketEnded(FINISHED))
+        events.append(Notify("finished", frozenset({state.creator})))
+        return Outcome(state.with_(status=FINISHED, steps=()), tuple(events))
+    step, notes = open_step(flow, node, state.creator, directory)
+    events.append(StepOpened(step))
+    events.extend(notes)
+    return Outcome(state.with_(steps=state.steps + (step,)), tuple(events))
+
+
+# --- who may do what -------------------------------------------------------
+
+def _is_processor(step: Step, actor: Actor) -> bool:
+    return step.is_open_to_anyone or actor.username in step.users
+
+
+def _may_act(step: Step, actor: Actor) -> bool:
+    return _is_processor(step, actor) or actor.is_superuser
+
+
+def supervisors(flow: CompiledFlow, state: TicketState, directory: Directory) -> frozenset[str]:
+    policy = flow.definition.notify
+    if not policy.supervise:
+        return frozenset()
+    users: set[str] = set()
+    for spec in policy.supervisors:
+        users |= resolve(spec, state.creator, directory)
+    return frozenset(users)
+
+
+def allowed_operations(flow: CompiledFlow, state: TicketState, actor: Actor,
+                       directory: Directory) -> tuple[list[str], dict[str, list[str]]]:
+    """(ticket operations, {node_key: step operations}) this actor may do now."""
+    ticket_ops: list[str] = []
+    step_ops: dict[str, list[str]] = {}
+    if state.is_over:
+        return ticket_ops, step_ops
+    for op in (ops.Suspend(), ops.Unsuspend(), ops.Withdraw(), ops.Supervise(), ops.TerminateTicket()):
+        if refusal(flow, state, op, actor, directory, check_input=False) is None:
+            ticket_ops.append(op.key)
+    for step in state.steps:
+        keys = []
+        for op in (ops.Transition(step.node_key), ops.Claim(step.node_key),
+                   ops.Distribute(step.node_key, "PERSON", ("-",)), ops.Deliver(step.node_key, "PERSON", ("-",), "-"),
+                   ops.TerminateStep(step.node_key, "-")):
+            if refusal(flow, state, op, actor, directory, check_input=False) is None:
+                keys.append(op.key)
+        step_ops[step.node_key] = keys
+    return ticket_ops, step_ops
+
+
+# --- applying ----------------------------------------------------------------
+
+def apply(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor, directory: Directory) -> Outcome:
+    """Perform one operation; raise a domain error (and change nothing) when it is not allowed."""
+    error = refusal(flow, state, op, actor, directory)
+    if error is not None:
+        raise error
+    handler = _HANDLERS[type(op)]
+    outcome = handler(flow, state, op, actor, directory)
+    if actor.username != state.creator and not outcome.state.others_acted \
+            and not isinstance(op, ops.Supervise):
+        outcome = Outcome(outcome.state.with_(others_acted=True), outcome.events)
+    return outcome
+
+
+def refusal(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor, directory: Directory,
+            check_input: bool = True) -> Exception | None:
+    """The error `apply` would raise for this operation (before looking at form values), or None."""
+    if state.is_over:
+        return OperationRefused("抱歉，单据已关闭，无法操作")
+    if isinstance(op, ops.STEP_OPERATIONS):
+        return _step_refusal(flow, state, op, actor, check_input)
+    if isinstance(op, ops.Suspend):
+        if state.status == SUSPENDED:
+            return OperationRefused("单据已处于挂起状态，不能重复挂起")
+        if not (actor.is_superuser or any(_is_processor(s, actor) for s in state.steps)):
+            return PermissionDenied("只有当前处理人可以挂起单据")
+        if check_input and not op.message.strip():
+            return OperationRefused("请输入挂起原因")
+        return None
+    if isinstance(op, ops.Unsuspend):
+        if state.status != SUSPENDED:
+            return OperationRefused("抱歉，该单据不在挂起中，无法操作")
+        if not (actor.is_superuser or any(_is_processor(s, actor) for s in state.steps)):
+            return PermissionDenied("只有当前处理人可以恢复单据")
+        return None
+    if isinstance(op, ops.Withdraw):
+        if actor.username != state.creator:
+            return PermissionDenied("只有提单人可以撤单")
+        if state.others_acted:
+            return OperationRefused("单据已有他人处理，无法撤单")
+        return None
+    if isinstance(op, ops.Supervise):
+        if not flow.definition.notify.supervise:
+            return OperationRefused("该流程未开启督办")
+        if not (actor.is_superuser or actor.username in supervisors(flow, state, directory)):
+            return PermissionDenied("你没有督办该单据的权限")
+        if not any(s.users for s in state.steps):
+            return OperationRefused("当前没有可督办的处理人")
+        return None
+    if isinstance(op, ops.TerminateTicket):
+        terminable = any(flow.node(s.node_key).can_terminate and _is_processor(s, actor) for s in state.steps)
+        if not (actor.is_superuser or terminable):
+            return PermissionDenied("你没有终止该单据的权限")
+        if check_input and not op.message.strip():
+            return OperationRefused("请输入终止原因！")
+        return None
+    return OperationRefused(f"不支持的操作类型: {getattr(op, 'key', op)!s}")
+
+
+def _step_refusal(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor, check_input: bool) -> Exception | None:
+    step = state.step(op.node_key)
+    if step is None:
+        return OperationRefused("该节点当前不可处理")
+    if state.status == SUSPENDED:
+        return OperationRefused("单据已挂起，请先恢复后再处理")
+    if step.kind in ("api", "automation"):
+        return OperationRefused("自动节点由系统执行，不能手动处理")
+    node = flow.node(step.node_key)
+    required_status = {ops.Transition: RUNNING, ops.Claim: RECEIVING, ops.Distribute: DISTRIBUTING,
+                       ops.Deliver: RUNNING}.get(type(op))
+    if required_status is not None and step.status != required_status:
+        return OperationRefused(_status_message(step.status, op.key))
+    if isinstance(op, ops.Deliver) and not node.can_deliver:
+        return OperationRefused(f"节点【{node.name}】不允许转单")
+    if isinstance(op, ops.TerminateStep) and not node.can_terminate:
+        return OperationRefused(f"节点【{node.name}】不允许终止")
+    if not _may_act(step, actor):
+        return PermissionDenied(f"你不是节点【{node.name}】的处理人，无法操作")
+    if not check_input:
+        return None
+    if isinstance(op, (ops.Distribute, ops.Deliver)):
+        if op.processors_type not in ("PERSON", "GENERAL"):
+            return OperationRefused("处理人类型只能是 PERSON（个人）或 GENERAL（通用角色）")
+        if not op.processors:
+            return OperationRefused("请指定处理人")
+    if isinstance(op, ops.Deliver) and not op.message.strip():
+        return OperationRefused("请输入转单原因")
+    if isinstance(op, ops.TerminateStep) and not op.message.strip():
+        return OperationRefused("请输入终止原因！")
+    return None
+
+
+def _status_message(status: str, key: str) -> str:
+    return {
+        RECEIVING: "该节点待认领，请先认领",
+        DISTRIBUTING: "该节点待派单，请先派单",
+        RUNNING: "该节点已在处理中" if key in (CLAIM, DISTRIBUTE) else "该节点当前状态不允许此操作",
+    }.get(status, "该节点当前状态不允许此操作")
+
+
+def _as(actor: Actor, step: Step) -> str:
+    """The operator as logs show it, noting a super admin acting outside their role."""
+    return actor.username if _is_processor(step, actor) else actor.username + SUPERUSER_NOTE
+
+
+def _transition(flow, state, op: ops.Transition, actor, directory) -> Outcome:
+    step = state.step(op.node_key)
+    node = flow.node(step.node_key)
+    values = {**state.values, **op.values}
+    transition = flow.next_transition(node.key, values)
+    if transition is None:
+        raise OperationRefused("没有满足条件的流转路径，请检查填写的内容")
+    events: list = [
+        Log(actor.username, f"{_as(actor, step)} 处理节点【{node.name}】({transition.name or '提交'})", TRANSITION, node.key),
+        StepClosed(node.key, FINISHED, actor.username, dict(op.values)),
+    ]
+    rest = tuple(s for s in state.steps if s.node_key != node.key)
+    return _enter(flow, state.with_(values=values, steps=rest), transition.to, directory, events)
+
+
+def _claim(flow, state, op: ops.Claim, actor, directory) -> Outcome:
+    step = state.step(op.node_key)
+    claimed = step.with_(status=RUNNING, processors_type="PERSON", processors=(actor.username,),
+                         users=frozenset({actor.username}))
+    events = (Log(actor.username, f"{_as(actor, step)} 认领了节点【{step.name}】", CLAIM, step.node_key),
+              StepChanged(claimed))
+    return Outcome(_replace_step(state, claimed), events)
+
+
+def _assign(flow, state, op, actor, directory, *, verb: str) -> Outcome:
+    step = state.step(op.node_key)
+    spec = ProcessorSpec(type=op.processors_type, value=tuple(op.processors))
+    users = resolve(spec, state.creator, directory)
+    if not users:
+        raise OperationRefused("指定的处理人为空或角色下没有成员，请重新选择")
+    node = flow.node(step.node_key)
+    if isinstance(op, ops.Distribute) and node.distribute_type == "DISTRIBUTE_THEN_CLAIM" and len(users) != 1:
+        new = step.with_(status=RECEIVING, processors_type=spec.type, processors=spec.value, users=users)
+        kind = "claim"
+    elif isinstance(op, ops.Distribute) and node.distribute_type == "DISTRIBUTE_THEN_CLAIM":
+        only = next(iter(users))
+        new = step.with_(status=RUNNING, processors_type="PERSON", processors=(only,), users=users)
+        kind = "distribute"
+    else:
+        new = step.with_(status=RUNNING, processors_type=spec.type, processors=spec.value, users=users)
+        kind = "distribute" if isinstance(op, ops.Distribute) else "deliver"
+    target = ",".join(spec.value)
+    note = f"，备注：{op.message}" if op.message else ""
+    events = (Log(actor.username, f"{_as(actor, step)} 将节点【{step.name}】{verb}给 {target}{note}", op.key, step.node_key),
+              StepChanged(new), Notify(kind, users, step.node_key, op.message))
+    return Outcome(_replace_step(state, new), events)
+
+
+def _distribute(flow, state, op, actor, directory) -> Outcome:
+    return _assign(flow, state, op, actor, directory, verb="派单")
+
+
+def _deliver(flow, state, op, actor, directory) -> Outcome:
+    return _assign(flow, state, op, actor, directory, verb="转单")
+
+
+def _terminate_step(flow, state, op: ops.TerminateStep, actor, directory) -> Outcome:
+    step = state.step(op.node_key)
+    message = f"{_as(actor, step)} 终止了节点【{step.name}】，原因：{op.message}"
+    return _close_ticket(state, TERMINATED, actor.username, message, TERMINATE, step.node_key)
+
+
+def _terminate_ticket(flow, state, op: ops.TerminateTicket, actor, directory) -> Outcome:
+    by_role = any(_is_processor(s, actor) for s in state.steps)
+    who = actor.username if by_role else actor.username + SUPERUSER_NOTE
+    return _close_ticket(state, TERMINATED, actor.username, f"{who} 终止了单据，原因：{op.message}", TERMINATE)
+
+
+def _withdraw(flow, state, op: ops.Withdraw, actor, directory) -> Outcome:
+    note = f"，备注：{op.message}" if op.message else ""
+    return _close_ticket(state, REVOKED, actor.username, f"{actor.username} 撤回了单据{note}", WITHDRAW)
+
+
+def _close_ticket(state: TicketState, status: str, operator: str, message: str, action: str,
+                  node_key: str | None = None) -> Outcome:
+    events: list = [Log(operator, message, action, node_key)]
+    events += [StepClosed(s.node_key, TERMINATED, operator if s.node_key == node_key else None) for s in state.steps]
+    kind = {TERMINATED: "terminated", REVOKED: "revoked"}[status]
+    watchers = frozenset({state.creator}).union(*(s.users for s in state.steps)) - {operator}
+    events += [TicketEnded(status), Notify(kind, watchers)]
+    return Outcome(state.with_(status=status, steps=(), pre_status=None), tuple(events))
+
+
+def _suspend(flow, state, op: ops.Suspend, actor, directory) -> Outcome:
+    steps = tuple(s.with_(status=SUSPEND, pre_status=s.status) for s in state.steps)
+    by_role = any(_is_processor(s, actor) for s in state.steps)
+    who = actor.username if by_role else actor.username + SUPERUSER_NOTE
+    watchers = frozenset({state.creator}).union(*(s.users for s in state.steps)) - {actor.username}
+    events = (Log(actor.username, f"{who} 挂起了单据，原因：{op.message}", SUSPEND_OP),
+              *(StepChanged(s) for s in steps), Notify("suspend", watchers, message=op.message))
+    return Outcome(state.with_(status=SUSPENDED, pre_status=state.status, steps=steps), events)
+
+
+def _unsuspend(flow, state, op: ops.Unsuspend, actor, directory) -> Outcome:
+    steps = tuple(s.with_(status=s.pre_status or RUNNING, pre_status=None) for s in state.steps)
+    by_role = any(_is_processor(s, actor) for s in state.steps)
+    who = actor.username if by_role else actor.username + SUPERUSER_NOTE
+    note = f"，备注：{op.message}" if op.message else ""
+    watchers = frozenset({state.creator}).union(*(s.users for s in state.steps)) - {actor.username}
+    events = (Log(actor.username, f"{who} 恢复了单据{note}", UNSUSPEND),
+              *(StepChanged(s) for s in steps), Notify("resume", watchers, message=op.message))
+    return Outcome(state.with_(status=state.pre_status or RUNNING, pre_status=None, steps=steps), events)
+
+
+def _supervise(flow, state, op: ops.Supervise, actor, directory) -> Outcome:
+    users = frozenset().union(*(s.users for s in state.steps))
+    names = "、".join(s.name for s in state.steps)
+    note = f"，备注：{op.message}" if op.message else ""
+    events = (Log(actor.username, f"{actor.username} 督办了节点【{names}】的处理人：{','.join(sorted(users))}{note}", SUPERVISE),
+              Notify("supervise", users, message=op.message))
+    return Outcome(state, events)
+
+
+def _replace_step(state: TicketState, new: Step) -> TicketState:
+    return state.with_(steps=tuple(new if s.node_key == new.node_key else s for s in state.steps))
+
+
+_HANDLERS = {
+    ops.Transition: _transition, ops.Claim: _claim, ops.Distribute: _distribute, ops.Deliver: _deliver,
+    ops.TerminateStep: _terminate_step, ops.Suspend: _suspend, ops.Unsuspend: _unsuspend,
+    ops.Withdraw: _withdraw, ops.Supervise: _supervise, ops.TerminateTicket: _terminate_ticket,
+}

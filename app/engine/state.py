@@ -1,0 +1,151 @@
+"""Plain, immutable data the engine works on: a ticket's state and its open steps."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, Mapping, Protocol
+
+# Ticket statuses (the manual's names)
+RUNNING = "RUNNING"
+SUSPENDED = "SUSPENDED"
+FINISHED = "FINISHED"
+TERMINATED = "TERMINATED"
+REVOKED = "REVOKED"
+TICKET_OVER = frozenset({FINISHED, TERMINATED, REVOKED})
+TICKET_STATUS_NAMES = {
+    RUNNING: "处理中", SUSPENDED: "被挂起", FINISHED: "已结束", TERMINATED: "被终止", REVOKED: "已撤单",
+}
+
+# Step (node) statuses
+WAIT = "WAIT"
+RECEIVING = "RECEIVING"
+DISTRIBUTING = "DISTRIBUTING"
+FAILED = "FAILED"
+SUSPEND = "SUSPEND"
+STEP_OPEN = frozenset({WAIT, RUNNING, RECEIVING, DISTRIBUTING, FAILED, SUSPEND})
+STEP_STATUS_NAMES = {
+    WAIT: "待处理", RUNNING: "处理中", RECEIVING: "待认领", DISTRIBUTING: "待分派",
+    TERMINATED: "被终止", FINISHED: "已结束", FAILED: "执行失败", SUSPEND: "被挂起",
+}
+
+# action_type of a step, as the API reports it
+ACTION_OF_STATUS = {RUNNING: "TRANSITION", RECEIVING: "CLAIM", DISTRIBUTING: "DISTRIBUTE"}
+
+# Operation keys (BlueKing's)
+TRANSITION, CLAIM, DISTRIBUTE, DELIVER, TERMINATE = "TRANSITION", "CLAIM", "DISTRIBUTE", "DELIVER", "TERMINATE"
+SUSPEND_OP, UNSUSPEND, WITHDRAW, SUPERVISE = "SUSPEND", "UNSUSPEND", "WITHDRAW", "SUPERVISE"
+OPERATION_NAMES = {
+    TRANSITION: "提交", CLAIM: "认领", DISTRIBUTE: "派单", DELIVER: "转单", TERMINATE: "终止",
+    SUSPEND_OP: "挂起", UNSUSPEND: "恢复", WITHDRAW: "撤单", SUPERVISE: "督办",
+}
+
+
+class Directory(Protocol):
+    """Resolves role keys to usernames; supplied by the services (the engine does no I/O)."""
+
+    def role_members(self, role_type: str, keys: tuple[str, ...]) -> frozenset[str]: ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    is_superuser: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """An open step: one node of the flow waiting for someone (or for the scheduler)."""
+
+    node_key: str
+    name: str
+    status: str
+    processors_type: str                 # PERSON / GENERAL / CMDB / STARTER / OPEN / AUTOMATIC
+    processors: tuple[str, ...] = ()     # spec values: usernames for PERSON, role keys for GENERAL/CMDB
+    users: frozenset[str] = frozenset()  # resolved usernames allowed to act now
+    pre_status: str | None = None        # status before a suspend
+    kind: str = "manual"
+    id: int | None = None                # database id, when persisted
+
+    @property
+    def is_open_to_anyone(self) -> bool:
+        return self.processors_type == "OPEN"
+
+    @property
+    def action_type(self) -> str:
+        if self.kind in ("api", "automation"):
+            return "AUTOMATIC"
+        return ACTION_OF_STATUS.get(self.pre_status or self.status, "TRANSITION")
+
+    def with_(self, **changes: Any) -> "Step":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class TicketState:
+    status: str
+    creator: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    steps: tuple[Step, ...] = ()          # open steps only
+    others_acted: bool = False            # anyone but the creator has acted (withdraw is over)
+    pre_status: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.values, MappingProxyType):
+            object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
+
+    @property
+    def is_over(self) -> bool:
+        return self.status in TICKET_OVER
+
+    def step(self, node_key: str) -> Step | None:
+        return next((s for s in self.steps if s.node_key == node_key), None)
+
+    def with_(self, **changes: Any) -> "TicketState":
+        return replace(self, **changes)
+
+
+# --- events: what the services persist and send -----------------------------
+
+@dataclass(frozen=True)
+class Log:
+    operator: str
+    message: str
+    action: str
+    node_key: str | None = None
+
+
+@dataclass(frozen=True)
+class StepOpened:
+    step: Step
+
+
+@dataclass(frozen=True)
+class StepChanged:
+    step: Step
+
+
+@dataclass(frozen=True)
+class StepClosed:
+    node_key: str
+    status: str                 # FINISHED or TERMINATED
+    by: str | None
+    values: Mapping[str, Any] = field(default_factory=dict)   # what this step submitted
+
+
+@dataclass(frozen=True)
+class Notify:
+    kind: str                   # todo, claim, distribute, deliver, supervise, suspend, resume, finished, terminated, revoked
+    users: frozenset[str]
+    node_key: str | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class TicketEnded:
+    status: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: TicketState
+    events: tuple = ()

@@ -1,0 +1,154 @@
+"""Graph and reference checks that a schema cannot express.
+
+Each problem is `(location, message)`; the loader turns the location into a
+file line. The checks: one start node, at least one end, no duplicate keys,
+transitions between known nodes, every node reachable and able to reach an
+end, one default transition per node, conditions only on fields that exist on
+every path before them, CMDB roles only in business-related flows.
+"""
+from __future__ import annotations
+
+from collections import defaultdict, deque
+
+from .conditions import condition_fields
+from .model import FlowDef
+
+Problem = tuple[tuple, str]
+
+
+def check_flow(flow: FlowDef, *, known_roles: set[str] | None = None,
+               known_dictionaries: set[str] | None = None) -> list[Problem]:
+    """Every structural problem of a schema-valid flow (empty list: the flow is usable)."""
+    problems: list[Problem] = []
+    index = {}
+    for i, node in enumerate(flow.nodes):
+        if node.key in index:
+            problems.append((("nodes", i, "key"), f"duplicate node key {node.key!r}"))
+        else:
+            index[node.key] = i
+    starts = [i for i, n in enumerate(flow.nodes) if n.kind == "start"]
+    if len(starts) != 1:
+        problems.append((("nodes",), f"a flow needs exactly one start node, found {len(starts)}"))
+    if not any(n.kind == "end" for n in flow.nodes):
+        problems.append((("nodes",), "a flow needs at least one end node"))
+    problems += _field_problems(flow, known_dictionaries)
+    problems += _processor_problems(flow, known_roles)
+
+    succ: dict[str, list[str]] = defaultdict(list)
+    defaults: dict[str, int] = defaultdict(int)
+    for i, t in enumerate(flow.transitions):
+        ok = True
+        for end, key in (("from", t.from_), ("to", t.to)):
+            if key not in index:
+                problems.append((("transitions", i, end), f"transition {end} unknown node {key!r}"))
+                ok = False
+        if not ok:
+            continue
+        if flow.nodes[index[t.from_]].kind == "end":
+            problems.append((("transitions", i, "from"), f"an end node ({t.from_!r}) has no outgoing transitions"))
+        succ[t.from_].append(t.to)
+        if t.when is None:
+            defaults[t.from_] += 1
+            if defaults[t.from_] == 2:
+                problems.append((("transitions", i), f"node {t.from_!r} has more than one transition without 'when'"))
+    if problems or len(starts) != 1:
+        return problems
+
+    start = flow.nodes[starts[0]].key
+    reachable = _reach(start, succ)
+    pred: dict[str, list[str]] = defaultdict(list)
+    for a, bs in succ.items():
+        for b in bs:
+            pred[b].append(a)
+    ends = [n.key for n in flow.nodes if n.kind == "end"]
+    can_end = set()
+    for e in ends:
+        can_end |= _reach(e, pred)
+    for i, n in enumerate(flow.nodes):
+        if n.key not in reachable:
+            problems.append((("nodes", i), f"node {n.key!r} is unreachable from the start node"))
+        elif n.key not in can_end:
+            problems.append((("nodes", i), f"no path from node {n.key!r} to an end node"))
+    if problems:
+        return problems
+    problems += _condition_problems(flow, start, succ, pred)
+    return problems
+
+
+def _reach(origin: str, edges: dict[str, list[str]]) -> set[str]:
+    seen, queue = {origin}, deque([origin])
+    while queue:
+        for nxt in edges.get(queue.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+def _field_problems(flow: FlowDef, known_dictionaries: set[str] | None) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for i, node in enumerate(flow.nodes):
+        for j, f in enumerate(node.fields):
+            if f.key in seen:
+                problems.append((("nodes", i, "fields", j, "key"),
+                                 f"duplicate field key {f.key!r} (already on node {seen[f.key]!r})"))
+            else:
+                seen[f.key] = node.key
+            if f.source and f.source.dictionary and known_dictionaries is not None \
+                    and f.source.dictionary not in known_dictionaries:
+                problems.append((("nodes", i, "fields", j, "source", "dictionary"),
+                                 f"unknown data dictionary {f.source.dictionary!r}"))
+    return problems
+
+
+def _processor_problems(flow: FlowDef, known_roles: set[str] | None) -> list[Problem]:
+    problems: list[Problem] = []
+    for i, node in enumerate(flow.nodes):
+        for attr in ("processors", "assignors"):
+            spec = getattr(node, attr)
+            if spec is None:
+                continue
+            if spec.type == "CMDB" and not flow.biz_related:
+                problems.append((("nodes", i, attr, "type"),
+                                 "CMDB business roles are allowed only in a flow with biz_related: true"))
+            if spec.type == "OPEN" and attr == "assignors":
+                problems.append((("nodes", i, attr, "type"), "assignors cannot be OPEN"))
+            if spec.type in ("GENERAL", "CMDB") and known_roles is not None:
+                for role in spec.value:
+                    if role not in known_roles:
+                        problems.append((("nodes", i, attr, "value"), f"unknown role {role!r}"))
+    return problems
+
+
+def _condition_problems(flow: FlowDef, start: str, succ, pred) -> list[Problem]:
+    """Conditions may only read fields defined on every path that reaches them."""
+    own = {n.key: {f.key for f in n.fields} for n in flow.nodes}
+    every = set().union(*own.values())
+    avail_out = {k: set(every) for k in own}
+    avail_out[start] = set(own[start])
+    changed = True
+    while changed:
+        changed = False
+        for n in flow.nodes:
+            if n.key == start:
+                continue
+            preds = pred.get(n.key, [])
+            inflow = set.intersection(*(avail_out[p] for p in preds)) if preds else set()
+            new = own[n.key] | inflow
+            if new != avail_out[n.key]:
+                avail_out[n.key] = new
+                changed = True
+    problems: list[Problem] = []
+    for i, t in enumerate(flow.transitions):
+        for key in sorted(condition_fields(t.when) - avail_out[t.from_]):
+            where = "is not a field of this flow" if key not in every else \
+                "is not defined on every path before this transition"
+            problems.append((("transitions", i, "when"), f"condition field {key!r} {where}"))
+    for i, node in enumerate(flow.nodes):
+        before = avail_out[node.key]
+        for j, f in enumerate(node.fields):
+            for key in sorted(condition_fields(f.hide_when) - before):
+                problems.append((("nodes", i, "fields", j, "hide_when"),
+                                 f"hide_when field {key!r} is not defined on this node or every path before it"))
+    return problems

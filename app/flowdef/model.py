@@ -1,0 +1,296 @@
+"""The flow language as frozen pydantic models.
+
+A flow file (YAML or the same structure as JSON) is parsed into `FlowDef`.
+Everything here is pure data: no Flask, no SQLAlchemy. The graph and reference
+checks that pydantic cannot express live in `app.flowdef.checks`.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SERVICE_TYPES = ("request", "change", "event", "question")
+# Friendly aliases accepted in flow files; the stored key is always upstream's.
+SERVICE_TYPE_ALIASES = {"incident": "event", "problem": "question"}
+
+NODE_KINDS = ("start", "manual", "api", "automation", "end")
+DISTRIBUTE_TYPES = (
+    "PROCESS",
+    "CLAIM_THEN_PROCESS",
+    "DISTRIBUTE_THEN_PROCESS",
+    "DISTRIBUTE_THEN_CLAIM",
+)
+PROCESSOR_TYPES = ("PERSON", "GENERAL", "CMDB", "STARTER", "BY_ASSIGNOR", "OPEN")
+
+FIELD_TYPES = (
+    "STRING", "TEXT", "INT", "DATE", "DATETIME", "DATETIMERANGE", "TABLE",
+    "SELECT", "MULTISELECT", "CHECKBOX", "RADIO", "MEMBER", "MEMBERS",
+    "RICHTEXT", "FILE", "CUSTOMTABLE", "TREESELECT", "CASCADE", "LINK",
+)
+CHOICE_FIELD_TYPES = ("SELECT", "MULTISELECT", "CHECKBOX", "RADIO", "TREESELECT", "CASCADE")
+
+OPERATORS = ("==", "!=", ">", ">=", "<", "<=", "in", "notin", "contains")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- conditions -------------------------------------------------------------
+
+class Compare(_Frozen):
+    """`{field: risk, op: "==", value: high}`."""
+
+    field: str
+    op: Literal["==", "!=", ">", ">=", "<", "<=", "in", "notin", "contains"] = "=="
+    value: Any = None
+
+
+class AllOf(_Frozen):
+    all: tuple["Condition", ...] = Field(min_length=1)
+
+
+class AnyOf(_Frozen):
+    any: tuple["Condition", ...] = Field(min_length=1)
+
+
+class NotOf(_Frozen):
+    not_: "Condition" = Field(alias="not")
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+Condition = Annotated[Union[Compare, AllOf, AnyOf, NotOf], Field(union_mode="left_to_right")]
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+NotOf.model_rebuild()
+
+
+# --- fields -----------------------------------------------------------------
+
+class Choice(_Frozen):
+    key: str
+    name: str
+    children: tuple["Choice", ...] = ()
+
+
+Choice.model_rebuild()
+
+
+class Column(_Frozen):
+    """A column of a TABLE / CUSTOMTABLE field."""
+
+    key: str
+    name: str
+    display: Literal["input", "select", "date", "datetime", "int", "textarea"] = "input"
+    required: bool = False
+    choices: tuple[Choice, ...] = ()
+
+
+class ChoiceSource(_Frozen):
+    """Where a choice field takes its options when not listed inline."""
+
+    dictionary: str | None = None      # a data dictionary key, e.g. RISK_LEVEL
+    api: str | None = None             # a configured API (see the automation issue)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ChoiceSource":
+        if (self.dictionary is None) == (self.api is None):
+            raise ValueError("give exactly one of 'dictionary' or 'api'")
+        return self
+
+
+class FieldDef(_Frozen):
+    key: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    name: str
+    type: str
+    required: bool = False
+    regex: str | None = None
+    regex_message: str | None = None
+    default: Any = None
+    layout: Literal["half", "full"] = "full"
+    desc: str = ""                       # help text shown under the input
+    choices: tuple[Choice, ...] = ()
+    source: ChoiceSource | None = None
+    columns: tuple[Column, ...] = ()    # TABLE / CUSTOMTABLE
+    hide_when: Condition | None = None  # hidden (and not required) while true
+    max_length: int | None = None
+    read_only: bool = False
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v: str) -> str:
+        if v not in FIELD_TYPES:
+            raise ValueError(f"unknown field type {v!r}; allowed: {', '.join(FIELD_TYPES)}")
+        return v
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            import re
+
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"regex does not compile: {exc}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _shape(self) -> "FieldDef":
+        if self.type in ("TABLE", "CUSTOMTABLE") and not self.columns:
+            raise ValueError(f"a {self.type} field needs 'columns'")
+        if self.type in ("SELECT", "MULTISELECT", "RADIO", "TREESELECT", "CASCADE"):
+            if not self.choices and self.source is None:
+                raise ValueError(f"a {self.type} field needs 'choices' or a 'source'")
+        if self.choices and self.source is not None:
+            raise ValueError("give either 'choices' or 'source', not both")
+        return self
+
+
+# --- nodes ------------------------------------------------------------------
+
+class ProcessorSpec(_Frozen):
+    """Who may act on a step: `{type: GENERAL, value: [change_managers]}`."""
+
+    type: Literal["PERSON", "GENERAL", "CMDB", "STARTER", "BY_ASSIGNOR", "OPEN"]
+    value: tuple[str, ...] = ()
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return tuple(p.strip() for p in v.split(",") if p.strip())
+        return v
+
+    @model_validator(mode="after")
+    def _needs_value(self) -> "ProcessorSpec":
+        if self.type in ("PERSON", "GENERAL", "CMDB") and not self.value:
+            raise ValueError(f"processor type {self.type} needs a 'value'")
+        if self.type in ("STARTER", "BY_ASSIGNOR", "OPEN") and self.value:
+            raise ValueError(f"processor type {self.type} takes no 'value'")
+        return self
+
+
+class RetryPolicy(_Frozen):
+    times: int = Field(default=0, ge=0, le=20)
+    backoff_seconds: int = Field(default=60, ge=1)
+
+
+class NodeDef(_Frozen):
+    key: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    name: str
+    kind: str
+    distribute_type: Literal[
+        "PROCESS", "CLAIM_THEN_PROCESS", "DISTRIBUTE_THEN_PROCESS", "DISTRIBUTE_THEN_CLAIM"
+    ] = "PROCESS"
+    processors: ProcessorSpec | None = None
+    assignors: ProcessorSpec | None = None   # who dispatches on DISTRIBUTE_* nodes
+    can_deliver: bool = False
+    can_terminate: bool = False
+    fields: tuple[FieldDef, ...] = ()
+    desc: str = ""
+    # api / automation nodes (executed by the scheduler; see docs/flows.md)
+    api: str | None = None
+    plugin: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    retry: RetryPolicy = RetryPolicy()
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        if v not in NODE_KINDS:
+            raise ValueError(f"unknown node kind {v!r}; allowed: {', '.join(NODE_KINDS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _shape(self) -> "NodeDef":
+        if self.kind == "manual" and self.processors is None and not self.distribute_type.startswith("DISTRIBUTE"):
+            raise ValueError("a manual node needs 'processors'")
+        if self.distribute_type.startswith("DISTRIBUTE") and self.assignors is None:
+            raise ValueError(f"{self.distribute_type} needs 'assignors' (who dispatches)")
+        if self.processors is not None and self.processors.type == "BY_ASSIGNOR" \
+                and not self.distribute_type.startswith("DISTRIBUTE"):
+            raise ValueError("processors BY_ASSIGNOR needs distribute_type DISTRIBUTE_THEN_PROCESS or DISTRIBUTE_THEN_CLAIM")
+        if self.processors is not None and self.processors.type == "OPEN" and self.kind != "start":
+            raise ValueError("processors OPEN is allowed on the start node only")
+        if self.kind == "end" and self.fields:
+            raise ValueError("an end node has no fields")
+        if self.kind == "api" and not self.api:
+            raise ValueError("an api node needs 'api' (the configured API's key)")
+        if self.kind == "automation" and not self.plugin:
+            raise ValueError("an automation node needs 'plugin'")
+        return self
+
+    @property
+    def effective_processors(self) -> ProcessorSpec:
+        """The processors spec a step of this node resolves (start defaults to the creator)."""
+        if self.processors is not None:
+            return self.processors
+        if self.kind == "start":
+            return ProcessorSpec(type="STARTER")
+        return ProcessorSpec(type="BY_ASSIGNOR")
+
+
+class TransitionDef(_Frozen):
+    from_: str = Field(alias="from")
+    to: str
+    name: str = ""
+    when: Condition | None = None
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class NotifyPolicy(_Frozen):
+    """Notification policy set when a flow is deployed (the manual's 任务通知策略)."""
+
+    enabled: bool = True
+    channels: tuple[Literal["email", "webhook", "wecom", "log"], ...] = ("log",)
+    frequency: Literal["once", "daily"] = "once"
+    supervise: bool = True
+    supervisors: tuple[ProcessorSpec, ...] = (ProcessorSpec(type="STARTER"),)
+
+
+class FlowDef(_Frozen):
+    key: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    name: str
+    service_type: str
+    desc: str = ""
+    biz_related: bool = False
+    notify: NotifyPolicy = NotifyPolicy()
+    nodes: tuple[NodeDef, ...] = Field(min_length=2)
+    transitions: tuple[TransitionDef, ...] = Field(min_length=1)
+
+    @field_validator("service_type", mode="before")
+    @classmethod
+    def _service_type(cls, v: Any) -> Any:
+        v = SERVICE_TYPE_ALIASES.get(v, v)
+        if v not in SERVICE_TYPES:
+            raise ValueError(
+                f"unknown service_type {v!r}; allowed: request, change, event (incident), question (problem)"
+            )
+        return v
+
+    # --- lookups used by the engine and the services ------------------------
+    def node(self, key: str) -> NodeDef:
+        for n in self.nodes:
+            if n.key == key:
+                return n
+        raise KeyError(key)
+
+    @property
+    def start(self) -> NodeDef:
+        return next(n for n in self.nodes if n.kind == "start")
+
+    def outgoing(self, key: str) -> tuple[TransitionDef, ...]:
+        return tuple(t for t in self.transitions if t.from_ == key)
+
+    def all_fields(self) -> tuple[FieldDef, ...]:
+        return tuple(f for n in self.nodes for f in n.fields)
+
+    def field(self, key: str) -> FieldDef:
+        for f in self.all_fields():
+            if f.key == key:
+                return f
+        raise KeyError(key)

@@ -1,0 +1,123 @@
+"""Structured field types: DATETIMERANGE, TABLE, CUSTOMTABLE, FILE."""
+from __future__ import annotations
+
+import json
+
+from werkzeug.datastructures import FileStorage
+
+from .context import choice_names
+from .fields import STORAGE_DATETIME, AttachmentField, DateTimeRangeField, parse_datetime
+from .registry import CompositeFieldType, as_list, register, split_list, text_of
+from .tables import TableField, cell_text
+
+
+@register
+class DateTimeRangeType(CompositeFieldType):
+    """[start, end] as "YYYY-MM-DD HH:MM:SS" strings, end not before start."""
+
+    name = "DATETIMERANGE"
+
+    def make_field(self, fdef, ctx, required):
+        return DateTimeRangeField(display_label=fdef.name,
+                                  **self.field_kwargs(fdef, ctx, required))
+
+    def to_storage(self, data, fdef, ctx):
+        return [d.strftime(STORAGE_DATETIME) for d in data] if data else []
+
+    def to_formdata(self, value, fdef):
+        if isinstance(value, (list, tuple)):
+            return [(fdef.key, text_of(v)) for v in value] or [(fdef.key, "")]
+        return [(fdef.key, text_of(value))]
+
+    def to_data(self, value, fdef, ctx):
+        parts = as_list(value)
+        parsed = [parse_datetime(str(p)) for p in parts]
+        return parsed if len(parsed) == 2 and all(parsed) else None
+
+    def display(self, value, fdef, ctx):
+        parts = as_list(value)
+        return " ~ ".join(str(p) for p in parts)
+
+
+@register
+class TableType(CompositeFieldType):
+    """Rows of {column_key: value}; fully empty rows are dropped."""
+
+    name = "TABLE"
+
+    def make_field(self, fdef, ctx, required):
+        return TableField(columns=fdef.columns, display_label=fdef.name,
+                          **self.field_kwargs(fdef, ctx, required))
+
+    def to_formdata(self, value, fdef):
+        rows = value
+        if isinstance(value, str):
+            if not value.strip():
+                return [(fdef.key, "")]
+            try:
+                rows = json.loads(value)
+            except ValueError:
+                return [(fdef.key, value)]
+        if isinstance(rows, dict):
+            rows = [rows]
+        if not isinstance(rows, (list, tuple)) or not all(isinstance(r, dict) for r in rows):
+            return [(fdef.key, text_of(rows) or "?")] if rows else [(fdef.key, "")]
+        pairs = [(f"{fdef.key}-{i}-{c.key}", cell_text(row.get(c.key)))
+                 for i, row in enumerate(rows) for c in fdef.columns]
+        return pairs or [(fdef.key, "")]
+
+    def to_data(self, value, fdef, ctx):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return []
+        return [r for r in as_list(value) if isinstance(r, dict)]
+
+    def display(self, value, fdef, ctx):
+        rows = self.to_data(value, fdef, ctx)
+        return f"{len(rows)} 行" if rows else ""
+
+    def display_rows(self, value, fdef) -> list[list[str]]:
+        """Each row as its cells' text (select columns show choice names)."""
+        names = {c.key: choice_names(c.choices) for c in fdef.columns}
+        return [[names[c.key].get(cell_text(r.get(c.key)), cell_text(r.get(c.key)))
+                 for c in fdef.columns] for r in self.to_data(value, fdef, None)]
+
+
+@register
+class CustomTableType(TableType):
+    name = "CUSTOMTABLE"
+
+
+@register
+class FileType(CompositeFieldType):
+    """Uploads (HTML: FileStorage objects for the caller to store) or attachment ids (JSON)."""
+
+    name = "FILE"
+
+    def make_field(self, fdef, ctx, required):
+        return AttachmentField(ctx=ctx, display_label=fdef.name,
+                               **self.field_kwargs(fdef, ctx, required))
+
+    def to_formdata(self, value, fdef):
+        idents = []
+        for item in as_list(value) if not isinstance(value, dict) else [value]:
+            if isinstance(item, dict):
+                item = item.get("id")
+            idents += split_list(item) if item is not None else []
+        return [(fdef.key, i) for i in idents] or [(fdef.key, "")]
+
+    def to_data(self, value, fdef, ctx):
+        return [v for v in as_list(value) if isinstance(v, dict)]
+
+    def display(self, value, fdef, ctx):
+        names = []
+        for item in as_list(value):
+            if isinstance(item, FileStorage):
+                names.append(item.filename or "")
+            elif isinstance(item, dict):
+                names.append(str(item.get("name") or item.get("id") or ""))
+            else:
+                names.append(str(item))
+        return ",".join(names)

@@ -1,0 +1,13 @@
+"""SQLAlchemy models, one module per aggregate."""
+from .catalog import Catalog, CatalogService, Service
+from .dictionary import Dictionary, DictionaryItem
+from .flow import FLOW_STATUS_NAMES, Flow, FlowVersion
+from .ticket import (SN_PREFIX, Attachment, Notification, SnCounter, StepProcessor, Ticket, TicketLink,
+                     TicketLog, TicketStep)
+from .user import Role, RoleMember, User
+
+__all__ = [
+    "Catalog", "CatalogService", "Service", "Dictionary", "DictionaryItem", "FLOW_STATUS_NAMES", "Flow",
+    "FlowVersion", "SN_PREFIX", "Attachment", "Notification", "SnCounter", "StepProcessor", "Ticket",
+    "TicketLink", "TicketLog", "TicketStep", "Role", "RoleMember", "User",
+]

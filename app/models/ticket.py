@@ -1,0 +1,175 @@
+"""Tickets and everything that hangs off one: steps, processors, logs, links, files, notices."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.timeutil import utcnow
+
+SN_PREFIX = {"request": "REQ", "change": "CRQ", "event": "INC", "question": "PBI"}
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_creator_created", "creator", "created_at"),
+        Index("ix_tickets_status_created", "status", "created_at"),
+        Index("ix_tickets_type_created", "service_type", "created_at"),
+        Index("ix_tickets_service_created", "service_id", "created_at"),
+        Index("ix_tickets_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sn: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    catalog_id: Mapped[int | None] = mapped_column(ForeignKey("catalogs.id"))
+    service_type: Mapped[str] = mapped_column(String(16))
+    flow_version_id: Mapped[int] = mapped_column(ForeignKey("flow_versions.id"), index=True)
+    creator: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="RUNNING")
+    pre_status: Mapped[str | None] = mapped_column(String(16))
+    values: Mapped[dict] = mapped_column(JSON, default=dict)
+    others_acted: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[str] = mapped_column(String(8), default="WEB")
+    bk_biz_id: Mapped[int] = mapped_column(default=-1)
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)      # callback_url etc.
+    is_commented: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    end_at: Mapped[datetime | None]
+    lock_version: Mapped[int] = mapped_column(default=0)
+
+    steps: Mapped[list["TicketStep"]] = relationship(back_populates="ticket", order_by="TicketStep.id",
+                                                     cascade="all, delete-orphan")
+
+    @property
+    def is_over(self) -> bool:
+        return self.status in ("FINISHED", "TERMINATED", "REVOKED")
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.sn} {self.status}>"
+
+
+class TicketStep(db.Model):
+    """One visit of the ticket to a node. Open while its status is WAIT/RUNNING/RECEIVING/DISTRIBUTING/FAILED/SUSPEND."""
+
+    __tablename__ = "ticket_steps"
+    __table_args__ = (Index("ix_ticket_steps_ticket_open", "ticket_id", "is_open"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    node_key: Mapped[str] = mapped_column(String(64))
+    state_id: Mapped[int]                                  # the node's number in its flow version (API state_id)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16), default="manual")
+    status: Mapped[str] = mapped_column(String(16))
+    pre_status: Mapped[str | None] = mapped_column(String(16))
+    is_open: Mapped[bool] = mapped_column(default=True)
+    processors_type: Mapped[str] = mapped_column(String(16), default="")
+    processors: Mapped[str] = mapped_column(Text, default="")      # comma string, as BlueKing reports it
+    users: Mapped[list] = mapped_column(JSON, default=list)       # resolved usernames while open
+    data: Mapped[dict] = mapped_column(JSON, default=dict)        # values this step submitted
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+
+    ticket: Mapped[Ticket] = relationship(back_populates="steps")
+
+    def __repr__(self) -> str:
+        return f"<TicketStep {self.node_key} {self.status}>"
+
+
+class StepProcessor(db.Model):
+    """Who may act on an open step right now: the index behind to-do and to-claim lists."""
+
+    __tablename__ = "step_processors"
+    __table_args__ = (Index("ix_step_processors_user", "username", "step_status", "ticket_id"),)
+
+    step_id: Mapped[int] = mapped_column(ForeignKey("ticket_steps.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    step_status: Mapped[str] = mapped_column(String(16))
+
+    def __repr__(self) -> str:
+        return f"<StepProcessor {self.step_id}:{self.username}>"
+
+
+class TicketLog(db.Model):
+    __tablename__ = "ticket_logs"
+    __table_args__ = (
+        Index("ix_ticket_logs_ticket", "ticket_id", "id"),
+        Index("ix_ticket_logs_operator", "operator", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    node_key: Mapped[str | None] = mapped_column(String(64))
+    operator: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(8), default="WEB")    # WEB / MOBILE / API / SYS
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<TicketLog {self.ticket_id} {self.action}>"
+
+
+class SnCounter(db.Model):
+    """Daily counter per ticket-number prefix, incremented atomically with an upsert."""
+
+    __tablename__ = "sn_counters"
+
+    prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class TicketLink(db.Model):
+    """Related tickets (关联单), stored once per pair and shown both ways."""
+
+    __tablename__ = "ticket_links"
+    __table_args__ = (UniqueConstraint("from_ticket_id", "to_ticket_id", name="uq_ticket_links_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    to_ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    field_key: Mapped[str] = mapped_column(String(64), default="")
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int]
+    content_type: Mapped[str] = mapped_column(String(128), default="application/octet-stream")
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(db.Model):
+    """Outbox of notices to send (to-do, supervise, ...); delivered by the scheduler's jobs."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_pending", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipients: Mapped[list] = mapped_column(JSON, default=list)
+    message: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="PENDING")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,64 @@
+"""Uploaded files of FILE fields: stored under the instance folder with safe names."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from flask import current_app
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+
+from app.errors import NotFound, PermissionDenied, ValidationFailed
+from app.extensions import db
+from app.models import Attachment, Ticket, User
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.config["UPLOAD_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def store_upload(file: FileStorage, username: str, field_key: str = "") -> Attachment:
+    """Save one upload (size and extension checked) and record it; the name on disk is random."""
+    original = (file.filename or "").strip()
+    safe = secure_filename(original) or "file"
+    ext = original.rsplit(".", 1)[-1].lower() if "." in original else ""
+    allowed = {e.lower() for e in current_app.config["UPLOAD_EXTENSIONS"]}
+    if ext not in allowed:
+        raise ValidationFailed(f"不支持的附件类型：{original}（允许：{', '.join(sorted(allowed))}）")
+    stored = uuid.uuid4().hex
+    target = upload_dir() / stored
+    file.save(target)
+    size = target.stat().st_size
+    if size > current_app.config["UPLOAD_MAX_BYTES"]:
+        target.unlink(missing_ok=True)
+        raise ValidationFailed(f"附件 {original} 超过大小限制 {current_app.config['UPLOAD_MAX_BYTES'] // 1024 // 1024} MB")
+    name = original.replace("/", "_").replace("\\", "_")[:255] or safe
+    row = Attachment(original_name=name, stored_name=stored, size=size, field_key=field_key,
+                     content_type=file.mimetype or "application/octet-stream", uploaded_by=username)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def attachment_info(ident: str | int) -> dict | None:
+    try:
+        row = db.session.get(Attachment, int(ident))
+    except (TypeError, ValueError):
+        return None
+    return {"id": row.id, "name": row.original_name} if row else None
+
+
+def attachment_for(user: User, attachment_id: int) -> tuple[Attachment, Path]:
+    """The file, if this user may see it (the uploader, or anyone who may view its ticket)."""
+    from .tickets import can_view
+
+    row = db.session.get(Attachment, attachment_id)
+    if row is None:
+        raise NotFound("附件不存在")
+    if row.uploaded_by != user.username and not user.is_superuser:
+        ticket = db.session.get(Ticket, row.ticket_id) if row.ticket_id else None
+        if ticket is None or not can_view(ticket, user):
+            raise PermissionDenied("你没有查看该附件的权限")
+    return row, upload_dir() / row.stored_name

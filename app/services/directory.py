@@ -1,0 +1,36 @@
+"""People lookups for the engine: role members, users, display names."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Role, RoleMember, User
+
+
+class DbDirectory:
+    """The engine's `Directory`, backed by the roles tables (one query per lookup)."""
+
+    def role_members(self, role_type: str, keys: tuple[str, ...]) -> frozenset[str]:
+        if not keys:
+            return frozenset()
+        rows = db.session.execute(
+            select(RoleMember.username).join(Role).where(Role.key.in_(keys), Role.type == role_type)
+        ).scalars()
+        return frozenset(rows)
+
+
+def user_choices() -> list[tuple[str, str]]:
+    """(username, label) of every enabled user, for MEMBER(S) fields and processor pickers."""
+    rows = db.session.execute(
+        select(User.username, User.display_name).where(User.is_enabled.is_(True)).order_by(User.username)
+    ).all()
+    return [(u, f"{u}({n})" if n else u) for u, n in rows]
+
+
+def general_roles() -> list[tuple[str, str]]:
+    rows = db.session.execute(select(Role.key, Role.name).where(Role.type == "GENERAL").order_by(Role.name)).all()
+    return [(k, n) for k, n in rows]
+
+
+def role_keys() -> set[str]:
+    return set(db.session.execute(select(Role.key)).scalars())

@@ -1,0 +1,76 @@
+"""The bridge between flow field definitions and the field registry (app.forms)."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import current_app, g, has_app_context
+from werkzeug.datastructures import FileStorage
+
+from app.flowdef import CompiledFlow, FieldDef
+from app.forms import FieldContext, display_value, validate_values
+
+from .attachments import attachment_info, store_upload
+from .dictionaries import choices_for_dictionary
+from .directory import user_choices
+
+
+def _choices(fdef: FieldDef):
+    if fdef.source and fdef.source.dictionary:
+        return choices_for_dictionary(fdef.source.dictionary)
+    return ()
+
+
+def field_context() -> FieldContext:
+    """Choices, users and limits for building and validating forms (one per request)."""
+    if has_app_context() and "itsm_field_ctx" in g:
+        return g.itsm_field_ctx
+    cfg = current_app.config
+    ctx = FieldContext(choices_for=_choices, users=user_choices(), attachment_lookup=attachment_info,
+                       max_upload_bytes=cfg["UPLOAD_MAX_BYTES"],
+                       allowed_extensions=frozenset(e.lower() for e in cfg["UPLOAD_EXTENSIONS"]))
+    if has_app_context():
+        g.itsm_field_ctx = ctx
+    return ctx
+
+
+def hidden_checker(flow: CompiledFlow, ticket_values: Mapping[str, Any]):
+    def is_hidden(key: str, values: Mapping[str, Any]) -> bool:
+        return flow.is_hidden(key, {**ticket_values, **values})
+
+    return is_hidden
+
+
+def hidden_keys(flow: CompiledFlow, field_defs, raw: Mapping[str, Any], ticket_values: Mapping[str, Any]) -> frozenset[str]:
+    merged = {**ticket_values, **raw}
+    return frozenset(f.key for f in field_defs if flow.is_hidden(f.key, merged))
+
+
+def validate_field_values(flow: CompiledFlow, field_defs, raw: Mapping[str, Any],
+                          ticket_values: Mapping[str, Any]) -> tuple[dict, dict, list[str]]:
+    """(clean values, errors by key, required keys missing from `raw`)."""
+    hidden = hidden_keys(flow, field_defs, raw, ticket_values)
+    missing = [f.key for f in field_defs if f.required and f.key not in hidden and f.key not in raw]
+    clean, errors = validate_values(field_defs, raw, field_context(), is_hidden=hidden_checker(flow, ticket_values))
+    return clean, errors, missing
+
+
+def store_file_values(field_defs, values: dict, username: str) -> dict:
+    """Replace uploaded FileStorage objects by stored attachments `{id, name}`."""
+    for f in field_defs:
+        if f.type != "FILE" or not values.get(f.key):
+            continue
+        stored = []
+        for item in values[f.key]:
+            if isinstance(item, FileStorage):
+                if not item.filename:
+                    continue
+                row = store_upload(item, username, f.key)
+                stored.append({"id": row.id, "name": row.original_name})
+            else:
+                stored.append(item)
+        values[f.key] = stored
+    return values
+
+
+def display(fdef: FieldDef, value: Any) -> str:
+    return display_value(fdef, value, field_context())

@@ -1,0 +1,68 @@
+"""Accounts and role membership."""
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+from app.models import Role, RoleMember, User
+from app.timeutil import utcnow
+
+
+def find_user(username: str) -> User | None:
+    return db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+
+
+def require_user(username: str) -> User:
+    user = find_user(username)
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在")
+    return user
+
+
+def create_user(username: str, *, password: str | None = None, display_name: str = "", email: str = "",
+                is_superuser: bool = False) -> tuple[User, str]:
+    """A new account; returns it with its password (generated when not given)."""
+    username = username.strip()
+    if not username or len(username) > 64 or any(c in username for c in " ,;/\\"):
+        raise ValidationFailed("用户名不能为空，且不能包含空格、逗号等字符")
+    if find_user(username):
+        raise ValidationFailed(f"用户 {username} 已存在")
+    password = password or secrets.token_urlsafe(12)
+    user = User(username=username, display_name=display_name, email=email, is_superuser=is_superuser)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user, password
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The enabled user with this password, or None (same answer for unknown user and bad password)."""
+    user = find_user((username or "").strip())
+    if user is None or not user.is_enabled or not user.check_password(password or ""):
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def ensure_role(key: str, name: str, *, type_: str = "GENERAL", desc: str = "") -> Role:
+    role = db.session.execute(select(Role).where(Role.key == key)).scalar_one_or_none()
+    if role is None:
+        role = Role(key=key, name=name, type=type_, desc=desc)
+        db.session.add(role)
+        db.session.flush()
+    return role
+
+
+def add_role_member(role_key: str, username: str) -> Role:
+    """Put a user into a general role (idempotent)."""
+    role = db.session.execute(select(Role).where(Role.key == role_key)).scalar_one_or_none()
+    if role is None:
+        raise NotFound(f"角色 {role_key} 不存在")
+    require_user(username)
+    if username not in role.usernames:
+        role.members.append(RoleMember(username=username))
+        db.session.flush()
+    return role

@@ -1,0 +1,33 @@
+"""The front office: blueprints, login, template helpers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import flask_admin
+from flask import Blueprint, Flask
+
+from app.extensions import db, login_manager
+
+
+def register_web(app: Flask) -> None:
+    from . import auth, tickets, workbench
+
+    vendor = Blueprint("vendor", __name__, static_folder=str(Path(flask_admin.__file__).parent / "static"),
+                       static_url_path="/vendor")
+    app.register_blueprint(vendor)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(workbench.bp)
+    app.register_blueprint(tickets.bp)
+    from .helpers import register_template_helpers
+
+    register_template_helpers(app)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from app.models import User
+
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None

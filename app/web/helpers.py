@@ -1,0 +1,24 @@
+"""Template filters and globals: status names, times, badges."""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.engine.state import OPERATION_NAMES, STEP_STATUS_NAMES, TICKET_STATUS_NAMES
+from app.services.catalog import SERVICE_TYPE_NAMES
+from app.timeutil import fmt
+
+STATUS_BADGE = {
+    "RUNNING": "primary", "SUSPENDED": "warning", "FINISHED": "success", "TERMINATED": "danger",
+    "REVOKED": "secondary", "RECEIVING": "info", "DISTRIBUTING": "info", "WAIT": "light", "FAILED": "danger",
+    "SUSPEND": "warning",
+}
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["dt"] = lambda v: fmt(v) or ""
+    app.jinja_env.filters["ticket_status"] = lambda s: TICKET_STATUS_NAMES.get(s, s)
+    app.jinja_env.filters["step_status"] = lambda s: STEP_STATUS_NAMES.get(s, s)
+    app.jinja_env.filters["service_type"] = lambda s: SERVICE_TYPE_NAMES.get(s, s)
+    app.jinja_env.filters["op_name"] = lambda s: OPERATION_NAMES.get(s, s)
+    app.jinja_env.filters["badge"] = lambda s: STATUS_BADGE.get(s, "secondary")
+    app.jinja_env.globals["SERVICE_TYPE_NAMES"] = SERVICE_TYPE_NAMES

@@ -1,0 +1,110 @@
+"""The ticket page and its actions. Each POST calls one service and redirects back."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from app.engine.state import OPERATION_NAMES
+from app.errors import OperationRefused
+from app.forms import build_form, form_values
+from app.services.attachments import attachment_for
+from app.services.database import unit_of_work
+from app.services.directory import general_roles, user_choices
+from app.services.fields import field_context, hidden_keys
+from app.services.ticket_view import ticket_page
+from app.services.tickets import can_view, flow_of, get_ticket, operate_step, operate_ticket
+
+bp = Blueprint("tickets", __name__, url_prefix="/tickets")
+
+STEP_ACTIONS = ("claim", "distribute", "deliver", "terminate")
+TICKET_ACTIONS = ("suspend", "unsuspend", "withdraw", "supervise", "terminate")
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every page here needs a logged-in user."""
+
+
+def _viewable(ticket_id: int):
+    ticket = get_ticket(ticket_id)
+    if not can_view(ticket, current_user):
+        abort(403, "你没有查看该单据的权限")
+    return ticket
+
+
+def _render(ticket, forms=None, status=200):
+    page = ticket_page(ticket, current_user)
+    forms = dict(forms or {})
+    ctx = field_context()
+    for shown in page.current:
+        key = shown.step.node_key
+        if "TRANSITION" in shown.operations and key not in forms:
+            fields = page.flow.node(key).fields
+            form_cls = build_form(fields, ctx, base=FlaskForm,
+                                  hidden_keys=hidden_keys(page.flow, fields, {}, ticket.values))
+            defaults = {f.key: ticket.values[f.key] for f in fields if f.key in ticket.values and f.type != "FILE"}
+            forms[key] = form_cls(data=defaults, prefix=key)
+    return render_template("ticket.html", page=page, forms=forms, users=user_choices(), roles=general_roles(),
+                           OPERATION_NAMES=OPERATION_NAMES), status
+
+
+@bp.route("/<int:ticket_id>")
+def detail(ticket_id: int):
+    return _render(_viewable(ticket_id))
+
+
+@bp.route("/<int:ticket_id>/steps/<node_key>/transition", methods=["POST"])
+def transition(ticket_id: int, node_key: str):
+    ticket = _viewable(ticket_id)
+    flow = flow_of(ticket)
+    if not flow.has_node(node_key):
+        abort(404)
+    fields = flow.node(node_key).fields
+    raw = {k.split("-", 1)[1]: v for k, v in request.form.items() if k.startswith(node_key + "-")}
+    form_cls = build_form(fields, field_context(), base=FlaskForm,
+                          hidden_keys=hidden_keys(flow, fields, raw, ticket.values))
+    form = form_cls(prefix=node_key)
+    if not form.validate_on_submit():
+        flash("表单填写有误，请检查标红的字段", "danger")
+        return _render(ticket, {node_key: form}, status=400)
+    with unit_of_work():
+        operate_step(ticket.id, current_user, "TRANSITION", node_key,
+                     values=form_values(form, fields, field_context()))
+    flash("已提交", "success")
+    return redirect(url_for(".detail", ticket_id=ticket_id))
+
+
+@bp.route("/<int:ticket_id>/steps/<node_key>/<action>", methods=["POST"])
+def step_action(ticket_id: int, node_key: str, action: str):
+    if action not in STEP_ACTIONS:
+        abort(404)
+    _viewable(ticket_id)
+    processors_type, _, processors = (request.form.get("target") or "").partition(":")
+    with unit_of_work():
+        operate_step(ticket_id, current_user, action.upper(), node_key, processors_type=processors_type,
+                     processors=processors, message=request.form.get("message", "").strip())
+    flash(f"{OPERATION_NAMES[action.upper()]}成功", "success")
+    return redirect(url_for(".detail", ticket_id=ticket_id))
+
+
+@bp.route("/<int:ticket_id>/actions/<action>", methods=["POST"])
+def ticket_action(ticket_id: int, action: str):
+    if action not in TICKET_ACTIONS:
+        abort(404)
+    ticket = get_ticket(ticket_id)
+    if not can_view(ticket, current_user) and action != "supervise":
+        abort(403, "你没有操作该单据的权限")
+    with unit_of_work():
+        operate_ticket(ticket.id, current_user, action.upper(), message=request.form.get("message", "").strip())
+    flash(f"{OPERATION_NAMES[action.upper()]}成功", "success")
+    return redirect(url_for(".detail", ticket_id=ticket_id))
+
+
+@bp.route("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int):
+    row, path = attachment_for(current_user, attachment_id)
+    if not path.exists():
+        raise OperationRefused("附件文件已丢失，请联系管理员")
+    return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.original_name)

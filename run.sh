@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# One command: install the project into .venv, initialize the SQLite database with demo data, start the app.
+# Admin and demo passwords come from ITSM_ADMIN_PASSWORD / ITSM_DEMO_PASSWORD, else are generated and printed once.
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/pip install --quiet --disable-pip-version-check -e .
+.venv/bin/flask --app wsgi itsm init --demo
+HOST=${ITSM_HOST:-127.0.0.1}
+PORT=${ITSM_PORT:-5000}
+echo "ITSM is running at http://$HOST:$PORT/  (log in as admin, or a demo user such as alice)"
+exec .venv/bin/flask --app wsgi run --host "$HOST" --port "$PORT"
