@@ -147,3 +147,29 @@ class Browser:
 def browser(demo):
     """`browser("alice")`: a logged-in test client for a demo user."""
     return lambda username=None: Browser(demo, username)
+
+
+@pytest.fixture
+def make_service(app):
+    """`make_service(yaml_text, roles={"r": ["u1"]}, users=[...])`: load, deploy and publish a flow; returns the service id."""
+    from app.services.catalog import ensure_service
+    from app.services.flows import deploy_flow, save_flow_source
+    from app.services.users import add_role_member, create_user, ensure_role, find_user
+
+    def make(yaml_text: str, *, roles: dict | None = None, users: tuple = ()) -> int:
+        with app.app_context():
+            names = set(users) | {u for members in (roles or {}).values() for u in members}
+            for name in sorted(names):
+                if find_user(name) is None:
+                    create_user(name, password=DEMO_PASSWORD, is_superuser=(name == "admin"))
+            for key, members in (roles or {}).items():
+                ensure_role(key, key)
+                for m in members:
+                    add_role_member(key, m)
+            flow = save_flow_source(yaml_text, by="test")
+            version = deploy_flow(flow.key, by="test")
+            service = ensure_service(flow.key, flow.name, service_type=flow.service_type, flow_version_id=version.id)
+            db.session.commit()
+            return service.id
+
+    return make

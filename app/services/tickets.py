@@ -40,7 +40,8 @@ def get_ticket(ident: int | str, *, lock: bool = False) -> Ticket:
     value = ident if column is Ticket.sn else int(ident)
     stmt = select(Ticket).where(column == value)
     if lock and is_postgres():
-        stmt = stmt.with_for_update()
+        # populate_existing: a row read earlier in this session must not hide the locked, current one
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     ticket = db.session.execute(stmt).scalar_one_or_none()
     if ticket is None:
         raise TicketNotFound()
@@ -50,7 +51,7 @@ def get_ticket(ident: int | str, *, lock: bool = False) -> Ticket:
 def open_steps(ticket: Ticket) -> list[TicketStep]:
     return list(db.session.execute(
         select(TicketStep).where(TicketStep.ticket_id == ticket.id, TicketStep.is_open.is_(True))
-        .order_by(TicketStep.id)).scalars())
+        .order_by(TicketStep.id).execution_options(populate_existing=True)).scalars())
 
 
 def flow_of(ticket: Ticket) -> CompiledFlow:
@@ -121,7 +122,7 @@ def create_ticket(*, service_id: int, creator: User, fields: Mapping[str, Any] |
                     updated_at=now, updated_by=creator.username)
     db.session.add(ticket)
     db.session.flush()
-    _persist(ticket, flow, [], outcome, source=ticket.source, now=now, start_values=values)
+    _persist(ticket, flow, [], outcome, source=ticket.source, now=now, new=True)
     _attach_files(ticket, start_fields, values)
     if related_to:
         link_tickets(related_to, ticket.id, creator)
@@ -200,16 +201,15 @@ def operate_ticket(ticket_ref: int | str | Ticket, user: User, action: str, *, m
 
 def _locked(ticket_ref: int | str | Ticket) -> Ticket:
     ident = ticket_ref.id if isinstance(ticket_ref, Ticket) else ticket_ref
-    ticket = get_ticket(ident, lock=True)
-    if not is_postgres():
-        db.session.refresh(ticket)   # SQLite serializes writers with BEGIN IMMEDIATE: read the latest row
-    return ticket
+    # PostgreSQL: SELECT ... FOR UPDATE. SQLite: every transaction began with BEGIN IMMEDIATE,
+    # so writers are already serialized and what this transaction reads is current.
+    return get_ticket(ident, lock=True)
 
 
 # --- persisting an outcome -------------------------------------------------------
 
 def _persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcome: engine.Outcome, *,
-             source: str, now, operator: str | None = None, start_values: Mapping | None = None) -> None:
+             source: str, now, operator: str | None = None, new: bool = False) -> None:
     """Write the engine's decisions with a constant number of statements."""
     state = outcome.state
     rows = {s.node_key: s for s in steps}
@@ -226,7 +226,8 @@ def _persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcom
                 new_steps.append(TicketStep(ticket_id=ticket.id, node_key=node.key, state_id=state_id(flow, node.key),
                                             name=node.name, kind=node.kind, status=ev.status, is_open=False,
                                             processors_type="STARTER", processors=ticket.creator, users=[],
-                                            data=dict(ev.values), opened_at=now, closed_at=now, closed_by=ev.by))
+                                            data=dict(ev.values), opened_at=now, closed_at=now, closed_by=ev.by,
+                                            pre_status=None))
                 continue
             row.status, row.is_open, row.closed_at, row.closed_by = ev.status, False, now, ev.by
             row.data, row.users, row.pre_status = dict(ev.values), [], None
@@ -239,7 +240,8 @@ def _persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcom
         elif isinstance(ev, engine.StepOpened):
             row = TicketStep(ticket_id=ticket.id, node_key=ev.step.node_key,
                              state_id=state_id(flow, ev.step.node_key), name=ev.step.name, kind=ev.step.kind,
-                             is_open=True, opened_at=now, status=ev.step.status)
+                             is_open=True, opened_at=now, status=ev.step.status, data={}, closed_at=None,
+                             closed_by=None)
             _copy_step(row, ev.step)
             new_steps.append(row)
             processors += [(row, u) for u in ev.step.users]
@@ -249,10 +251,11 @@ def _persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcom
                                 "message": ev.message, "created_at": now, "next_attempt_at": now})
         elif isinstance(ev, engine.TicketEnded):
             ticket.end_at = now
-    ticket.status, ticket.pre_status = state.status, state.pre_status
-    ticket.values, ticket.others_acted = dict(state.values), state.others_acted
-    ticket.updated_at, ticket.updated_by = now, operator or ticket.creator
-    ticket.lock_version = (ticket.lock_version or 0) + 1
+    if not new:           # a new ticket was inserted with these values already
+        ticket.status, ticket.pre_status = state.status, state.pre_status
+        ticket.values, ticket.others_acted = dict(state.values), state.others_acted
+        ticket.updated_at, ticket.updated_by = now, operator or ticket.creator
+        ticket.lock_version = (ticket.lock_version or 0) + 1
     if new_steps:
         db.session.add_all(new_steps)
     db.session.flush()
