@@ -149,6 +149,7 @@ def _condition_problems(flow: FlowDef, start: str, succ, pred) -> list[Problem]:
         before = avail_out[node.key]
         for j, f in enumerate(node.fields):
             for key in sorted(condition_fields(f.hide_when) - before):
-                problems.append((("nodes", i, "fields", j, "hide_when"),
-                                 f"hide_when field {key!r} is not defined on this node or every path before it"))
+                where = "is not a field of this flow" if key not in every else \
+                    "is not defined on this node or every path before it"
+                problems.append((("nodes", i, "fields", j, "hide_when"), f"hide_when field {key!r} {where}"))
     return problems

@@ -13,7 +13,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .loader import FlowIssue, FlowLoadError, _line_map, _Locator, _dedupe, _pydantic_message
+from .loader import (FlowIssue, FlowLoadError, _dedupe, _duplicate_mapping_keys, _line_map, _Locator,
+                     _pydantic_message)
 from .model import Choice
 
 
@@ -72,24 +73,6 @@ def parse_dictionary_text(text: str, filename: str = "<dictionary>") -> Dictiona
     if problems:
         raise DictionaryLoadError([locator.issue(loc, msg) for loc, msg in problems])
     return dictionary
-
-
-def _duplicate_mapping_keys(node: yaml.Node | None, path: tuple = ()) -> list[tuple[int, str, str]]:
-    """YAML keeps the last of two equal keys silently; a dictionary file must not lose an entry that way."""
-    found: list[tuple[int, str, str]] = []
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            here = path + (key_node.value,)
-            if key_node.value in seen:
-                found.append((key_node.start_mark.line + 1, ".".join(map(str, here)),
-                              f"duplicate key {key_node.value!r}"))
-            seen.add(key_node.value)
-            found += _duplicate_mapping_keys(value_node, here)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            found += _duplicate_mapping_keys(item, path + (i,))
-    return found
 
 
 def _duplicate_items(items: tuple[Choice, ...], loc: tuple, seen: dict[str, str]) -> list[tuple[tuple, str]]:

@@ -1,11 +1,14 @@
 """Load a flow file (YAML or JSON) into a validated, compiled flow.
 
 Every error names `file:line: path: message`, where the line comes from the
-YAML composer's marks and the path is the dotted location in the document.
+YAML composer's marks (or, for a JSON document that is not also YAML, from a
+scan of the JSON text) and the path is the dotted location in the document.
 """
 from __future__ import annotations
 
+import bisect
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +57,110 @@ def _line_map(node: yaml.Node | None, path: tuple = (), out: dict | None = None)
     return out
 
 
+def _duplicate_mapping_keys(node: yaml.Node | None, path: tuple = ()) -> list[tuple[int, str, str]]:
+    """`(line, dotted path, message)` for every repeated mapping key: YAML keeps the last one silently."""
+    found: list[tuple[int, str, str]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            here = path + (key_node.value,)
+            if key_node.value in seen:
+                found.append((key_node.start_mark.line + 1, ".".join(map(str, here)),
+                              f"duplicate key {key_node.value!r}"))
+            seen.add(key_node.value)
+            found += _duplicate_mapping_keys(value_node, here)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found += _duplicate_mapping_keys(item, path + (i,))
+    return found
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _json_line_map(text: str) -> tuple[dict[tuple, int], list[tuple[int, str, str]]]:
+    """For JSON text that `json.loads` accepts: the `_line_map` of its paths, and its duplicate keys.
+
+    Scans the text itself (strings and scalars are decoded by the json module), so every
+    line is the line where that key or item is written.
+    """
+    newlines = [i for i, ch in enumerate(text) if ch == "\n"]
+    decoder = json.JSONDecoder()
+    lines: dict[tuple, int] = {}
+    duplicates: list[tuple[int, str, str]] = []
+
+    def line(pos: int) -> int:
+        return bisect.bisect_left(newlines, pos) + 1
+
+    def skip(pos: int) -> int:
+        return _JSON_SPACE.match(text, pos).end()
+
+    def value(pos: int, path: tuple) -> int:
+        pos = skip(pos)
+        lines.setdefault(path, line(pos))
+        if text[pos] == "{":
+            seen: set[str] = set()
+            pos = skip(pos + 1)
+            if text[pos] == "}":
+                return pos + 1
+            while True:
+                pos = skip(pos)
+                key, end = json.decoder.scanstring(text, pos + 1)
+                here = path + (key,)
+                lines[here] = line(pos)
+                if key in seen:
+                    duplicates.append((line(pos), ".".join(map(str, here)), f"duplicate key {key!r}"))
+                seen.add(key)
+                pos = value(skip(end) + 1, here)          # past the ':'
+                pos = skip(pos)
+                if text[pos] == "}":
+                    return pos + 1
+                pos += 1                                   # the ','
+        if text[pos] == "[":
+            pos = skip(pos + 1)
+            if text[pos] == "]":
+                return pos + 1
+            i = 0
+            while True:
+                pos = skip(value(pos, path + (i,)))
+                if text[pos] == "]":
+                    return pos + 1
+                pos, i = pos + 1, i + 1
+        return decoder.raw_decode(text, pos)[1]
+
+    value(0, ())
+    return lines, duplicates
+
+
+def _parse_document(text: str, filename: str) -> tuple[Any, dict[tuple, int], list[tuple[int, str, str]]]:
+    """The document's data, its line map and its duplicate keys; FlowLoadError if it is neither YAML nor JSON.
+
+    YAML first (JSON with space indentation is YAML too); a document that starts like JSON and
+    is not YAML (e.g. indented with tabs) is read as JSON.
+    """
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+        return data, _line_map(root), _duplicate_mapping_keys(root)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        yaml_error = (mark.line + 1 if mark else 1, mark.index if mark else 0, str(getattr(exc, "problem", exc)))
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            # Report the parser that got further: that is the format the author meant.
+            if exc.pos > yaml_error[1]:
+                yaml_error = (exc.lineno, exc.pos, exc.msg)
+        else:
+            try:
+                lines, duplicates = _json_line_map(text)
+            except (ValueError, IndexError):   # cannot happen for text json.loads accepted; stay usable
+                lines, duplicates = {(): 1}, []
+            return data, lines, duplicates
+    raise FlowLoadError([FlowIssue(filename, yaml_error[0], "", f"not valid YAML/JSON: {yaml_error[2]}")])
+
+
 class _Locator:
     """Maps a location (pydantic loc or our own path) to a line and a dotted path."""
 
@@ -73,13 +180,22 @@ class _Locator:
                 cur = cur[part]
         return tuple(path)
 
-    def issue(self, loc: Iterable, message: str) -> FlowIssue:
+    def issue(self, loc: Iterable, message: str, *, missing: Any = None) -> FlowIssue:
+        """The issue at `loc`; with `missing`, `loc` is the mapping that lacks that key."""
         path = self._real_path(loc)
         probe = path
         while probe not in self.lines and probe:
             probe = probe[:-1]
         line = self.lines.get(probe, 1)
-        return FlowIssue(self.filename, line, ".".join(str(p) for p in path), message)
+        shown = path + (missing,) if missing is not None else path
+        return FlowIssue(self.filename, line, ".".join(str(p) for p in shown), message)
+
+    def pydantic_issue(self, err: dict) -> FlowIssue:
+        loc = tuple(err["loc"])
+        if err["type"] == "missing" and loc:
+            # A key that is absent has no line: name it, on the line of the mapping that lacks it.
+            return self.issue(loc[:-1], f"missing key {loc[-1]!r}", missing=loc[-1])
+        return self.issue(loc, _pydantic_message(err))
 
 
 def _pydantic_message(err: dict) -> str:
@@ -92,23 +208,32 @@ def _pydantic_message(err: dict) -> str:
     return msg
 
 
+def _relevant_errors(errors: list[dict]) -> list[dict]:
+    """Drop a collection's too-short error when its own items failed: the count is a consequence.
+
+    (pydantic counts only the items that validated: two broken nodes out of three would
+    also report `nodes: Tuple should have at least 2 items ..., not 1`.)
+    """
+    def items_failed(loc: tuple) -> bool:
+        return any(len(e["loc"]) > len(loc) and tuple(e["loc"][:len(loc)]) == loc
+                   and isinstance(e["loc"][len(loc)], int) for e in errors)
+
+    return [e for e in errors if not (e["type"] == "too_short" and items_failed(tuple(e["loc"])))]
+
+
 def parse_flow_text(text: str, filename: str = "<flow>", *, known_roles: set[str] | None = None,
                     known_dictionaries: set[str] | None = None) -> CompiledFlow:
     """Parse, validate and compile one flow document; raise FlowLoadError with every issue."""
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        raise FlowLoadError([FlowIssue(filename, line, "", f"not valid YAML/JSON: {getattr(exc, 'problem', exc)}")]) from None
+    data, lines, duplicates = _parse_document(text, filename)
     if not isinstance(data, dict):
         raise FlowLoadError([FlowIssue(filename, 1, "", "a flow file must be a mapping with key, name, nodes, transitions")])
-    locator = _Locator(filename, data, _line_map(root))
+    if duplicates:
+        raise FlowLoadError([FlowIssue(filename, line, path, msg) for line, path, msg in duplicates])
+    locator = _Locator(filename, data, lines)
     try:
         flow = FlowDef.model_validate(data)
     except ValidationError as exc:
-        issues = [locator.issue(e["loc"], _pydantic_message(e)) for e in exc.errors()]
+        issues = [locator.pydantic_issue(e) for e in _relevant_errors(exc.errors())]
         raise FlowLoadError(_dedupe(issues)) from None
     problems = check_flow(flow, known_roles=known_roles, known_dictionaries=known_dictionaries)
     if problems:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator,
+                      model_validator)
 
 SERVICE_TYPES = ("request", "change", "event", "question")
 # Friendly aliases accepted in flow files; the stored key is always upstream's.
@@ -61,7 +62,26 @@ class NotOf(_Frozen):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-Condition = Annotated[Union[Compare, AllOf, AnyOf, NotOf], Field(union_mode="left_to_right")]
+def _condition_kind(v: Any) -> str:
+    """Pick the condition model by its keys, so an error names only that model's problem."""
+    if isinstance(v, dict):
+        if "all" in v:
+            return "AllOf"
+        if "any" in v:
+            return "AnyOf"
+        if "not" in v or "not_" in v:
+            return "NotOf"
+        return "Compare"
+    if isinstance(v, (AllOf, AnyOf, NotOf)):
+        return type(v).__name__
+    return "Compare"   # also non-mappings: Compare then says what it expects
+
+
+Condition = Annotated[
+    Union[Annotated[Compare, Tag("Compare")], Annotated[AllOf, Tag("AllOf")],
+          Annotated[AnyOf, Tag("AnyOf")], Annotated[NotOf, Tag("NotOf")]],
+    Discriminator(_condition_kind),
+]
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
 NotOf.model_rebuild()
@@ -204,17 +224,27 @@ class NodeDef(_Frozen):
             raise ValueError(f"unknown node kind {v!r}; allowed: {', '.join(NODE_KINDS)}")
         return v
 
+    @field_validator("processors")
+    @classmethod
+    def _processors_fit_node(cls, v: ProcessorSpec | None, info: ValidationInfo) -> ProcessorSpec | None:
+        # A field validator (not the node's model validator) so the error points at `processors`.
+        # `kind` and `distribute_type` are declared before `processors`: present here when valid.
+        if v is None:
+            return v
+        distribute = info.data.get("distribute_type")
+        if v.type == "BY_ASSIGNOR" and distribute is not None and not distribute.startswith("DISTRIBUTE"):
+            raise ValueError("processors BY_ASSIGNOR needs distribute_type DISTRIBUTE_THEN_PROCESS or DISTRIBUTE_THEN_CLAIM")
+        kind = info.data.get("kind")
+        if v.type == "OPEN" and kind is not None and kind != "start":
+            raise ValueError("processors OPEN is allowed on the start node only")
+        return v
+
     @model_validator(mode="after")
     def _shape(self) -> "NodeDef":
         if self.kind == "manual" and self.processors is None and not self.distribute_type.startswith("DISTRIBUTE"):
             raise ValueError("a manual node needs 'processors'")
         if self.distribute_type.startswith("DISTRIBUTE") and self.assignors is None:
             raise ValueError(f"{self.distribute_type} needs 'assignors' (who dispatches)")
-        if self.processors is not None and self.processors.type == "BY_ASSIGNOR" \
-                and not self.distribute_type.startswith("DISTRIBUTE"):
-            raise ValueError("processors BY_ASSIGNOR needs distribute_type DISTRIBUTE_THEN_PROCESS or DISTRIBUTE_THEN_CLAIM")
-        if self.processors is not None and self.processors.type == "OPEN" and self.kind != "start":
-            raise ValueError("processors OPEN is allowed on the start node only")
         if self.kind == "end" and self.fields:
             raise ValueError("an end node has no fields")
         if self.kind == "api" and not self.api:

@@ -38,11 +38,17 @@ class TicketPage:
     logs: list[TicketLog]
     related: list[Ticket]
 
+    @property
+    def header_operations(self) -> list[str]:
+        """Ticket operations for the page header; terminating is offered on the step when the step allows it."""
+        on_steps = any("TERMINATE" in s.operations for s in self.current)
+        return [op for op in self.ticket_operations if not (op == "TERMINATE" and on_steps)]
+
 
 def shown_fields(flow: CompiledFlow, node_key: str, values: dict) -> list[FieldShown]:
     out = []
     for f in flow.node(node_key).fields:
-        if f.key in values and not flow.is_hidden(f.key, values):
+        if values.get(f.key) not in (None, "", [], {}) and not flow.is_hidden(f.key, values):
             out.append(FieldShown(f.key, f.name, f.type, values[f.key], display(f, values[f.key]), f.layout))
     return out
 

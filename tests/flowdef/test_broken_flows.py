@@ -5,10 +5,12 @@ one thing, and checks what an admin would read in the CLI.
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run without an installed package or a pytest pythonpath
@@ -149,7 +151,7 @@ def test_manual_node_needs_processors():
 
 def test_open_processors_on_a_manual_node():
     assert issues(variant("{type: GENERAL, value: [leaders]}", "{type: OPEN}")) == [
-        "demo.yaml:10: nodes.1: processors OPEN is allowed on the start node only"]
+        "demo.yaml:13: nodes.1.processors: processors OPEN is allowed on the start node only"]
 
 
 def test_open_processors_on_the_start_node_are_allowed():
@@ -159,7 +161,7 @@ def test_open_processors_on_the_start_node_are_allowed():
 
 def test_by_assignor_without_a_distribute_mode():
     assert issues(variant("{type: GENERAL, value: [leaders]}", "{type: BY_ASSIGNOR}")) == [
-        "demo.yaml:10: nodes.1: processors BY_ASSIGNOR needs distribute_type DISTRIBUTE_THEN_PROCESS "
+        "demo.yaml:13: nodes.1.processors: processors BY_ASSIGNOR needs distribute_type DISTRIBUTE_THEN_PROCESS "
         "or DISTRIBUTE_THEN_CLAIM"]
 
 
@@ -404,6 +406,12 @@ def test_hide_when_on_a_field_of_a_later_node():
         "or every path before it"]
 
 
+def test_hide_when_on_an_unknown_field():
+    text = variant("type: STRING}", "type: STRING, hide_when: {field: titel, op: '==', value: ''}}")
+    assert issues(text) == [
+        "demo.yaml:9: nodes.0.fields.0.hide_when: hide_when field 'titel' is not a field of this flow"]
+
+
 def test_hide_when_on_a_field_of_the_same_node_is_allowed():
     text = variant("      - {key: title, name: 标题, type: STRING}\n",
                    "      - {key: title, name: 标题, type: STRING}\n"
@@ -412,27 +420,98 @@ def test_hide_when_on_a_field_of_the_same_node_is_allowed():
     assert flow.is_hidden("why", {"title": ""}) and not flow.is_hidden("why", {"title": "x"})
 
 
-# --- known gaps of the loader (see the report); these document the wanted behaviour --
+# --- formerly known gaps of the loader -----------------------------------------
 
-@pytest.mark.xfail(reason="yaml.safe_load keeps the last of two equal keys silently", strict=True)
 def test_duplicate_yaml_key_is_reported():
     assert issues(variant("    name: 审批\n", "    name: 审批\n    name: 审批2\n")) == [
         "demo.yaml:12: nodes.1.name: duplicate key 'name'"]
 
 
-@pytest.mark.xfail(reason="a missing required key is reported on its parent without naming it", strict=True)
 def test_missing_required_key_is_named():
     assert issues(variant("    name: 审批\n", "")) == ["demo.yaml:10: nodes.1.name: missing key 'name'"]
 
 
-@pytest.mark.xfail(reason="a bad operator also reports the all/any/not union branches", strict=True)
 def test_unknown_condition_operator_is_reported_once():
     assert len(issues(variant("{from: approve, to: end}",
                               "{from: approve, to: end, when: {field: result, op: '=', value: agree}}"))) == 1
 
 
-@pytest.mark.xfail(reason="two broken nodes leave one valid node, and pydantic adds a spurious min_length error",
-                   strict=True)
 def test_two_broken_nodes_report_only_their_own_errors():
     assert [i.split(": ")[1] for i in issues(variant("kind: manual", "kind: manul", "type: STRING", "type: STRNG"))] \
         == ["nodes.0.fields.0.type", "nodes.1.kind"]
+
+
+def test_missing_key_of_a_transition_and_of_a_condition_is_named():
+    assert issues(variant("{from: approve, to: end}", "{to: end}")) == [
+        "demo.yaml:22: transitions.1.from: missing key 'from'"]
+    assert issues(variant("{from: approve, to: end}", "{from: approve, to: end, when: {op: '==', value: agree}}")) == [
+        "demo.yaml:22: transitions.1.when.field: missing key 'field'"]
+
+
+def test_bad_operator_inside_nested_conditions_is_reported_once():
+    assert issues(variant("{from: approve, to: end}",
+                          "{from: approve, to: end, when: {not: {all: [{field: result, op: '=', value: agree}]}}}")) == [
+        "demo.yaml:22: transitions.1.when.not.all.0.op: Input should be '==', '!=', '>', '>=', '<', '<=', "
+        "'in', 'notin' or 'contains'"]
+
+
+def test_duplicate_key_in_a_flow_mapping():
+    assert issues(variant("{key: end, name: 结束, kind: end}", "{key: end, name: 结束, kind: end, kind: manual}")) == [
+        "demo.yaml:19: nodes.2.kind: duplicate key 'kind'"]
+
+
+def test_too_few_valid_items_is_still_reported():
+    text = "key: x\nname: x\nservice_type: request\nnodes:\n  - {key: s, name: s, kind: strt}\n" \
+           "transitions: [{from: s, to: s}]\n"
+    assert issues(text) == [
+        "demo.yaml:5: nodes.0.kind: unknown node kind 'strt'; allowed: start, manual, api, automation, end"]
+    assert issues(text.replace("kind: strt", "kind: start")) == [
+        "demo.yaml:4: nodes: Tuple should have at least 2 items after validation, not 1"]
+
+
+# --- JSON flow files ----------------------------------------------------------
+
+def tab_json(data: dict) -> str:
+    return json.dumps(data, indent="\t", ensure_ascii=False)
+
+
+def json_line(text: str, needle: str) -> int:
+    """The 1-based line of the one line of `text` that contains `needle`."""
+    found = [n for n, line in enumerate(text.splitlines(), 1) if needle in line]
+    assert len(found) == 1, needle
+    return found[0]
+
+
+def test_tab_indented_json_loads(tmp_path):
+    text = tab_json(yaml.safe_load(BASE))
+    with pytest.raises(yaml.YAMLError):  # the reason for the JSON fallback: tabs are not YAML indentation
+        yaml.safe_load(text)
+    path = tmp_path / "demo.json"
+    path.write_text(text, encoding="utf-8")
+    flow = load_flow_file(path)
+    assert [n.key for n in flow.definition.nodes] == ["submit", "approve", "end"]
+    assert flow.definition == parse_flow_text(BASE, "demo.yaml").definition
+
+
+def test_tab_indented_json_errors_name_their_lines():
+    data = yaml.safe_load(BASE)
+    data["nodes"][1]["kind"] = "manul"
+    del data["nodes"][2]["name"]
+    data["transitions"][1]["when"] = {"all": [{"field": "result", "op": "=", "value": "agree"}]}
+    text = tab_json(data)
+    end_node = json_line(text, '"key": "end"') - 1          # the `{` that opens nodes.2
+    op_line = json_line(text, '"op"')
+    assert issues(text) == [
+        f"demo.yaml:{json_line(text, 'manul')}: nodes.1.kind: unknown node kind 'manul'; "
+        "allowed: start, manual, api, automation, end",
+        f"demo.yaml:{end_node}: nodes.2.name: missing key 'name'",
+        f"demo.yaml:{op_line}: transitions.1.when.all.0.op: Input should be '==', '!=', '>', "
+        "'>=', '<', '<=', 'in', 'notin' or 'contains'"]
+
+
+def test_tab_indented_json_duplicate_key_and_syntax_error():
+    text = tab_json(yaml.safe_load(BASE)).replace('"kind": "manual",', '"kind": "manual",\n\t\t\t"kind": "api",')
+    assert issues(text) == [f"demo.yaml:{json_line(text, 'api')}: nodes.1.kind: duplicate key 'kind'"]
+    text = tab_json(yaml.safe_load(BASE)).replace('"kind": "manual"', '"kind" "manual"')
+    assert issues(text) == [f"demo.yaml:{json_line(text, 'manual')}: <root>: not valid YAML/JSON: "
+                            "Expecting ':' delimiter"]
