@@ -9,5 +9,6 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/flask --app wsgi itsm init --demo
 HOST=${ITSM_HOST:-127.0.0.1}
 PORT=${ITSM_PORT:-5000}
-echo "ITSM is running at http://$HOST:$PORT/  (log in as admin, or a demo user such as alice)"
-exec .venv/bin/flask --app wsgi run --host "$HOST" --port "$PORT"
+echo "ITSM is starting at http://$HOST:$PORT/  (log in as admin, or a demo user such as alice)"
+exec .venv/bin/gunicorn --workers "${ITSM_WORKERS:-2}" --threads 4 --bind "$HOST:$PORT" \
+  --access-logfile - wsgi:app

@@ -124,6 +124,23 @@ def users_create(name: str, admin: bool, password: str | None, display_name: str
         click.secho(f"password (shown once): {pw}", fg="yellow")
 
 
+@users_cli.command("set-password")
+@click.argument("name")
+@click.option("--password", default=None, help="New password (default: generated and printed once).")
+def users_set_password(name: str, password: str | None) -> None:
+    """Set a user's password (e.g. when the one printed by init was lost)."""
+    from app.services.users import set_password
+
+    try:
+        with unit_of_work():
+            pw = set_password(name, password)
+    except ItsmError as exc:
+        _fail(exc.message)
+    click.echo(f"password of {name} changed")
+    if not password:
+        click.secho(f"new password (shown once): {pw}", fg="yellow")
+
+
 roles_cli = AppGroup("roles", help="General roles.")
 itsm_cli.add_command(roles_cli)
 

@@ -38,6 +38,15 @@ def create_user(username: str, *, password: str | None = None, display_name: str
     return user, password
 
 
+def set_password(username: str, password: str | None = None) -> str:
+    """Set (or generate) a user's password; returns it."""
+    user = require_user(username)
+    password = password or secrets.token_urlsafe(12)
+    user.set_password(password)
+    db.session.flush()
+    return password
+
+
 def authenticate(username: str, password: str) -> User | None:
     """The enabled user with this password, or None (same answer for unknown user and bad password)."""
     user = find_user((username or "").strip())
