@@ -72,9 +72,11 @@ def configure_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .api import register_api
     from .web import register_web
 
     register_web(app)
+    register_api(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -14,7 +14,8 @@ class Defaults:
     TIMEZONE = "Asia/Shanghai"        # how times are shown and the day a ticket number counts in
     LANGUAGE = "zh"                   # default UI language (zh or en)
     ADMIN_PASSWORD = None             # `itsm init`: the admin's password (else generated, printed once)
-    DEMO_PASSWORD = None              # `itsm init --demo`: the demo users' password (else generated, printed once)
+    DEMO_PASSWORD = None
+    API_APP_SECRET = None             # `itsm api-app create`: the secret to set (else generated, printed once)              # `itsm init --demo`: the demo users' password (else generated, printed once)
     FLOWS_DIR = None                  # default: <project>/flows_yaml
     DICTIONARIES_DIR = None           # default: <project>/dictionaries
     UPLOAD_DIR = None                 # default: instance/uploads
@@ -25,6 +26,10 @@ class Defaults:
     ]
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
     PAGE_SIZE = 20
+    BK_TOKEN_MAX_AGE = 7 * 24 * 3600   # seconds a bk_token issued at login stays valid for the API
+    BASE_URL = "http://127.0.0.1:5000"  # how ticket_url links in API answers and callbacks start
+    CALLBACK_TIMEOUT = 10              # seconds per result-callback POST
+    CALLBACK_MAX_ATTEMPTS = 8          # then the callback is FAILED and listed by callback_failed_ticket
     PASSWORD_HASH_METHOD = "scrypt"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -63,3 +63,10 @@ class ServiceNotFound(NotFound):
 
     def __init__(self, message: str = "服务不存在，请联系管理员！", **kw):
         super().__init__(message, **kw)
+
+
+class AuthenticationFailed(ItsmError):
+    """API credentials missing or wrong (BlueKing clients get it in the envelope, HTTP 200)."""
+
+    code = 3900401
+    http_status = 401

@@ -1,8 +1,8 @@
 """Shared fixtures: the app on SQLite and on PostgreSQL, a clean database per test, demo data, clients.
 
 Every test that uses `app` runs twice, once per database. PostgreSQL comes from
-`ITSM_TEST_PG_URL` (default: the local server, database `itsm_test`, created
-when missing); without a server those runs are skipped, unless
+`ITSM_TEST_PG_URL` (default: the local server, a database `itsm_test_<pid>`
+created for the run and dropped after it); without a server those runs are skipped, unless
 `ITSM_TEST_REQUIRE_PG=1` (as in CI), which turns that into a failure.
 """
 from __future__ import annotations
@@ -16,7 +16,9 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from app.extensions import db
 
-PG_URL = os.environ.get("ITSM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/itsm_test")
+# one database per test process, so parallel runs (several checkouts, several developers) never meet
+PG_URL = os.environ.get("ITSM_TEST_PG_URL", f"postgresql+psycopg://postgres@127.0.0.1:5432/itsm_test_{os.getpid()}")
+PG_OWNED = "ITSM_TEST_PG_URL" not in os.environ
 REQUIRE_PG = os.environ.get("ITSM_TEST_REQUIRE_PG") == "1"
 DEMO_PASSWORD = "demo-pass-123"
 ADMIN_PASSWORD = "admin-pass-123"
@@ -49,7 +51,19 @@ def database_url(request, tmp_path_factory):
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL is required (ITSM_TEST_REQUIRE_PG=1) but unusable: {problem}")
         pytest.skip(f"PostgreSQL not available: {problem}")
+    if PG_OWNED:
+        request.addfinalizer(_drop_pg_database)
     return PG_URL
+
+
+def _drop_pg_database() -> None:
+    from sqlalchemy.engine import make_url
+
+    target = make_url(PG_URL)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +77,12 @@ def app(database_url, tmp_path_factory):
         "SERVER_NAME": "itsm.test",
     })
     with application.app_context():
-        db.drop_all()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:      # whatever an earlier run of any checkout left behind
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        else:
+            db.drop_all()
         db.create_all()
     yield application
     with application.app_context():

@@ -158,3 +158,59 @@ def roles_add_member(role: str, user: str) -> None:
     except ItsmError as exc:
         _fail(exc.message)
     click.echo(f"{user} is now a member of {role}")
+
+
+@itsm_cli.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduler process (callbacks, automatic steps, notifications); one or more per deployment."""
+    from app.jobs import run_scheduler
+
+    run_scheduler(current_app._get_current_object())
+
+
+jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
+itsm_cli.add_command(jobs_cli)
+
+
+@jobs_cli.command("list")
+def jobs_list() -> None:
+    """Show the declared jobs."""
+    from app.jobs import JOBS
+
+    for job in JOBS:
+        click.echo(f"{job.id:24} every {job.seconds:>5}s  {job.doc}")
+
+
+@jobs_cli.command("run")
+@click.argument("job_id")
+def jobs_run(job_id: str) -> None:
+    """Run one job once, now (for operators and tests)."""
+    from app.jobs import JOBS, run_job
+
+    job = next((j for j in JOBS if j.id == job_id), None)
+    if job is None:
+        _fail(f"unknown job {job_id}; known: {', '.join(j.id for j in JOBS)}")
+    click.echo(f"{job_id}: {run_job(current_app._get_current_object(), job)}")
+
+
+api_cli = AppGroup("api-app", help="Client apps of the BlueKing-compatible API.")
+itsm_cli.add_command(api_cli)
+
+
+@api_cli.command("create")
+@click.argument("code")
+@click.option("--act-for-users", is_flag=True, help="Allow this app to name any user with bk_username.")
+@click.option("--name", default="", help="A readable name.")
+def api_app_create(code: str, act_for_users: bool, name: str) -> None:
+    """Register an API app; prints its secret once (or takes ITSM_API_APP_SECRET)."""
+    from app.services.api_auth import create_api_app
+
+    given = current_app.config.get("API_APP_SECRET")
+    try:
+        with unit_of_work():
+            _, secret = create_api_app(code, name=name, act_for_users=act_for_users, secret=given, by="admin")
+    except ItsmError as exc:
+        _fail(exc.message)
+    click.echo(f"created API app {code}" + (" (may act for users)" if act_for_users else ""))
+    if not given:
+        click.secho(f"bk_app_secret (shown once): {secret}", fg="yellow")

@@ -85,7 +85,7 @@ def _enter(flow: CompiledFlow, state: TicketState, node_key: str, directory: Dir
     node = flow.node(node_key)
     if node.kind == "end":
         events.append(Log("system", "单据流程结束", "END", node.key))
-        events.append(TicketEnded(FINISHED))
+        events.append(TicketEnded(FINISHED, approved=node.approve_result))
         events.append(Notify("finished", frozenset({state.creator})))
         return Outcome(state.with_(status=FINISHED, steps=()), tuple(events))
     step, notes = open_step(flow, node, state.creator, directory)
@@ -156,7 +156,7 @@ def refusal(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor, direc
     if state.is_over:
         return OperationRefused("抱歉，单据已关闭，无法操作")
     if isinstance(op, ops.STEP_OPERATIONS):
-        return _step_refusal(flow, state, op, actor, check_input)
+        return _step_refusal(flow, state, op, actor, directory, check_input)
     if isinstance(op, ops.Suspend):
         if state.status == SUSPENDED:
             return OperationRefused("单据已处于挂起状态，不能重复挂起")
@@ -189,13 +189,16 @@ def refusal(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor, direc
         terminable = any(flow.node(s.node_key).can_terminate and _is_processor(s, actor) for s in state.steps)
         if not (actor.is_superuser or terminable):
             return PermissionDenied("你没有终止该单据的权限")
+        if state.status == SUSPENDED and not actor.is_superuser:
+            return OperationRefused("单据已挂起，请先恢复后再处理")
         if check_input and not op.message.strip():
             return OperationRefused("请输入终止原因！")
         return None
     return OperationRefused(f"不支持的操作类型: {getattr(op, 'key', op)!s}")
 
 
-def _step_refusal(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor, check_input: bool) -> Exception | None:
+def _step_refusal(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor, directory: Directory,
+                  check_input: bool) -> Exception | None:
     step = state.step(op.node_key)
     if step is None:
         return OperationRefused("该节点当前不可处理")
@@ -219,8 +222,10 @@ def _step_refusal(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor,
     if isinstance(op, (ops.Distribute, ops.Deliver)):
         if op.processors_type not in ("PERSON", "GENERAL"):
             return OperationRefused("处理人类型只能是 PERSON（个人）或 GENERAL（通用角色）")
-        if not op.processors:
+        if not op.processors or any(not str(p).strip() for p in op.processors):
             return OperationRefused("请指定处理人")
+        if not resolve(ProcessorSpec(type=op.processors_type, value=tuple(op.processors)), state.creator, directory):
+            return OperationRefused("指定的处理人为空或角色下没有成员，请重新选择")
     if isinstance(op, ops.Deliver) and not op.message.strip():
         return OperationRefused("请输入转单原因")
     if isinstance(op, ops.TerminateStep) and not op.message.strip():

@@ -143,6 +143,7 @@ class Notify:
 @dataclass(frozen=True)
 class TicketEnded:
     status: str
+    approved: bool = False       # FINISHED at an end node that counts as approved
 
 
 @dataclass(frozen=True)

@@ -216,6 +216,8 @@ class NodeDef(_Frozen):
     plugin: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     retry: RetryPolicy = RetryPolicy()
+    # end nodes: whether ending here counts as approved (API approve_result, callbacks)
+    approve_result: bool = True
 
     @field_validator("kind")
     @classmethod

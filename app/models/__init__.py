@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per aggregate."""
+from .api import ApiApp, ApiRequestLog, TicketCallback, TicketComment
 from .catalog import Catalog, CatalogService, Service
 from .dictionary import Dictionary, DictionaryItem
 from .flow import FLOW_STATUS_NAMES, Flow, FlowVersion
@@ -7,6 +8,7 @@ from .ticket import (SN_PREFIX, Attachment, Notification, SnCounter, StepProcess
 from .user import Role, RoleMember, User
 
 __all__ = [
+    "ApiApp", "ApiRequestLog", "TicketCallback", "TicketComment",
     "Catalog", "CatalogService", "Service", "Dictionary", "DictionaryItem", "FLOW_STATUS_NAMES", "Flow",
     "FlowVersion", "SN_PREFIX", "Attachment", "Notification", "SnCounter", "StepProcessor", "Ticket",
     "TicketLink", "TicketLog", "TicketStep", "Role", "RoleMember", "User",

@@ -42,6 +42,7 @@ class Ticket(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="")
     end_at: Mapped[datetime | None]
+    approve_result: Mapped[bool | None]      # set when the ticket ends: approved or not (API, callbacks)
     lock_version: Mapped[int] = mapped_column(default=0)
 
     steps: Mapped[list["TicketStep"]] = relationship(back_populates="ticket", order_by="TicketStep.id",

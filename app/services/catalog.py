@@ -73,3 +73,68 @@ def ensure_service(key: str, name: str, *, service_type: str, flow_version_id: i
             db.session.add(CatalogService(catalog_id=catalog.id, service_id=row.id, order=order))
     db.session.flush()
     return row
+
+
+def create_catalog(name: str, *, parent_id: int | None, desc: str = "", by: str = "system") -> Catalog:
+    """A new catalog under `parent_id` (None: a root); its key is generated from the id."""
+    from app.errors import NotFound, ValidationFailed
+
+    name = (name or "").strip()
+    if not name or len(name) > 128:
+        raise ValidationFailed("目录名称不能为空，且不超过 128 个字符")
+    parent = db.session.get(Catalog, parent_id) if parent_id else None
+    if parent_id and parent is None:
+        raise NotFound(f"父级目录 {parent_id} 不存在")
+    siblings = db.session.execute(select(Catalog.name).where(Catalog.parent_id == (parent.id if parent else None))).scalars()
+    if name in set(siblings):
+        raise ValidationFailed(f"同级目录下已存在名为 {name} 的目录")
+    import uuid
+
+    row = Catalog(key=f"c_{uuid.uuid4().hex[:12]}", name=name, desc=desc or "",
+                  parent_id=parent.id if parent else None, level=(parent.level + 1) if parent else 0)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def publish_service(*, key: str, name: str, flow_text: str | dict, desc: str = "", owners: str = "",
+                    catalog_id: int | None = None, is_valid: bool = True, service_id: int | None = None,
+                    by: str = "system") -> Service:
+    """Create (or update `service_id`) a service from a flow definition: save the template, deploy, bind.
+
+    `flow_text` is a flow in the flow language (YAML text, or the same structure as a dict).
+    """
+    import json
+
+    from app.errors import NotFound, ValidationFailed
+
+    from .flows import deploy_flow, save_flow_source
+
+    if isinstance(flow_text, dict):
+        flow_text = json.dumps(flow_text, ensure_ascii=False, indent=2)
+    if not flow_text:
+        raise ValidationFailed("缺少流程定义 workflow")
+    row = db.session.get(Service, service_id) if service_id else None
+    if service_id and row is None:
+        raise NotFound(f"服务 {service_id} 不存在")
+    key = (key or (row.key if row else "")).strip()
+    if not key:
+        raise ValidationFailed("缺少服务标识 key")
+    clash = db.session.execute(select(Service).where(Service.key == key)).scalar_one_or_none()
+    if clash is not None and clash is not row:
+        raise ValidationFailed(f"服务标识 {key} 已被占用")
+    flow = save_flow_source(flow_text, by=by, filename=f"{key}.json")
+    version = deploy_flow(flow.key, by=by)
+    if row is None:
+        row = Service(key=key, name=name or flow.name, service_type=flow.service_type)
+        db.session.add(row)
+    row.name, row.desc, row.owners, row.is_valid = name or row.name, desc or row.desc, owners or row.owners, is_valid
+    row.service_type, row.flow_version_id, row.updated_by = version.service_type, version.id, by
+    db.session.flush()
+    if catalog_id:
+        if db.session.get(Catalog, catalog_id) is None:
+            raise NotFound(f"服务目录 {catalog_id} 不存在")
+        if not any(link.catalog_id == catalog_id for link in row.links):
+            db.session.add(CatalogService(catalog_id=catalog_id, service_id=row.id))
+    db.session.flush()
+    return row

@@ -165,6 +165,8 @@ def operate_step(ticket_ref: int | str | Ticket, user: User, action: str, node_k
     refusal = engine.refusal(flow, state, op, actor, directory)
     if refusal is not None:
         raise refusal
+    if action in ("DISTRIBUTE", "DELIVER"):
+        _check_targets(processors_type, people)
     if action == "TRANSITION":
         node_fields = flow.node(node_key).fields
         if values is None:
@@ -199,6 +201,23 @@ def operate_ticket(ticket_ref: int | str | Ticket, user: User, action: str, *, m
     return ticket
 
 
+def _check_targets(processors_type: str, people: tuple[str, ...]) -> None:
+    """Dispatch/transfer targets must exist: enabled users for PERSON, known roles for GENERAL."""
+    from app.models import Role
+
+    if processors_type == "PERSON":
+        known = set(db.session.execute(select(User.username).where(
+            User.username.in_(people), User.is_enabled.is_(True))).scalars())
+        unknown = [p for p in people if p not in known]
+        if unknown:
+            raise OperationRefused(f"处理人不存在或已停用：{','.join(unknown)}")
+    elif processors_type == "GENERAL":
+        known = set(db.session.execute(select(Role.key).where(Role.key.in_(people), Role.type == "GENERAL")).scalars())
+        unknown = [p for p in people if p not in known]
+        if unknown:
+            raise OperationRefused(f"角色不存在：{','.join(unknown)}")
+
+
 def _locked(ticket_ref: int | str | Ticket) -> Ticket:
     ident = ticket_ref.id if isinstance(ticket_ref, Ticket) else ticket_ref
     # PostgreSQL: SELECT ... FOR UPDATE. SQLite: every transaction began with BEGIN IMMEDIATE,
@@ -214,6 +233,7 @@ def _persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcom
     state = outcome.state
     rows = {s.node_key: s for s in steps}
     logs, notices, new_steps, processors, closed_ids = [], [], [], [], []
+    ended = False
     for ev in outcome.events:
         if isinstance(ev, engine.Log):
             logs.append({"ticket_id": ticket.id, "node_key": ev.node_key, "operator": ev.operator,
@@ -250,10 +270,13 @@ def _persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcom
                 notices.append({"ticket_id": ticket.id, "kind": ev.kind, "recipients": sorted(ev.users),
                                 "message": ev.message, "created_at": now, "next_attempt_at": now})
         elif isinstance(ev, engine.TicketEnded):
-            ticket.end_at = now
+            ticket.end_at, ticket.approve_result = now, ev.approved
+            ended = True
     if not new:           # a new ticket was inserted with these values already
         ticket.status, ticket.pre_status = state.status, state.pre_status
         ticket.values, ticket.others_acted = dict(state.values), state.others_acted
+        if state.values.get("title"):          # the start step may be resubmitted with a new title
+            ticket.title = str(state.values["title"])[:120]
         ticket.updated_at, ticket.updated_by = now, operator or ticket.creator
         ticket.lock_version = (ticket.lock_version or 0) + 1
     if new_steps:
@@ -269,6 +292,10 @@ def _persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcom
         db.session.execute(insert(TicketLog), logs)
     if notices:
         db.session.execute(insert(Notification), notices)
+    if ended:
+        from .callbacks import enqueue_callback
+
+        enqueue_callback(ticket)
 
 
 def _copy_step(row: TicketStep, step: engine.Step) -> None:

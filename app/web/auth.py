@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
+from app.services.api_auth import issue_user_token
 from app.services.database import unit_of_work
 from app.services.users import authenticate
 
@@ -37,7 +38,11 @@ def login():
             user = authenticate(form.username.data, form.password.data)
         if user is not None:
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            response = redirect(_safe_next(request.args.get("next")))
+            # the BlueKing login state: API clients may pass it as bk_token
+            response.set_cookie("bk_token", issue_user_token(user), httponly=True, samesite="Lax",
+                                max_age=current_app.config["BK_TOKEN_MAX_AGE"])
+            return response
         flash("用户名或密码错误", "danger")
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
@@ -48,4 +53,6 @@ def login():
 def logout():
     logout_user()
     flash("已退出登录", "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    response.delete_cookie("bk_token")
+    return response

@@ -22,3 +22,12 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["op_name"] = lambda s: OPERATION_NAMES.get(s, s)
     app.jinja_env.filters["badge"] = lambda s: STATUS_BADGE.get(s, "secondary")
     app.jinja_env.globals["SERVICE_TYPE_NAMES"] = SERVICE_TYPE_NAMES
+    app.jinja_env.globals["table_rows"] = table_rows
+
+
+def table_rows(flow, node_key: str, field_key: str, value) -> tuple[list[str], list[list[str]]]:
+    """(column names, rows of cell texts) of a stored TABLE/CUSTOMTABLE value, for the ticket page."""
+    from app.forms import field_type
+
+    fdef = next(f for f in flow.node(node_key).fields if f.key == field_key)
+    return [c.name for c in fdef.columns], field_type(fdef.type).display_rows(value, fdef)

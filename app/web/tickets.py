@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 
 from app.engine.state import OPERATION_NAMES
 from app.errors import OperationRefused
-from app.forms import build_form, form_values
+from app.forms import build_form, form_initial, form_values
 from app.services.attachments import attachment_for
 from app.services.database import unit_of_work
 from app.services.directory import general_roles, user_choices
@@ -44,8 +44,12 @@ def _render(ticket, forms=None, status=200):
             fields = page.flow.node(key).fields
             form_cls = build_form(fields, ctx, base=FlaskForm,
                                   hidden_keys=hidden_keys(page.flow, fields, {}, ticket.values))
-            defaults = {f.key: ticket.values[f.key] for f in fields if f.key in ticket.values and f.type != "FILE"}
-            forms[key] = form_cls(data=defaults, prefix=key)
+            # a reopened start step shows what the submitter typed; other steps start from their defaults,
+            # so a second approval round does not come with the last round's decision pre-selected
+            node = page.flow.node(key)
+            defaults = form_initial([f for f in fields if f.type != "FILE"], ticket.values, ctx) \
+                if node.kind == "start" else {}
+            forms[key] = form_cls(data=defaults or None, prefix=key)
     return render_template("ticket.html", page=page, forms=forms, users=user_choices(), roles=general_roles(),
                            OPERATION_NAMES=OPERATION_NAMES), status
 

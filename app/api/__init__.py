@@ -1,0 +1,125 @@
+"""The BlueKing-compatible HTTP API: `/api/c/compapi[/v2]/itsm/<name>/`.
+
+HTTP 200 with the envelope `{"result", "code", "message", "data"}` for every handled
+outcome, as BlueKing does. Credentials come from the `X-Bkapi-Authorization`
+header (bkapi-component-open) or from bk_* query/body parameters (bk-itsm-sdk).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, jsonify, request
+
+from app.errors import AuthenticationFailed, ItsmError
+from app.extensions import csrf, db
+
+log = logging.getLogger(__name__)
+bp = Blueprint("api", __name__)
+
+# BlueKing's message prefixes per code ("<MESSAGE>: <detail>")
+PREFIX = {3900003: "提单失败", 3900004: "单据操作失败", 3900005: "参数验证失败"}
+
+
+@dataclass
+class Caller:
+    app: object
+    user: object
+
+
+class ApiParamError(ItsmError):
+    code = 3900005
+
+
+def envelope(data=None, *, code: int = 0, message: str = "success", result: bool = True):
+    return jsonify({"result": result, "code": code, "message": message,
+                    "data": ([] if data is None else data) if result else None})
+
+
+def _params() -> dict:
+    params = request.args.to_dict()
+    body = request.get_json(silent=True) if request.data else None
+    if isinstance(body, dict):
+        params.update(body)
+    elif request.form:
+        params.update(request.form.to_dict())
+    return params
+
+
+def _credentials(params: dict) -> dict:
+    header = request.headers.get("X-Bkapi-Authorization")
+    creds: dict = {}
+    if header:
+        try:
+            creds = json.loads(header)
+        except ValueError:
+            raise AuthenticationFailed("应用认证失败：X-Bkapi-Authorization 不是合法的 JSON") from None
+        if not isinstance(creds, dict):
+            raise AuthenticationFailed("应用认证失败：X-Bkapi-Authorization 不是合法的 JSON") from None
+    for key in ("bk_app_code", "bk_app_secret", "bk_username", "bk_token"):
+        creds.setdefault(key, params.get(key))
+    creds["bk_token"] = creds.get("bk_token") or request.cookies.get("bk_token")
+    return creds
+
+
+def dispatch(name: str):
+    from app.services.api_auth import authenticate
+
+    from .endpoints import ENDPOINTS
+
+    started = time.monotonic()
+    endpoint = ENDPOINTS.get(name.strip("/"))
+    app_code = username = ""
+    if endpoint is None:
+        response, code = envelope(code=3900404, message=f"接口 {name} 不存在", result=False), 3900404
+    else:
+        params = _params()
+        try:
+            creds = _credentials(params)
+            app_code = creds.get("bk_app_code") or ""
+            api_app, user = authenticate(creds.get("bk_app_code"), creds.get("bk_app_secret"),
+                                         creds.get("bk_username"), creds.get("bk_token"))
+            username = user.username
+            data = endpoint(params, Caller(api_app, user))
+            db.session.commit()
+            response, code = envelope(data), 0
+        except ItsmError as exc:
+            db.session.rollback()
+            prefix = PREFIX.get(exc.code)
+            message = f"{prefix}: {exc.message}" if prefix else exc.message
+            response, code = envelope(code=exc.code, message=message, result=False), exc.code
+    _log_call(app_code, username, name, code, (time.monotonic() - started) * 1000)
+    return response
+
+
+def _log_call(app_code: str, username: str, endpoint: str, code: int, ms: float) -> None:
+    from app.models import ApiRequestLog
+
+    log.info("api %s app=%s user=%s code=%s %.1fms", endpoint, app_code, username, code, ms)
+    try:
+        db.session.add(ApiRequestLog(app_code=app_code[:64], username=username[:64], endpoint=endpoint[:64], code=code,
+                                  duration_ms=round(ms, 2)))
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the call log never turns a served answer into an error
+        db.session.rollback()
+        log.exception("could not write the API call log")
+
+
+@bp.route("/api/c/compapi/v2/itsm/<path:name>", methods=["GET", "POST"])
+@bp.route("/api/c/compapi/itsm/<path:name>", methods=["GET", "POST"])
+def call(name: str):
+    return dispatch(name)
+
+
+@bp.route("/api/openapi.json")
+def openapi():
+    from .openapi import openapi_document
+
+    return jsonify(openapi_document())
+
+
+def register_api(app: Flask) -> None:
+    csrf.exempt(bp)
+    app.register_blueprint(bp)

@@ -1,0 +1,431 @@
+"""One function per API endpoint: parse params, authorize, call a service, shape the answer."""
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any, Callable
+
+from flask import request
+from sqlalchemy import func, select
+
+from app.errors import NotFound, OperationRefused, PermissionDenied, ServiceNotFound
+from app.extensions import db
+from app.models import CatalogService, FlowVersion, Role, Service, Ticket
+from app.services import queries
+from app.services.api_auth import verify_callback_token
+from app.services.callbacks import failed_callback_sns, mark_reported
+from app.services.catalog import catalog_tree, create_catalog, publish_service, submittable_services
+from app.services.comments import comment_ticket
+from app.services.flows import compiled_version, node_by_state_id
+from app.services.tickets import allowed, can_view, create_ticket, logs_of, open_steps, operate_step, operate_ticket
+from app.services.users import find_user
+from app.timeutil import fmt, parse_local
+
+from . import ApiParamError, Caller
+from .serializers import (field_config, service_item, step_summary, ticket_fields, ticket_item, ticket_url,
+                          workflow_detail)
+
+ENDPOINTS: dict[str, Callable[[dict, Caller], Any]] = {}
+OP_NAMES = {"TRANSITION": "提交", "CLAIM": "认领", "DISTRIBUTE": "派单", "DELIVER": "转单", "TERMINATE": "终止",
+            "SUSPEND": "挂起", "UNSUSPEND": "恢复", "WITHDRAW": "撤单", "SUPERVISE": "督办"}
+
+
+def endpoint(name: str):
+    def register(fn):
+        ENDPOINTS[name] = fn
+        return fn
+
+    return register
+
+
+# --- parameter helpers -------------------------------------------------------------
+
+def _required(params: dict, key: str) -> Any:
+    value = params.get(key)
+    if value is None or value == "":
+        raise ApiParamError(f"缺少参数 {key}")
+    return value
+
+
+def _int(params: dict, key: str, *, required: bool = True, default: int | None = None) -> int | None:
+    value = _required(params, key) if required else params.get(key)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ApiParamError(f"参数 {key} 应为整数，收到 {value!r}") from None
+
+
+def _list(value: Any) -> list:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return list(json.loads(text))
+            except ValueError:
+                raise ApiParamError(f"参数不是合法的 JSON 列表: {value!r}") from None
+        return [p.strip() for p in text.split(",") if p.strip()]
+    return [value]
+
+
+def _datetime(params: dict, key: str) -> datetime | None:
+    value = params.get(key)
+    if not value:
+        return None
+    try:
+        return parse_local(str(value))
+    except ValueError:
+        raise ApiParamError(f"参数 {key} 的时间格式应为 YYYY-MM-DD HH:MM:SS") from None
+
+
+def _fields(params: dict) -> dict:
+    raw = params.get("fields") or []
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ApiParamError("fields 应为 [{key, value}] 列表") from None
+    if isinstance(raw, dict):
+        return raw
+    if not isinstance(raw, list) or not all(isinstance(i, dict) and "key" in i for i in raw):
+        raise ApiParamError("fields 应为 [{key, value}] 列表")
+    return {item["key"]: item.get("value") for item in raw}
+
+
+def _acting_user(caller: Caller, username: str | None, param: str = "operator"):
+    """The user an operation is done as: the caller, or anyone for apps trusted to act for users."""
+    if not username or username == caller.user.username:
+        return caller.user
+    if not caller.app.act_for_users and not caller.user.is_superuser:
+        raise PermissionDenied(f"{param} 必须是当前用户 {caller.user.username}（应用未被允许代替用户操作）")
+    user = find_user(username)
+    if user is None or not user.is_enabled:
+        raise OperationRefused(f"{param} 用户 {username} 不存在")
+    return user
+
+
+def _trusted(caller: Caller) -> bool:
+    return bool(caller.app.act_for_users or caller.user.is_superuser)
+
+
+def _ticket(params: dict, caller: Caller) -> Ticket:
+    sn = str(_required(params, "sn"))
+    ticket = _by_sn(sn)
+    if not _trusted(caller) and not can_view(ticket, caller.user):
+        raise PermissionDenied("你没有查看该单据的权限")
+    return ticket
+
+
+def _by_sn(sn: str) -> Ticket:
+    from app.errors import TicketNotFound
+
+    ticket = db.session.execute(select(Ticket).where(Ticket.sn == sn)).scalar_one_or_none()
+    if ticket is None:
+        raise TicketNotFound()
+    return ticket
+
+
+def _require_admin(caller: Caller) -> None:
+    if not caller.user.is_superuser:
+        raise PermissionDenied("只有 ITSM 超级管理员可以修改服务配置")
+
+
+# --- services and catalogs ---------------------------------------------------------
+
+@endpoint("get_service_catalogs")
+def get_service_catalogs(params: dict, caller: Caller):
+    tree = catalog_tree()
+    if str(params.get("has_service", "")).lower() == "true" or params.get("service_key"):
+        stmt = select(CatalogService.catalog_id).join(Service).where(Service.is_valid.is_(True))
+        if params.get("service_key"):
+            stmt = stmt.where((Service.key == params["service_key"]) | (Service.service_type == params["service_key"]))
+        keep = set(db.session.execute(stmt).scalars())
+        tree = _prune(tree, keep)
+    return tree
+
+
+def _prune(nodes: list[dict], keep: set[int]) -> list[dict]:
+    out = []
+    for node in nodes:
+        children = _prune(node["children"], keep)
+        if node["id"] in keep or children:
+            out.append({**node, "children": children})
+    return out
+
+
+@endpoint("get_services")
+def get_services(params: dict, caller: Caller):
+    catalog_id = _int(params, "catalog_id", required=False)
+    services = submittable_services(catalog_id=catalog_id, service_type=params.get("service_type") or None)
+    return [service_item(s) for s in services]
+
+
+def _service(params: dict) -> Service:
+    service = db.session.get(Service, _int(params, "service_id"))
+    if service is None or service.flow_version_id is None:
+        raise ServiceNotFound()
+    return service
+
+
+@endpoint("get_service_detail")
+def get_service_detail(params: dict, caller: Caller):
+    service = _service(params)
+    flow = compiled_version(service.flow_version_id)
+    return {"service_id": service.id, "workflow_id": service.flow_version_id, "name": service.name,
+            "service_type": service.service_type, "desc": service.desc,
+            "fields": [field_config(flow, f) for f in flow.start.fields]}
+
+
+@endpoint("get_service_roles")
+def get_service_roles(params: dict, caller: Caller):
+    service = _service(params)
+    flow = compiled_version(service.flow_version_id)
+    show_all = str(params.get("all", "0")) == "1"
+    out = []
+    for i, node in enumerate(flow.definition.nodes, start=1):
+        if node.kind in ("start", "end") or (node.kind != "manual" and not show_all):
+            continue
+        spec = node.assignors if node.distribute_type.startswith("DISTRIBUTE") else node.effective_processors
+        value = ",".join(spec.value) if spec.value else (params.get("ticket_creator", "") if spec.type == "STARTER" else "")
+        out.append({"id": i, "name": node.name, "processors": value, "processors_type": spec.type, "sign_type": "or"})
+    return out
+
+
+@endpoint("get_workflow_detail")
+def get_workflow_detail(params: dict, caller: Caller):
+    version = db.session.get(FlowVersion, _int(params, "workflow_id"))
+    if version is None:
+        raise NotFound("流程版本不存在")
+    return workflow_detail(version, compiled_version(version))
+
+
+@endpoint("create_service_catalog")
+def create_service_catalog(params: dict, caller: Caller):
+    _require_admin(caller)
+    parent_id = _int(params, "parent__id", required=False)
+    row = create_catalog(str(_required(params, "name")), parent_id=parent_id, desc=params.get("desc", ""),
+                         by=caller.user.username)
+    parent = row.parent
+    return {"id": row.id, "key": row.key, "level": row.level, "parent": parent.id if parent else None,
+            "parent_key": parent.key if parent else "", "parent__id": parent.id if parent else None,
+            "parent_name": parent.name if parent else "", "name": row.name, "desc": row.desc, "project_key": "0"}
+
+
+def _publish(params: dict, caller: Caller, service_id: int | None):
+    _require_admin(caller)
+    workflow = params.get("workflow")
+    if isinstance(workflow, list) and workflow:     # BlueKing exports are a one-element list
+        workflow = workflow[0]
+    service = publish_service(key=params.get("key", ""), name=params.get("name", ""), flow_text=workflow or "",
+                              desc=params.get("desc", ""), owners=params.get("owners", ""),
+                              catalog_id=_int(params, "catalog_id", required=False),
+                              is_valid=str(params.get("is_valid", "true")).lower() not in ("false", "0"),
+                              service_id=service_id, by=caller.user.username)
+    return {"id": service.id, "name": service.name, "service_type": service.service_type, "desc": service.desc}
+
+
+@endpoint("import_service")
+def import_service(params: dict, caller: Caller):
+    return _publish(params, caller, None)
+
+
+@endpoint("update_service")
+def update_service(params: dict, caller: Caller):
+    return _publish(params, caller, _int(params, "id"))
+
+
+# --- tickets -------------------------------------------------------------------------
+
+@endpoint("create_ticket")
+def create_ticket_endpoint(params: dict, caller: Caller):
+    service_id = params.get("service_id")
+    try:
+        service_id = int(service_id)
+    except (TypeError, ValueError):
+        from app.errors import CreateFailed
+
+        raise CreateFailed("服务不存在，请联系管理员！") from None
+    creator = _acting_user(caller, params.get("creator") or caller.user.username, "creator")
+    meta = params.get("meta") or {}
+    if isinstance(meta, str):
+        meta = json.loads(meta) if meta.strip() else {}
+    callback = meta.get("callback_url") if isinstance(meta, dict) else None
+    if callback and not str(callback).startswith(("http://", "https://")):
+        raise ApiParamError("meta.callback_url 应以 http:// 或 https:// 开头")
+    related = _int(params, "from_ticket_id", required=False)
+    ticket = create_ticket(service_id=service_id, creator=creator, fields=_fields(params), source="API",
+                           meta={"callback_url": callback} if callback else {}, related_to=related)
+    return {"sn": ticket.sn, "id": ticket.id, "ticket_url": ticket_url(ticket)}
+
+
+@endpoint("get_tickets")
+def get_tickets(params: dict, caller: Caller):
+    page = max(_int(params, "page", required=False, default=1), 1)
+    size = min(max(_int(params, "page_size", required=False, default=10), 1), 10000)
+    username = params.get("username")
+    if username:
+        stmt = select(Ticket).where(Ticket.id.in_(
+            queries.steps_waiting_for(username, queries.TODO_STATUSES + queries.CLAIM_STATUSES)
+            .with_only_columns(Ticket.id).order_by(None)))
+    elif _trusted(caller):
+        stmt = select(Ticket)
+    else:
+        stmt = queries.tickets_involving(caller.user.username).order_by(None)
+    filters = []
+    if params.get("sns"):
+        filters.append(Ticket.sn.in_([str(s) for s in _list(params["sns"])]))
+    if params.get("creator"):
+        filters.append(Ticket.creator == params["creator"])
+    for key, column in (("create_at", Ticket.created_at), ("end_at", Ticket.end_at)):
+        lower = _datetime(params, f"{key}__gte")
+        upper = _datetime(params, f"{key}__lte") or (_datetime(params, "create_atlte") if key == "create_at" else None)
+        if lower:
+            filters.append(column >= lower)
+        if upper:
+            filters.append(column <= upper)
+    for key, column in (("service_id__in", Ticket.service_id), ("bk_biz_id__in", Ticket.bk_biz_id)):
+        if params.get(key):
+            try:
+                filters.append(column.in_([int(v) for v in _list(params[key])]))
+            except ValueError:
+                raise ApiParamError(f"参数 {key} 应为整数列表") from None
+    if params.get("current_status__in"):
+        filters.append(Ticket.status.in_([str(v) for v in _list(params["current_status__in"])]))
+    if params.get("service_type"):
+        filters.append(Ticket.service_type == params["service_type"])
+    stmt = stmt.where(*filters)
+    count = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = db.session.execute(stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
+                              .limit(size).offset((page - 1) * size)).scalars()
+    total_page = max(1, math.ceil(count / size))
+    base = request.base_url
+
+    def link(n):
+        return f"{base}?page={n}&page_size={size}" if 1 <= n <= total_page and count else None
+
+    return {"page": page, "total_page": total_page, "count": count, "next": link(page + 1),
+            "previous": link(page - 1) if page > 1 else None, "items": [ticket_item(t) for t in rows]}
+
+
+@endpoint("get_ticket_info")
+def get_ticket_info(params: dict, caller: Caller):
+    ticket = _ticket(params, caller)
+    flow = compiled_version(ticket.flow_version_id)
+    steps = open_steps(ticket)
+    data = ticket_item(ticket)
+    data.pop("service_type")
+    data["current_steps"] = [step_summary(s, _action_type(s)) for s in steps]
+    data["fields"] = ticket_fields(flow, ticket)
+    return data
+
+
+def _action_type(step) -> str:
+    from app.engine.state import ACTION_OF_STATUS
+
+    if step.kind in ("api", "automation"):
+        return "AUTOMATIC"
+    return ACTION_OF_STATUS.get(step.pre_status or step.status, "TRANSITION")
+
+
+@endpoint("get_ticket_status")
+def get_ticket_status(params: dict, caller: Caller):
+    ticket = _ticket(params, caller)
+    flow = compiled_version(ticket.flow_version_id)
+    steps = open_steps(ticket)
+    who = _acting_user(caller, params.get("operator") or params.get("username"), "operator") \
+        if (params.get("operator") or params.get("username")) else caller.user
+    ticket_ops, step_ops = allowed(ticket, who, steps)
+    current = []
+    for s in steps:
+        item = step_summary(s, _action_type(s))
+        item["operations"] = [{"key": k, "name": OP_NAMES[k], "can_operate": True} for k in step_ops.get(s.node_key, [])]
+        item["fields"] = [field_config(flow, f) for f in flow.node(s.node_key).fields]
+        current.append(item)
+    return {"ticket_url": ticket_url(ticket), "iframe_ticket_url": ticket_url(ticket),
+            "current_status": ticket.status, "is_commented": ticket.is_commented,
+            "operations": [{"key": k, "name": OP_NAMES[k], "can_operate": True} for k in ticket_ops],
+            "current_steps": current}
+
+
+@endpoint("get_ticket_logs")
+def get_ticket_logs(params: dict, caller: Caller):
+    ticket = _ticket(params, caller)
+    return {"sn": ticket.sn, "title": ticket.title, "create_at": fmt(ticket.created_at), "creator": ticket.creator,
+            "logs": [{"operator": log.operator, "message": log.message, "source": log.source,
+                      "operate_at": fmt(log.created_at)} for log in logs_of(ticket)]}
+
+
+def _role_keys(processors_type: str, processors: Any) -> str:
+    """GENERAL processors may be given as role ids (BlueKing) or role keys; the services take keys."""
+    values = [str(v) for v in _list(processors)]
+    if processors_type != "GENERAL":
+        return ",".join(values)
+    ids = [int(v) for v in values if v.isdigit()]
+    by_id = dict(db.session.execute(select(Role.id, Role.key).where(Role.id.in_(ids))).all()) if ids else {}
+    return ",".join(by_id.get(int(v), v) if v.isdigit() else v for v in values)
+
+
+@endpoint("operate_node")
+def operate_node(params: dict, caller: Caller):
+    ticket = _by_sn(str(_required(params, "sn")))
+    operator = _acting_user(caller, str(_required(params, "operator")))
+    action = str(_required(params, "action_type")).upper()
+    flow = compiled_version(ticket.flow_version_id)
+    node_key = node_by_state_id(flow, _int(params, "state_id"))
+    if node_key is None:
+        raise OperationRefused(f"节点 {params.get('state_id')} 不存在")
+    processors_type = str(params.get("processors_type") or "")
+    operate_step(ticket.id, operator, action, node_key, fields=_fields(params) if action == "TRANSITION" else None,
+                 processors_type=processors_type, processors=_role_keys(processors_type, params.get("processors")),
+                 message=str(params.get("action_message") or ""), source="API")
+    return []
+
+
+@endpoint("operate_ticket")
+def operate_ticket_endpoint(params: dict, caller: Caller):
+    ticket = _by_sn(str(_required(params, "sn")))
+    operator = _acting_user(caller, str(_required(params, "operator")))
+    operate_ticket(ticket.id, operator, str(_required(params, "action_type")),
+                   message=str(params.get("action_message") or ""), source="API")
+    return []
+
+
+@endpoint("comment_ticket")
+def comment_ticket_endpoint(params: dict, caller: Caller):
+    ticket = _by_sn(str(_required(params, "sn")))
+    operator = _acting_user(caller, params.get("operator") or caller.user.username)
+    stars = params.get("stars")
+    try:
+        stars = int(stars)
+    except (TypeError, ValueError):
+        raise ApiParamError("评分 stars 应为 1 到 5 的整数") from None
+    comment_ticket(ticket, operator, stars, str(params.get("comments") or ""), source="API")
+    return []
+
+
+@endpoint("ticket_approval_result")
+def ticket_approval_result(params: dict, caller: Caller):
+    sns = [str(s) for s in _list(_required(params, "sn"))]
+    stmt = select(Ticket).where(Ticket.sn.in_(sns)).order_by(Ticket.id)
+    tickets = [t for t in db.session.execute(stmt).scalars() if _trusted(caller) or can_view(t, caller.user)]
+    mark_reported([t.id for t in tickets])
+    return [{"sn": t.sn, "title": t.title, "ticket_url": ticket_url(t), "current_status": t.status,
+             "updated_by": t.updated_by, "update_at": fmt(t.updated_at),
+             "approve_result": bool(t.approve_result) if t.is_over else None} for t in tickets]
+
+
+@endpoint("callback_failed_ticket")
+def callback_failed_ticket(params: dict, caller: Caller):
+    return failed_callback_sns()
+
+
+@endpoint("token/verify")
+def token_verify(params: dict, caller: Caller):
+    return {"is_passed": verify_callback_token(str(params.get("token") or ""))}
+

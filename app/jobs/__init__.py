@@ -1,0 +1,66 @@
+"""Scheduled jobs, declared with stable ids (redash-style). Each job body: app context + one service.
+
+The scheduler runs in its own process (`flask --app wsgi itsm scheduler`), never inside
+web workers. Work items are claimed in the database, so a second scheduler is harmless.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def deliver_callbacks() -> int:
+    from app.services.callbacks import deliver_due_callbacks
+
+    return deliver_due_callbacks(worker_id())
+
+
+@dataclass(frozen=True)
+class JobDef:
+    id: str
+    func: Callable[[], object]
+    seconds: int
+    doc: str
+
+
+JOBS = [
+    JobDef("deliver_callbacks", deliver_callbacks, 30, "POST ended tickets' results to their callback_url, with backoff"),
+]
+
+
+def run_job(app: Flask, job: JobDef) -> object:
+    """One run of a job inside an app context; errors are logged, never kill the scheduler."""
+    from app.extensions import db
+
+    with app.app_context():
+        try:
+            return job.func()
+        except Exception:  # noqa: BLE001 - a failing run is logged and retried at the next tick
+            log.exception("job %s failed", job.id)
+            db.session.rollback()
+            return None
+        finally:
+            db.session.remove()
+
+
+def run_scheduler(app: Flask) -> None:
+    """Block forever running every job on its interval (APScheduler, in-memory job store)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(timezone=app.config["TIMEZONE"])
+    for job in JOBS:
+        scheduler.add_job(run_job, "interval", seconds=job.seconds, id=job.id, args=[app, job],
+                          max_instances=1, coalesce=True)
+    log.info("scheduler %s started with jobs %s", worker_id(), [j.id for j in JOBS])
+    scheduler.start()
