@@ -192,3 +192,9 @@ def make_service(app):
             return service.id
 
     return make
+
+
+@pytest.fixture
+def password_of():
+    """The password of a demo account in tests."""
+    return lambda username: ADMIN_PASSWORD if username == "admin" else DEMO_PASSWORD

@@ -37,6 +37,7 @@ class TicketPage:
     ticket_operations: list[str]
     logs: list[TicketLog]
     related: list[Ticket]
+    progress: object = None
 
     @property
     def header_operations(self) -> list[str]:
@@ -61,4 +62,7 @@ def ticket_page(ticket: Ticket, user: User) -> TicketPage:
     ticket_ops, step_ops = allowed(ticket, user, open_rows)
     done = [StepShown(s, shown_fields(flow, s.node_key, s.data or {})) for s in steps if not s.is_open]
     current = [StepShown(s, operations=step_ops.get(s.node_key, [])) for s in open_rows]
-    return TicketPage(ticket, flow, done, current, ticket_ops, logs_of(ticket), related_tickets(ticket))
+    from .ticket_progress import progress_of
+
+    return TicketPage(ticket, flow, done, current, ticket_ops, logs_of(ticket), related_tickets(ticket),
+                      progress_of(ticket, steps))

@@ -56,3 +56,20 @@ def logout():
     response = redirect(url_for("auth.login"))
     response.delete_cookie("bk_token")
     return response
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """Switch the UI language (kept on the user, or in the session before login)."""
+    from flask import session
+
+    from .i18n import LANGUAGES
+
+    lang = request.form.get("lang", "zh")
+    if lang not in LANGUAGES:
+        lang = "zh"
+    session["lang"] = lang
+    if current_user.is_authenticated:
+        with unit_of_work():
+            current_user.language = lang
+    return redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))

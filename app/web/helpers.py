@@ -15,11 +15,19 @@ STATUS_BADGE = {
 
 
 def register_template_helpers(app: Flask) -> None:
+    from app.services.ticket_lists import human_duration
+
+    from .i18n import LANGUAGES, get_locale, gettext
+
+    app.jinja_env.globals["_"] = gettext
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.filters["dt"] = lambda v: fmt(v) or ""
-    app.jinja_env.filters["ticket_status"] = lambda s: TICKET_STATUS_NAMES.get(s, s)
-    app.jinja_env.filters["step_status"] = lambda s: STEP_STATUS_NAMES.get(s, s)
-    app.jinja_env.filters["service_type"] = lambda s: SERVICE_TYPE_NAMES.get(s, s)
-    app.jinja_env.filters["op_name"] = lambda s: OPERATION_NAMES.get(s, s)
+    app.jinja_env.filters["duration"] = lambda s: gettext_duration(human_duration(s))
+    app.jinja_env.filters["ticket_status"] = lambda s: gettext(TICKET_STATUS_NAMES.get(s, s))
+    app.jinja_env.filters["step_status"] = lambda s: gettext(STEP_STATUS_NAMES.get(s, s))
+    app.jinja_env.filters["service_type"] = lambda s: gettext(SERVICE_TYPE_NAMES.get(s, s))
+    app.jinja_env.filters["op_name"] = lambda s: gettext(OPERATION_NAMES.get(s, s))
     app.jinja_env.filters["badge"] = lambda s: STATUS_BADGE.get(s, "secondary")
     app.jinja_env.globals["SERVICE_TYPE_NAMES"] = SERVICE_TYPE_NAMES
     app.jinja_env.globals["table_rows"] = table_rows
@@ -31,3 +39,12 @@ def table_rows(flow, node_key: str, field_key: str, value) -> tuple[list[str], l
 
     fdef = next(f for f in flow.node(node_key).fields if f.key == field_key)
     return [c.name for c in fdef.columns], field_type(fdef.type).display_rows(value, fdef)
+
+
+def gettext_duration(text: str) -> str:
+    """"3.5 小时" -> "3.5 hours" in English."""
+    from .i18n import get_locale
+
+    if get_locale() != "en":
+        return text
+    return text.replace(" 分钟", " min").replace(" 小时", " h").replace(" 天", " days")

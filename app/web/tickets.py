@@ -59,6 +59,15 @@ def detail(ticket_id: int):
     return _render(_viewable(ticket_id))
 
 
+@bp.route("/<int:ticket_id>/print")
+def print_view(ticket_id: int):
+    """A clean printable page of the ticket's current information (打印)."""
+    from app.timeutil import utcnow
+
+    ticket = _viewable(ticket_id)
+    return render_template("ticket_print.html", page=ticket_page(ticket, current_user), printed_at=utcnow())
+
+
 @bp.route("/<int:ticket_id>/steps/<node_key>/transition", methods=["POST"])
 def transition(ticket_id: int, node_key: str):
     ticket = _viewable(ticket_id)

@@ -1,16 +1,20 @@
 """工作台 and the submit entry (catalog → service → form)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from app.forms import build_form, form_values
 from app.services import catalog as catalog_svc
-from app.services import queries
+from app.services import ticket_lists as lists
 from app.services.database import unit_of_work
 from app.services.fields import field_context, hidden_keys
+from app.services.ticket_lists import ListFilters
 from app.services.tickets import create_ticket, get_ticket
+from app.timeutil import parse_local
 
 bp = Blueprint("workbench", __name__)
 
@@ -23,39 +27,72 @@ def _require_login():
 
 @bp.route("/")
 def index():
-    me = current_user.username
-    todo = queries.paginate(queries.steps_waiting_for(me, queries.TODO_STATUSES), 1, 10, scalars=False)
-    claim = queries.paginate(queries.steps_waiting_for(me, queries.CLAIM_STATUSES), 1, 10, scalars=False)
-    mine = queries.paginate(queries.tickets_created_by(me), 1, 10)
-    return render_template("workbench.html", todo=todo, claim=claim, mine=mine)
+    """工作台: my to-do, to-claim, my numbers, recent activity."""
+    empty = ListFilters()
+    return render_template("workbench.html",
+                           todo=lists.list_tickets(current_user, "todo", empty, 1, 8),
+                           claim=lists.list_tickets(current_user, "claim", empty, 1, 8),
+                           mine=lists.list_tickets(current_user, "mine", empty, 1, 5),
+                           numbers=lists.my_numbers(current_user.username),
+                           activity=lists.recent_activity(current_user.username))
+
+
+def _filters() -> ListFilters:
+    args = request.args
+    created_to = _date(args.get("to"))
+    return ListFilters(service_type=args.get("type") or None, status=args.get("status") or None,
+                       service_id=args.get("service", type=int), created_from=_date(args.get("from")),
+                       created_to=created_to + timedelta(days=1) if created_to else None,
+                       keyword=args.get("q", "").strip(), sort=args.get("sort", "-created"))
+
+
+def _date(text: str | None):
+    if not text:
+        return None
+    try:
+        return parse_local(text)
+    except ValueError:
+        flash(f"日期格式应为 YYYY-MM-DD：{text}", "warning")
+        return None
+
+
+def _list_page(template: str, *, tab: str, service_type: str | None = None, **extra):
+    filters = _filters()
+    if service_type:
+        filters.service_type = service_type
+    rows = lists.list_tickets(current_user, tab, filters, request.args.get("page", 1, type=int),
+                              current_app.config["PAGE_SIZE"])
+    return render_template(template, rows=rows, tab=tab, filters=filters, services=lists.services_for_filter(),
+                           args={k: v for k, v in request.args.items() if k != "page"}, **extra)
 
 
 @bp.route("/tickets")
 def ticket_list():
-    page = request.args.get("page", 1, type=int)
-    kind = request.args.get("tab", "involved")
-    me = current_user.username
-    if kind == "todo":
-        rows = queries.paginate(queries.steps_waiting_for(me, queries.TODO_STATUSES), page, 20, scalars=False)
-    elif kind == "claim":
-        rows = queries.paginate(queries.steps_waiting_for(me, queries.CLAIM_STATUSES), page, 20, scalars=False)
-    elif kind == "mine":
-        rows = queries.paginate(queries.tickets_created_by(me), page, 20)
-    elif kind == "all" and current_user.is_superuser:
-        rows = queries.paginate(queries.tickets_involving(me, everything=True), page, 20)
-    else:
-        kind = "involved"
-        rows = queries.paginate(queries.tickets_involving(me), page, 20)
-    return render_template("ticket_list.html", rows=rows, tab=kind)
+    """全局视图: every ticket I am involved in, across the four types, with filters."""
+    tab = request.args.get("tab", "involved")
+    tab = tab if tab in lists.TABS else "involved"
+    return _list_page("ticket_list.html", tab=tab)
+
+
+@bp.route("/modules/<service_type>")
+def module(service_type: str):
+    """请求/变更/事件/问题管理: one service type with its submit entry and tabs."""
+    if service_type not in catalog_svc.SERVICE_TYPE_NAMES:
+        abort(404)
+    tab = request.args.get("tab", "todo")
+    tab = tab if tab in ("all", "todo", "claim", "mine", "history") else "todo"
+    return _list_page("module.html", tab=tab, service_type=service_type, module_type=service_type,
+                      module_services=catalog_svc.submittable_services(service_type=service_type))
 
 
 @bp.route("/submit")
 def submit_catalog():
     catalog_id = request.args.get("catalog", type=int)
-    services = catalog_svc.submittable_services(catalog_id=catalog_id) if catalog_id else \
-        catalog_svc.submittable_services()
+    service_type = request.args.get("type") or None
+    services = catalog_svc.submittable_services(catalog_id=catalog_id, service_type=service_type)
     return render_template("submit_catalog.html", tree=catalog_svc.catalog_tree(), services=services,
-                           catalog_id=catalog_id, related=request.args.get("related", type=int))
+                           catalog_id=catalog_id, related=request.args.get("related", type=int),
+                           service_type=service_type)
 
 
 @bp.route("/submit/<int:service_id>", methods=["GET", "POST"])
