@@ -23,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _finalize_config(app)
     configure_extensions(app)
     register_blueprints(app)
+    init_admin(app)
     register_cli(app)
     register_errorhandlers(app)
     return app
@@ -77,6 +78,12 @@ def register_blueprints(app: Flask) -> None:
 
     register_web(app)
     register_api(app)
+
+
+def init_admin(app: Flask) -> None:
+    from .admin import init_admin as build_admin
+
+    build_admin(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -13,3 +13,10 @@ __all__ = [
     "FlowVersion", "SN_PREFIX", "Attachment", "Notification", "SnCounter", "StepProcessor", "Ticket",
     "TicketLink", "TicketLog", "TicketStep", "Role", "RoleMember", "User",
 ]
+
+# Back office (issue 4): audit log, system settings, API configuration.
+from .audit import AuditLog  # noqa: E402
+from .integration import API_METHODS, ApiCallLog, ApiDef, ApiSystem  # noqa: E402
+from .settings import Setting  # noqa: E402
+
+__all__ += ["AuditLog", "API_METHODS", "ApiCallLog", "ApiDef", "ApiSystem", "Setting"]

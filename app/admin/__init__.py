@@ -1,0 +1,54 @@
+"""The back office (后台管理): Flask-Admin views, built in `init_admin(app)`, super admins only."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import Babel
+
+from app.extensions import db
+
+
+def _admin_locale() -> str:
+    """Flask-Admin's catalogue for the user's language (Chinese unless they chose English)."""
+    try:
+        from app.web.i18n import get_locale
+    except ImportError:
+        return "zh_Hans_CN"
+    return "en" if get_locale() == "en" else "zh_Hans_CN"
+
+
+def init_admin(app: Flask) -> Admin:
+    """Create the admin and its views (never at import time: one Admin per app)."""
+    from app.models import ApiCallLog, ApiDef, ApiSystem, AuditLog, Catalog, Dictionary, Flow, FlowVersion, Role, \
+        Service, User
+
+    from .base import SecureIndexView
+    from .catalog import CatalogView, ServiceView
+    from .flows import FlowVersionView, FlowView
+    from .integration import ApiCallLogView, ApiSystemView, ApiView
+    from .roles import AdminRoleView, CmdbRoleView, GeneralRoleView
+    from .system import AuditLogView, DictionaryView, SettingsView
+
+    if "babel" not in app.extensions:
+        # Only for Flask-Admin's own buttons and messages; the front office keeps its own `_`/get_locale
+        # in Jinja, so Flask-Babel must not touch the Jinja environment.
+        Babel(app, locale_selector=_admin_locale, configure_jinja=False)
+    app.config.setdefault("CMDB_SOURCE", "cmdb_roles.yaml")
+    admin = Admin(app, name="ITSM 后台管理", theme=Bootstrap4Theme(swatch=app.config.get("FLASK_ADMIN_SWATCH", "cerulean"),
+                                                               base_template="admin/itsm_master.html", fluid=True),
+                  index_view=SecureIndexView(name="概览", url="/admin"))
+    admin.add_view(ServiceView(Service, db, name="服务", category="服务管理", endpoint="service"))
+    admin.add_view(CatalogView(Catalog, db, name="服务目录", category="服务管理", endpoint="catalog"))
+    admin.add_view(FlowView(Flow, db, name="流程设计", category="流程管理", endpoint="flow"))
+    admin.add_view(FlowVersionView(FlowVersion, db, name="流程版本", category="流程管理", endpoint="flowversion"))
+    admin.add_view(ApiSystemView(ApiSystem, db, name="API 系统", category="流程管理", endpoint="apisystem"))
+    admin.add_view(ApiView(ApiDef, db, name="API 配置", category="流程管理", endpoint="apidef"))
+    admin.add_view(GeneralRoleView(Role, db, name="通用角色", category="角色配置", endpoint="role"))
+    admin.add_view(CmdbRoleView(Role, db, name="CMDB 业务角色", category="角色配置", endpoint="cmdbrole"))
+    admin.add_view(AdminRoleView(User, db, name="管理员角色", category="角色配置", endpoint="adminrole"))
+    admin.add_view(DictionaryView(Dictionary, db, name="数据字典", category="系统配置", endpoint="dictionary"))
+    admin.add_view(SettingsView(name="基础配置", category="系统配置", endpoint="settings"))
+    admin.add_view(ApiCallLogView(ApiCallLog, db, name="API 调用日志", category="系统配置", endpoint="apicalllog"))
+    admin.add_view(AuditLogView(AuditLog, db, name="审计日志", category="系统配置", endpoint="auditlog"))
+    return admin

@@ -1,0 +1,152 @@
+"""The one secure base for every back-office view: super admins only, CSRF on forms, audit on changes."""
+from __future__ import annotations
+
+from flask import abort, flash, g, request
+from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.form import SecureForm
+from flask_login import current_user
+from flask_wtf.csrf import _FlaskFormCSRF
+
+from app.errors import ItsmError
+from app.extensions import db
+from app.services import admin_audit
+from app.timeutil import fmt
+
+
+class AdminForm(SecureForm):
+    """SecureForm whose token is the app's Flask-WTF one, so the global CSRFProtect and the form agree."""
+
+    class Meta:
+        csrf = True
+        csrf_class = _FlaskFormCSRF
+        csrf_field_name = "csrf_token"
+        csrf_secret = None          # Flask-WTF falls back to WTF_CSRF_SECRET_KEY / SECRET_KEY
+        csrf_time_limit = None
+
+
+def is_super_admin() -> bool:
+    return bool(current_user.is_authenticated and current_user.is_superuser)
+
+
+class _SecureMixin:
+    def is_accessible(self) -> bool:
+        return is_super_admin()
+
+    def inaccessible_callback(self, name, **kwargs):
+        abort(403)
+
+    @property
+    def actor(self) -> str:
+        return current_user.username
+
+    def run(self, operation):
+        """Run one service call as a unit of work: commit on success, a domain error becomes a flash (None)."""
+        try:
+            result = operation()
+            db.session.commit()
+            return result if result is not None else True
+        except ItsmError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return None
+
+
+def format_dt(view, context, model, name):
+    return fmt(getattr(model, name)) or ""
+
+
+class SecureModelView(_SecureMixin, ModelView):
+    """Super admins only; CSRF on every form and action; domain errors shown as flashes; every change audited."""
+
+    form_base_class = AdminForm
+    page_size = 20
+    can_set_page_size = True
+    action_disallowed_list: list[str] = []
+    audit_model: str | None = None           # the name written to the audit log (default: the model class)
+    details_modal = False
+    column_type_formatters = dict(ModelView.column_type_formatters)
+
+    def __init__(self, model, session_owner, **kwargs):
+        super().__init__(model, session_owner, **kwargs)
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, ItsmError):
+            flash(exc.message, "error")
+            return True
+        return super().handle_view_exception(exc)
+
+    # --- audit ------------------------------------------------------------
+    def audit_extra(self, model) -> dict:
+        """Related data worth recording (e.g. role members); override per view."""
+        return {}
+
+    def _snapshot(self, model) -> dict:
+        return admin_audit.snapshot(model, self.audit_extra(model))
+
+    def update_model(self, form, model):
+        g.admin_audit_before = self._snapshot(model)
+        return super().update_model(form, model)
+
+    def on_model_change(self, form, model, is_created):
+        self.check_change(form, model, is_created)
+        db.session.flush()
+        admin_audit.record(self.actor, "create" if is_created else "update", self.audit_model or type(model).__name__,
+                           _pk(model), before=None if is_created else g.pop("admin_audit_before", None),
+                           after=self._snapshot(model), summary=str(getattr(model, "name", "") or ""))
+
+    def on_model_delete(self, model):
+        self.check_delete(model)
+        admin_audit.record(self.actor, "delete", self.audit_model or type(model).__name__, _pk(model),
+                           before=self._snapshot(model), summary=str(getattr(model, "name", "") or ""))
+
+    def check_change(self, form, model, is_created) -> None:
+        """Business checks before a save (call services; raise ItsmError to refuse)."""
+
+    def check_delete(self, model) -> None:
+        """Guards before a delete (call services; raise ItsmError to refuse)."""
+
+    @action("delete", "删除", "确认删除选中的记录？删除后不能恢复。")
+    def action_delete(self, ids):
+        """Delete the checked rows one by one, each through `delete_model` (guards and audit apply)."""
+        count = 0
+        for pk in self.action_ids(ids):
+            model = self.get_one(str(pk))      # validated as an int; get_one decodes a string
+            if model is not None and self.delete_model(model):
+                count += 1
+        if count:
+            flash(f"已删除 {count} 条记录", "success")
+
+    # --- helpers ---------------------------------------------------------
+    @staticmethod
+    def action_ids(ids) -> list[int]:
+        """Action ids arrive as strings; PostgreSQL refuses to compare them with integers."""
+        return [int(i) for i in ids]
+
+
+def _pk(model):
+    from sqlalchemy import inspect
+
+    identity = inspect(model).identity
+    return ":".join(map(str, identity)) if identity else ""
+
+
+class SecureView(_SecureMixin, BaseView):
+    """A custom back-office page (not a model list); POSTs are CSRF-checked by the app's CSRFProtect."""
+
+    extra_css: list[str] = []
+
+
+class SecureIndexView(_SecureMixin, AdminIndexView):
+    """The back office's home: a map of the modules."""
+
+    @expose("/")
+    def index(self):
+        from app.services.admin_overview import overview
+
+        return self.render("admin/itsm_index.html", stats=overview())
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"

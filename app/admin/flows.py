@@ -1,0 +1,290 @@
+"""流程管理: flow templates (YAML editor, live validation, graph and field previews, import/export, deploy)
+and flow versions (preview, restore, delete)."""
+from __future__ import annotations
+
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from markupsafe import Markup, escape
+from wtforms import BooleanField, FileField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.extensions import db
+from app.models import FLOW_STATUS_NAMES, Flow, FlowVersion
+from app.services import admin_flows
+from app.services.catalog import SERVICE_TYPE_NAMES
+from app.services.flow_graph import layout_definition
+
+from .base import AdminForm, SecureModelView, format_dt
+
+STATUS_BADGES = {"DRAFT": "secondary", "ENABLED": "success", "CLOSED": "dark"}
+NEW_FLOW_TEMPLATE = """\
+key: my_flow
+name: 新流程
+service_type: request          # request | change | event | question
+desc: ""
+nodes:
+  - key: submit
+    name: 提单
+    kind: start
+    fields:
+      - {key: title, name: 标题, type: STRING, required: true}
+  - key: approve
+    name: 审批
+    kind: manual
+    processors: {type: STARTER}
+    fields:
+      - key: result
+        name: 审批结果
+        type: RADIO
+        required: true
+        choices: [{key: agree, name: 同意}, {key: reject, name: 拒绝}]
+  - {key: end, name: 结束, kind: end}
+transitions:
+  - {from: submit, to: approve}
+  - {from: approve, to: end, name: 同意, when: {field: result, op: "==", value: agree}}
+  - {from: approve, to: submit, name: 退回, when: {field: result, op: "==", value: reject}}
+"""
+
+
+class FlowSourceForm(AdminForm):
+    source = TextAreaField("流程定义（YAML）", validators=[InputRequired("请填写流程定义")])
+
+
+class FlowImportForm(AdminForm):
+    file = FileField("流程文件（.yaml / .yml / .json）")
+    text = TextAreaField("或粘贴文件内容")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class DeployForm(AdminForm):
+    notify = RadioField("通知", choices=[("yes", "通知"), ("no", "不通知")], default="yes")
+    channels = MultiCheckboxField("通知渠道", choices=[("email", "邮件"), ("webhook", "Webhook"),
+                                                     ("wecom", "企业微信机器人"), ("log", "日志")], default=["log"])
+    frequency = RadioField("通知频率", choices=[("once", "仅一次"), ("daily", "每天")], default="once")
+    supervise = RadioField("督办", choices=[("yes", "开启"), ("no", "关闭")], default="yes")
+    supervise_starter = BooleanField("提单人", default=True)
+    supervisors = StringField("其他督办人", description="用户名，多个用逗号分隔")
+
+
+def _status(view, context, model, name):
+    label = FLOW_STATUS_NAMES.get(model.status, model.status)
+    return Markup(f'<span class="badge badge-{STATUS_BADGES.get(model.status, "secondary")}">{escape(label)}</span>')
+
+
+def _flow_ops(view, context, model, name):
+    links = [("预览", url_for(".preview", id=model.id)), ("部署", url_for(".deploy_view", id=model.id)),
+             ("导出 YAML", url_for(".export", id=model.id, format="yaml")),
+             ("导出 JSON", url_for(".export", id=model.id, format="json"))]
+    return Markup(" ".join(f'<a class="btn btn-outline-primary btn-sm py-0" href="{u}">{t}</a>' for t, u in links))
+
+
+def preview_context(definition) -> dict:
+    """What `admin/flow/_preview.html` needs: the graph layout and a form per node with fields."""
+    from flask_wtf import FlaskForm
+
+    from app.forms import build_form
+    from app.services.fields import field_context
+
+    forms = []
+    for node in definition.nodes:
+        if not node.fields:
+            continue
+        try:
+            form = build_form(node.fields, field_context(), base=FlaskForm)(meta={"csrf": False}, formdata=None)
+            forms.append((node, form, None))
+        except Exception as exc:  # noqa: BLE001 - a preview must never break the editor
+            forms.append((node, None, str(exc)))
+    return {"graph": layout_definition(definition), "definition": definition, "node_forms": forms}
+
+
+class FlowView(SecureModelView):
+    column_list = ["name", "key", "service_type", "status", "biz_related", "updated_at", "updated_by", "ops"]
+    column_labels = {"name": "流程名称", "key": "流程标识", "service_type": "服务类型", "status": "状态",
+                     "biz_related": "关联业务", "updated_at": "更新时间", "updated_by": "更新人", "ops": "操作",
+                     "desc": "描述"}
+    column_searchable_list = ["name", "key", "desc"]
+    column_filters = ["status", "service_type", "biz_related", "updated_at"]
+    column_sortable_list = ["name", "key", "status", "updated_at"]
+    column_default_sort = ("updated_at", True)
+    column_choices = {"status": list(FLOW_STATUS_NAMES.items()), "service_type": list(SERVICE_TYPE_NAMES.items())}
+    column_formatters = {"status": _status, "ops": _flow_ops, "updated_at": format_dt,
+                         "service_type": lambda v, c, m, n: SERVICE_TYPE_NAMES.get(m.service_type, m.service_type)}
+    form_columns = ["source"]
+    list_template = "admin/flow/list.html"
+
+    # --- editor ----------------------------------------------------------
+    @expose("/new/", methods=["GET", "POST"])
+    def create_view(self):
+        return self._editor(None)
+
+    @expose("/edit/", methods=["GET", "POST"])
+    def edit_view(self):
+        flow_id = request.args.get("id", type=int)
+        if flow_id is None or db.session.get(Flow, flow_id) is None:
+            flash("流程不存在", "error")
+            return redirect(url_for(".index_view"))
+        return self._editor(flow_id)
+
+    def _editor(self, flow_id: int | None):
+        row = db.session.get(Flow, flow_id) if flow_id else None
+        form = FlowSourceForm(request.form if request.method == "POST" else None,
+                              source=row.source if row else NEW_FLOW_TEMPLATE)
+        status = 200
+        if request.method == "POST":
+            if form.validate():
+                saved = self.run(lambda: admin_flows.save_flow_from_editor(form.source.data, by=self.actor,
+                                                                           flow_id=flow_id))
+                if saved:
+                    flash(f"流程「{saved.name}」已保存", "success")
+                    if "_continue_editing" in request.form:
+                        return redirect(url_for(".edit_view", id=saved.id))
+                    return redirect(url_for(".index_view"))
+            status = 400
+        flow, errors, warnings = admin_flows.check_flow_text(form.source.data or "")
+        preview = preview_context(flow.definition) if flow else None
+        return self.render("admin/flow/editor.html", form=form, row=row, errors=errors, warnings=warnings,
+                           preview=preview), status
+
+    @expose("/validate/", methods=["POST"])
+    def validate(self):
+        """Live validation for the editor: errors (block saving), warnings (block deploying), the preview."""
+        text = request.form.get("source", "")
+        flow, errors, warnings = admin_flows.check_flow_text(text)
+        html = render_template("admin/flow/_preview.html", **preview_context(flow.definition)) if flow else ""
+        return jsonify(ok=not errors, errors=[str(i) for i in errors], warnings=[str(i) for i in warnings],
+                       preview=html)
+
+    @expose("/preview/<int:id>")
+    def preview(self, id):
+        row = db.session.get(Flow, id)
+        if row is None:
+            flash("流程不存在", "error")
+            return redirect(url_for(".index_view"))
+        flow, errors, warnings = admin_flows.check_flow_text(row.source, row.source_path or row.key)
+        return self.render("admin/flow/preview.html", row=row, errors=errors, warnings=warnings,
+                           preview=preview_context(flow.definition) if flow else None)
+
+    @expose("/graph/<int:id>.svg")
+    def graph(self, id):
+        row = db.session.get(Flow, id)
+        flow = admin_flows.check_flow_text(row.source)[0] if row else None
+        if flow is None:
+            return Response("flow not found or invalid", status=404)
+        svg = render_template("admin/flow/_graph.html", graph=layout_definition(flow.definition))
+        return Response(svg, mimetype="image/svg+xml")
+
+    # --- import / export / deploy ---------------------------------------
+    @expose("/import/", methods=["GET", "POST"])
+    def import_view(self):
+        form = FlowImportForm(request.form if request.method == "POST" else None)
+        if request.method == "POST" and form.validate():
+            upload = request.files.get("file")
+            if upload and upload.filename:
+                text, name = upload.read().decode("utf-8", errors="replace"), upload.filename
+            else:
+                text, name = form.text.data or "", "<import>"
+            if not text.strip():
+                flash("请选择文件或粘贴内容", "error")
+            else:
+                row = self.run(lambda: admin_flows.import_flow(text, name, by=self.actor))
+                if row:
+                    flash(f"已导入流程「{row.name}」，状态为关闭", "success")
+                    return redirect(url_for(".index_view"))
+            return self.render("admin/flow/import.html", form=form), 400
+        return self.render("admin/flow/import.html", form=form)
+
+    @expose("/export/<int:id>")
+    def export(self, id):
+        name, text, mimetype = admin_flows.export_flow(id, request.args.get("format", "yaml"))
+        return Response(text, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
+
+    @expose("/deploy/<int:id>", methods=["GET", "POST"])
+    def deploy_view(self, id):
+        row = db.session.get(Flow, id)
+        if row is None:
+            flash("流程不存在", "error")
+            return redirect(url_for(".index_view"))
+        form = DeployForm(request.form if request.method == "POST" else None)
+        if request.method == "POST" and form.validate():
+            def deploy():
+                policy = admin_flows.notify_policy(
+                    enabled=form.notify.data == "yes", channels=form.channels.data, frequency=form.frequency.data,
+                    supervise=form.supervise.data == "yes", starter=form.supervise_starter.data,
+                    supervisors=(form.supervisors.data or "").replace("，", ",").split(","))
+                return admin_flows.deploy(id, by=self.actor, notify=policy)
+
+            version = self.run(deploy)
+            if version:
+                flash(f"已部署：{version.name} v{version.version_number}。可在「流程版本」中查看，并在服务中关联该版本。",
+                      "success")
+                return redirect(url_for(".index_view"))
+            return self.render("admin/flow/deploy.html", form=form, row=row), 400
+        return self.render("admin/flow/deploy.html", form=form, row=row)
+
+    # --- status and delete -----------------------------------------------
+    @action("enable", "启用", "确认启用选中的流程？")
+    def action_enable(self, ids):
+        count = self.run(lambda: admin_flows.set_flow_status(self.action_ids(ids), "ENABLED", by=self.actor))
+        if count:
+            flash(f"已启用 {count} 个流程", "success")
+
+    @action("close", "关闭", "确认关闭选中的流程？")
+    def action_close(self, ids):
+        count = self.run(lambda: admin_flows.set_flow_status(self.action_ids(ids), "CLOSED", by=self.actor))
+        if count:
+            flash(f"已关闭 {count} 个流程", "success")
+
+    def delete_model(self, model):
+        return bool(self.run(lambda: admin_flows.delete_flow(model.id, by=self.actor)))
+
+
+def _version_services(view, context, model, name):
+    services = admin_flows.services_using(model.id)
+    return "、".join(s.name for s in services) or "—"
+
+
+def _version_ops(view, context, model, name):
+    return Markup(f'<a class="btn btn-outline-primary btn-sm py-0" href="{url_for(".preview", id=model.id)}">预览</a>')
+
+
+class FlowVersionView(SecureModelView):
+    can_create = False
+    can_edit = False
+    column_list = ["name", "flow_key", "version_number", "service_type", "created_at", "created_by", "services", "ops"]
+    column_labels = {"name": "流程名称", "flow_key": "流程标识", "version_number": "版本号", "service_type": "服务类型",
+                     "created_at": "部署时间", "created_by": "部署人", "services": "关联服务", "ops": "操作"}
+    column_searchable_list = ["name", "flow_key"]
+    column_filters = ["flow_key", "service_type", "created_at"]
+    column_sortable_list = ["name", "flow_key", "version_number", "created_at"]
+    column_default_sort = [("flow_key", False), ("version_number", True)]
+    column_formatters = {"services": _version_services, "ops": _version_ops, "created_at": format_dt,
+                         "version_number": lambda v, c, m, n: f"v{m.version_number}",
+                         "service_type": lambda v, c, m, n: SERVICE_TYPE_NAMES.get(m.service_type, m.service_type)}
+    form_columns: list[str] = []
+
+    @expose("/preview/<int:id>")
+    def preview(self, id):
+        version = db.session.get(FlowVersion, id)
+        if version is None:
+            flash("流程版本不存在", "error")
+            return redirect(url_for(".index_view"))
+        return self.render("admin/flow/version_preview.html", version=version,
+                           services=admin_flows.services_using(id),
+                           preview=preview_context(admin_flows.version_definition(id)))
+
+    @expose("/restore/<int:id>", methods=["POST"])
+    def restore(self, id):
+        row = self.run(lambda: admin_flows.restore_version(id, by=self.actor))
+        if row:
+            flash(f"已将该版本还原到流程模板「{row.name}」", "success")
+            return redirect(url_for("flow.edit_view", id=row.id))
+        return redirect(url_for(".index_view"))
+
+    def delete_model(self, model):
+        return bool(self.run(lambda: admin_flows.delete_version(model.id, by=self.actor)))

@@ -1,0 +1,115 @@
+"""API 配置: API systems (secrets masked), their APIs with a test call, and the API call log."""
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from markupsafe import Markup
+from wtforms import SelectField, TextAreaField
+
+from app.extensions import db
+from app.models import API_METHODS, ApiDef
+from app.services import admin_integration
+
+from .base import AdminForm, SecureModelView, format_dt
+
+
+class ApiSystemView(SecureModelView):
+    column_list = ["name", "key", "base_url", "auth_headers", "is_enabled", "updated_by", "updated_at"]
+    column_labels = {"name": "系统名称", "key": "系统标识", "base_url": "系统地址", "auth_headers": "认证头",
+                     "is_enabled": "启用", "updated_by": "更新人", "updated_at": "更新时间", "desc": "描述",
+                     "headers_text": "认证头"}
+    column_searchable_list = ["name", "key", "base_url"]
+    column_filters = ["is_enabled"]
+    column_formatters = {"auth_headers": lambda v, c, m, n: admin_integration.masked_header_names(m.auth_headers),
+                         "updated_at": format_dt}
+    form_columns = ["name", "key", "base_url", "desc", "is_enabled", "headers_text"]
+    form_extra_fields = {"headers_text": TextAreaField(
+        "认证头", render_kw={"rows": 4, "class": "yaml-editor", "style": "min-height: 90px"},
+        description="每行一个 “名称: 值”，如 Authorization: Bearer xxx。已保存的值显示为 ******，保持不变即沿用原值。")}
+    form_args = {"base_url": {"label": "系统地址", "description": "如 https://cmdb.example.com/api"}}
+
+    def on_form_prefill(self, form, id):
+        form.headers_text.data = admin_integration.masked_headers_text(self.get_one(id).auth_headers)
+
+    def check_change(self, form, model, is_created):
+        previous = dict(model.auth_headers or {})
+        model.auth_headers = admin_integration.parse_headers(form.headers_text.data or "", previous)
+        admin_integration.check_system(model)
+        model.updated_by = self.actor
+
+    def check_delete(self, model):
+        from app.errors import OperationRefused
+
+        if model.apis:
+            raise OperationRefused(f"系统「{model.name}」下还有 {len(model.apis)} 个 API，请先删除这些 API")
+
+
+class ApiTestForm(AdminForm):
+    body = TextAreaField("请求参数（JSON，留空则用请求模板）", render_kw={"rows": 6, "class": "yaml-editor",
+                                                                 "style": "min-height: 120px"})
+
+
+def _api_ops(view, context, model, name):
+    return Markup(f'<a class="btn btn-outline-primary btn-sm py-0" href="{url_for(".test_view", id=model.id)}">测试调用</a>')
+
+
+class ApiView(SecureModelView):
+    audit_model = "ApiDef"
+    column_list = ["system", "name", "key", "method", "path", "is_enabled", "updated_at", "ops"]
+    column_labels = {"system": "所属系统", "name": "API 名称", "key": "API 标识", "method": "请求方法", "path": "接口路径",
+                     "request_template": "请求模板（JSON）", "response_mapping": "返回映射（JSON）", "desc": "描述",
+                     "is_enabled": "启用", "updated_at": "更新时间", "ops": "操作", "system.name": "所属系统"}
+    column_searchable_list = ["name", "key", "path"]
+    column_filters = ["system.name", "method", "is_enabled"]
+    column_formatters = {"ops": _api_ops, "updated_at": format_dt, "system": lambda v, c, m, n: m.system.name}
+    form_columns = ["system", "name", "key", "method", "path", "request_template", "response_mapping", "desc",
+                    "is_enabled"]
+    form_overrides = {"method": SelectField, "request_template": TextAreaField, "response_mapping": TextAreaField}
+    form_args = {"system": {"label": "所属系统", "get_label": "name"},
+                 "method": {"label": "请求方法", "choices": [(m, m) for m in API_METHODS]},
+                 "request_template": {"render_kw": {"rows": 6, "class": "yaml-editor", "style": "min-height: 120px"},
+                                      "description": "JSON 对象，调用时作为请求体（GET 时为查询参数）"},
+                 "response_mapping": {"render_kw": {"rows": 4, "class": "yaml-editor", "style": "min-height: 90px"},
+                                      "description": "JSON 对象：{\"名称\": \"返回数据中的路径\"}，如 {\"name\": \"data.name\"}"}}
+
+    def check_change(self, form, model, is_created):
+        admin_integration.check_api(model)
+        model.updated_by = self.actor
+
+    @expose("/test/<int:id>", methods=["GET", "POST"])
+    def test_view(self, id):
+        api = db.session.get(ApiDef, id)
+        if api is None:
+            flash("API 不存在", "error")
+            return redirect(url_for(".index_view"))
+        form = ApiTestForm(request.form if request.method == "POST" else None)
+        log = None
+        if request.method == "POST" and form.validate():
+            log = self.run(lambda: admin_integration.test_call(id, form.body.data or "", by=self.actor))
+            if log:
+                log = db.session.merge(log)
+        return self.render("admin/system/api_test.html", api=api, form=form, log=log)
+
+
+class ApiCallLogView(SecureModelView):
+    """API call logs, read-only; bodies were stored with secrets masked."""
+
+    can_create = can_edit = can_delete = False
+    can_view_details = True
+    action_disallowed_list = ["delete"]
+    column_list = ["created_at", "system", "api", "method", "url", "status_code", "ok", "duration_ms", "called_by"]
+    column_details_list = ["created_at", "system", "api", "method", "url", "request_headers", "request_body",
+                           "status_code", "ok", "response_body", "error", "duration_ms", "called_by", "ticket_id"]
+    column_labels = {"created_at": "时间", "system": "系统", "api": "API", "method": "方法", "url": "地址",
+                     "status_code": "状态码", "ok": "成功", "duration_ms": "耗时（毫秒）", "called_by": "调用人",
+                     "request_headers": "请求头", "request_body": "请求体", "response_body": "返回内容", "error": "错误",
+                     "ticket_id": "单据", "system.name": "系统"}
+    column_searchable_list = ["url", "called_by"]
+    column_filters = ["system.name", "ok", "status_code", "created_at"]
+    column_default_sort = ("id", True)
+    column_formatters = {"created_at": format_dt,
+                         "system": lambda v, c, m, n: m.system.name if m.system else "—",
+                         "api": lambda v, c, m, n: m.api.name if m.api else "—"}
+    column_formatters_detail = dict(column_formatters, ticket_id=lambda v, c, m, n: Markup(
+        f'<a href="/tickets/{m.ticket_id}">{m.ticket_id}</a>') if m.ticket_id else "—")
+    form_columns: list[str] = []

@@ -1,0 +1,123 @@
+"""角色配置: general roles with members, CMDB business roles (read-only, synced), admin roles."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, url_for
+from flask_admin import expose
+from flask_admin.form import Select2Widget
+from wtforms import SelectMultipleField
+
+from app.models import Role
+from app.services import admin_roles
+from app.services.directory import user_choices
+
+from .base import SecureModelView, format_dt
+
+
+def _members(view, context, model, name):
+    return "、".join(model.usernames) or "—"
+
+
+class GeneralRoleView(SecureModelView):
+    audit_model = "Role"
+    column_list = ["name", "key", "desc", "members"]
+    column_labels = {"name": "角色名称", "key": "角色标识", "desc": "描述", "members": "成员", "member_names": "成员"}
+    column_searchable_list = ["name", "key", "desc"]
+    column_filters = ["name"]
+    column_formatters = {"members": _members}
+    form_columns = ["name", "key", "desc", "member_names"]
+    form_extra_fields = {"member_names": SelectMultipleField("成员", widget=Select2Widget(multiple=True), choices=[])}
+    form_args = {"key": {"label": "角色标识", "description": "流程中 processors: {type: GENERAL, value: [角色标识]} 引用它"}}
+
+    def get_query(self):
+        return super().get_query().filter(Role.type == "GENERAL")
+
+    def get_count_query(self):
+        return super().get_count_query().filter(Role.type == "GENERAL")
+
+    def get_one(self, id):
+        role = super().get_one(id)
+        return role if role is not None and role.type == "GENERAL" else None
+
+    def _fill(self, form):
+        form.member_names.choices = user_choices()
+        return form
+
+    def create_form(self, obj=None):
+        return self._fill(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._fill(super().edit_form(obj))
+
+    def on_form_prefill(self, form, id):
+        form.member_names.data = self.get_one(id).usernames
+
+    def audit_extra(self, model):
+        return {"members": model.usernames}
+
+    def check_change(self, form, model, is_created):
+        model.type = "GENERAL"
+        admin_roles.check_general_role_key(model)
+        admin_roles.set_role_members(model, form.member_names.data or [])
+
+
+class CmdbRoleView(SecureModelView):
+    """CMDB business roles: read-only here; "sync now" replaces them from the configured source."""
+
+    audit_model = "Role"
+    can_create = can_edit = can_delete = False
+    column_list = ["name", "key", "bk_biz_id", "members"]
+    column_labels = {"name": "角色名称", "key": "角色标识", "bk_biz_id": "业务 ID", "members": "成员"}
+    column_searchable_list = ["name", "key"]
+    column_filters = ["bk_biz_id"]
+    column_formatters = {"members": _members}
+    form_columns: list[str] = []
+    list_template = "admin/roles/cmdb_list.html"
+
+    def get_query(self):
+        return super().get_query().filter(Role.type == "CMDB")
+
+    def get_count_query(self):
+        return super().get_count_query().filter(Role.type == "CMDB")
+
+    @expose("/sync/", methods=["POST"])
+    def sync(self):
+        source = current_app.config.get("CMDB_SOURCE") or "cmdb_roles.yaml"
+
+        def sync():
+            roles = admin_roles.read_cmdb_source(source, current_app.instance_path)
+            return admin_roles.sync_cmdb_roles(roles, by=self.actor)
+
+        result = self.run(sync)
+        if result:
+            flash(f"已从 CMDB 同步 {result['roles']} 个业务角色（移除 {result['removed']} 个）", "success")
+        return redirect(url_for(".index_view"))
+
+
+class AdminRoleView(SecureModelView):
+    """Admin roles (管理员角色): ITSM super admin and statistics admin, given by a super admin."""
+
+    audit_model = "User"
+    can_create = can_delete = False
+    column_list = ["username", "display_name", "email", "is_superuser", "is_stats_admin", "is_enabled", "last_login_at"]
+    column_labels = {"username": "用户名", "display_name": "姓名", "email": "邮箱", "is_superuser": "ITSM 超级管理员",
+                     "is_stats_admin": "统计管理员", "is_enabled": "启用", "last_login_at": "最近登录"}
+    column_searchable_list = ["username", "display_name", "email"]
+    column_filters = ["is_superuser", "is_stats_admin", "is_enabled"]
+    column_formatters = {"last_login_at": format_dt}
+    form_columns = ["is_superuser", "is_stats_admin"]
+
+    def update_model(self, form, model):
+        try:
+            admin_roles.check_admin_roles_change(model, by=self.actor, is_superuser=bool(form.is_superuser.data))
+        except Exception as exc:  # ItsmError: flash it and keep the row as it was
+            if not self.handle_view_exception(exc):
+                raise
+            return False
+        return super().update_model(form, model)
+
+    def audit_extra(self, model):
+        return {}
+
+    def _snapshot(self, model):
+        return {"username": model.username, "is_superuser": model.is_superuser, "is_stats_admin": model.is_stats_admin}
+

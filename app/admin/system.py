@@ -1,0 +1,147 @@
+"""系统配置: data dictionaries, basic configuration, API call logs, and the audit log."""
+from __future__ import annotations
+
+import json
+
+from flask import current_app, flash, redirect, request, url_for
+from flask_admin import expose
+from markupsafe import Markup, escape
+from wtforms import DecimalField, StringField, TextAreaField
+from wtforms.validators import InputRequired, NumberRange
+
+from app.models import Dictionary
+from app.services import admin_dictionaries, admin_settings
+from app.services.dictionaries import load_dictionary_files
+
+from .base import AdminForm, SecureModelView, SecureView, format_dt
+
+
+def _item_count(view, context, model, name):
+    return len(model.items)
+
+
+class DictionaryView(SecureModelView):
+    column_list = ["key", "name", "desc", "is_enabled", "items", "updated_by", "updated_at"]
+    column_labels = {"key": "编码", "name": "名称", "desc": "描述", "is_enabled": "启用", "items": "字典项数",
+                     "updated_by": "更新人", "updated_at": "更新时间", "items_text": "字典项"}
+    column_searchable_list = ["key", "name", "desc"]
+    column_filters = ["is_enabled", "updated_at"]
+    column_sortable_list = ["key", "name", "updated_at"]
+    column_formatters = {"items": _item_count, "updated_at": format_dt}
+    form_columns = ["key", "name", "desc", "is_enabled", "items_text"]
+    form_extra_fields = {"items_text": TextAreaField(
+        "字典项", render_kw={"rows": 14, "class": "yaml-editor", "style": "min-height: 260px"},
+        description="YAML 列表，每项 {key: 编码, name: 名称}，下级放在 children 中；编码在整个字典内唯一。"
+                    "例如：- {key: high, name: 高}")}
+    form_args = {"key": {"label": "编码", "description": "大写字母、数字或下划线，如 RISK_LEVEL；流程字段用 source: {dictionary: 编码} 引用"}}
+    list_template = "admin/system/dictionary_list.html"
+
+    def on_form_prefill(self, form, id):
+        form.items_text.data = admin_dictionaries.items_yaml(self.get_one(id))
+
+    def update_model(self, form, model):
+        from flask import g
+
+        g.dictionary_old_key = model.key
+        return super().update_model(form, model)
+
+    def audit_extra(self, model):
+        return {"items": admin_dictionaries.items_tree(model)}
+
+    def check_change(self, form, model, is_created):
+        from flask import g
+
+        admin_dictionaries.check_key_unique(model)
+        if not is_created:
+            admin_dictionaries.check_dictionary_change(model, old_key=g.pop("dictionary_old_key", None))
+        parsed = admin_dictionaries.parse_items(model.key, model.name, form.items_text.data or "")
+        model.updated_by = self.actor
+        admin_dictionaries.replace_items(model, parsed)
+
+    def check_delete(self, model):
+        admin_dictionaries.check_dictionary_change(model, old_key=model.key, deleting=True)
+
+    @expose("/load/", methods=["POST"])
+    def load_files(self):
+        directory = current_app.config["DICTIONARIES_DIR"]
+
+        def load():
+            from app.flowdef.dictionaries import DictionaryLoadError
+            from app.errors import ValidationFailed
+            from app.services import admin_audit
+
+            try:
+                rows = load_dictionary_files(directory, by=self.actor)
+            except DictionaryLoadError as exc:
+                raise ValidationFailed("字典文件有错误:\n" + str(exc)) from None
+            admin_audit.record(self.actor, "load", "Dictionary", "", after={"keys": [r.key for r in rows]},
+                               summary=f"从 {directory} 加载 {len(rows)} 个字典")
+            return rows
+
+        rows = self.run(load)
+        if rows:
+            flash(f"已从 dictionaries/*.yaml 加载 {len(rows)} 个数据字典", "success")
+        return redirect(url_for(".index_view"))
+
+
+class AttachmentForm(AdminForm):
+    upload_dir = StringField("附件存储目录", validators=[InputRequired("请填写附件存储目录")])
+    upload_max_mb = DecimalField("单个附件大小上限（MB）", places=2,
+                                 validators=[InputRequired("请填写大小上限"), NumberRange(0.01, 1024, "应在 0.01 到 1024 之间")])
+
+
+class SettingsView(SecureView):
+    """基础配置: attachment storage and the CMDB cache."""
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):
+        current = admin_settings.attachment_settings()
+        form = AttachmentForm(request.form if request.method == "POST" else None, data=current)
+        if request.method == "POST" and form.validate():
+            if self.run(lambda: admin_settings.save_attachment_settings(
+                    form.upload_dir.data, float(form.upload_max_mb.data), by=self.actor)):
+                flash("附件存储配置已保存", "success")
+                return redirect(url_for(".index"))
+        return self.render("admin/system/settings.html", form=form,
+                           cleared_at=admin_settings.get_setting(admin_settings.CACHE_CLEARED_AT),
+                           cmdb_source=current_app.config.get("CMDB_SOURCE") or "instance/cmdb_roles.yaml")
+
+    @expose("/clear-cache/", methods=["POST"])
+    def clear_cache(self):
+        when = self.run(lambda: admin_settings.clear_cache(by=self.actor))
+        if when:
+            flash(f"缓存已清除（{when}）", "success")
+        return redirect(url_for(".index"))
+
+
+def _pretty_json(view, context, model, name):
+    value = getattr(model, name)
+    if value is None:
+        return "—"
+    return Markup(f'<pre class="json mb-0">{escape(json.dumps(value, ensure_ascii=False, indent=1))}</pre>')
+
+
+def _short_json(view, context, model, name):
+    value = getattr(model, name)
+    if value is None:
+        return "—"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) < 120 else text[:117] + "…"
+
+
+class AuditLogView(SecureModelView):
+    """The audit log, read-only."""
+
+    can_create = can_edit = can_delete = False
+    can_view_details = True
+    column_list = ["created_at", "actor", "action", "model", "object_id", "summary", "before", "after"]
+    column_details_list = ["created_at", "actor", "action", "model", "object_id", "summary", "before", "after"]
+    column_labels = {"created_at": "时间", "actor": "操作人", "action": "操作", "model": "对象类型", "object_id": "对象 ID",
+                     "summary": "说明", "before": "修改前", "after": "修改后"}
+    column_searchable_list = ["actor", "model", "summary", "object_id"]
+    column_filters = ["actor", "action", "model", "created_at"]
+    column_default_sort = ("id", True)
+    column_formatters = {"created_at": format_dt, "before": _short_json, "after": _short_json}
+    column_formatters_detail = {"created_at": format_dt, "before": _pretty_json, "after": _pretty_json}
+    form_columns: list[str] = []
+    action_disallowed_list = ["delete"]
