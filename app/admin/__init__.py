@@ -23,6 +23,9 @@ def init_admin(app: Flask) -> Admin:
     from app.models import ApiCallLog, ApiDef, ApiSystem, AuditLog, Catalog, Dictionary, Flow, FlowVersion, Role, \
         Service, User
 
+    from app.models import ApiApp
+
+    from .api_apps import ApiAppView
     from .base import SecureIndexView
     from .catalog import CatalogView, ServiceView
     from .flows import FlowVersionView, FlowView
@@ -49,6 +52,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(AdminRoleView(User, db, name="管理员角色", category="角色配置", endpoint="adminrole"))
     admin.add_view(DictionaryView(Dictionary, db, name="数据字典", category="系统配置", endpoint="dictionary"))
     admin.add_view(SettingsView(name="基础配置", category="系统配置", endpoint="settings"))
+    admin.add_view(ApiAppView(ApiApp, db, name="API 应用", category="系统配置", endpoint="apiapp"))
     admin.add_view(ApiCallLogView(ApiCallLog, db, name="API 调用日志", category="系统配置", endpoint="apicalllog"))
     admin.add_view(AuditLogView(AuditLog, db, name="审计日志", category="系统配置", endpoint="auditlog"))
     return admin

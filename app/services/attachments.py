@@ -13,8 +13,16 @@ from app.extensions import db
 from app.models import Attachment, Ticket, User
 
 
+def limits() -> tuple[Path, int]:
+    """Where uploads go and their size limit: the back office's 基础配置, else the configuration."""
+    from .admin_settings import attachment_settings
+
+    settings = attachment_settings()
+    return Path(settings["upload_dir"]), int(float(settings["upload_max_mb"]) * 1024 * 1024)
+
+
 def upload_dir() -> Path:
-    path = Path(current_app.config["UPLOAD_DIR"])
+    path = limits()[0]
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -28,12 +36,14 @@ def store_upload(file: FileStorage, username: str, field_key: str = "") -> Attac
     if ext not in allowed:
         raise ValidationFailed(f"不支持的附件类型：{original}（允许：{', '.join(sorted(allowed))}）")
     stored = uuid.uuid4().hex
-    target = upload_dir() / stored
+    folder, max_bytes = limits()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / stored
     file.save(target)
     size = target.stat().st_size
-    if size > current_app.config["UPLOAD_MAX_BYTES"]:
+    if size > max_bytes:
         target.unlink(missing_ok=True)
-        raise ValidationFailed(f"附件 {original} 超过大小限制 {current_app.config['UPLOAD_MAX_BYTES'] // 1024 // 1024} MB")
+        raise ValidationFailed(f"附件 {original} 超过大小限制 {max_bytes / 1024 / 1024:g} MB")
     name = original.replace("/", "_").replace("\\", "_")[:255] or safe
     row = Attachment(original_name=name, stored_name=stored, size=size, field_key=field_key,
                      content_type=file.mimetype or "application/octet-stream", uploaded_by=username)
@@ -61,4 +71,7 @@ def attachment_for(user: User, attachment_id: int) -> tuple[Attachment, Path]:
         ticket = db.session.get(Ticket, row.ticket_id) if row.ticket_id else None
         if ticket is None or not can_view(ticket, user):
             raise PermissionDenied("你没有查看该附件的权限")
-    return row, upload_dir() / row.stored_name
+    path = upload_dir() / row.stored_name
+    default = Path(current_app.config["UPLOAD_DIR"]) / row.stored_name
+    # files stay where they were saved when an admin moves the storage folder later
+    return row, path if path.exists() or not default.exists() else default

@@ -24,9 +24,11 @@ def field_context() -> FieldContext:
     """Choices, users and limits for building and validating forms (one per request)."""
     if has_app_context() and "itsm_field_ctx" in g:
         return g.itsm_field_ctx
+    from .attachments import limits
+
     cfg = current_app.config
     ctx = FieldContext(choices_for=_choices, users=user_choices(), attachment_lookup=attachment_info,
-                       max_upload_bytes=cfg["UPLOAD_MAX_BYTES"],
+                       max_upload_bytes=limits()[1],
                        allowed_extensions=frozenset(e.lower() for e in cfg["UPLOAD_EXTENSIONS"]))
     if has_app_context():
         g.itsm_field_ctx = ctx

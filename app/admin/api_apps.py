@@ -1,0 +1,72 @@
+"""API apps (应用): the client systems allowed to call the BlueKing-compatible API."""
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from wtforms import BooleanField, StringField
+from wtforms.validators import InputRequired, Length, Regexp
+
+from app.services import admin_audit
+from app.services.api_auth import create_api_app, reset_api_app_secret
+
+from .base import AdminForm, SecureModelView, format_dt
+
+
+class ApiAppForm(AdminForm):
+    app_code = StringField("应用 ID（bk_app_code）", validators=[
+        InputRequired("请填写应用 ID"), Length(max=64),
+        Regexp(r"^[A-Za-z0-9_.-]+$", message="应用 ID 只能包含字母、数字、下划线、点和短横线")])
+    name = StringField("名称", validators=[Length(max=128)])
+    act_for_users = BooleanField("允许以 bk_username 代替用户调用")
+    is_enabled = BooleanField("启用", default=True)
+
+
+class ApiAppView(SecureModelView):
+    """List, register (the secret is shown once), reset the secret, enable/disable, delete."""
+
+    column_list = ["app_code", "name", "act_for_users", "is_enabled", "created_by", "created_at"]
+    column_labels = {"app_code": "应用 ID", "name": "名称", "act_for_users": "可代替用户", "is_enabled": "启用",
+                     "created_by": "创建人", "created_at": "创建时间"}
+    column_searchable_list = ["app_code", "name"]
+    column_filters = ["act_for_users", "is_enabled"]
+    column_formatters = {"created_at": format_dt}
+    form = ApiAppForm
+    form_excluded_columns = ["secret_digest"]
+    audit_model = "ApiApp"
+
+    def create_model(self, form):
+        """Register through the service, which generates the secret; show it once."""
+        def register():
+            row, secret = create_api_app(form.app_code.data.strip(), name=form.name.data or "",
+                                         act_for_users=bool(form.act_for_users.data), by=self.actor)
+            row.is_enabled = bool(form.is_enabled.data)
+            admin_audit.record(self.actor, "create", "ApiApp", str(row.id), after=self._snapshot(row),
+                               summary=row.app_code)
+            return row, secret
+
+        result = self.run(register)
+        if not result:
+            return False
+        row, secret = result
+        flash(f"应用 {row.app_code} 已创建。bk_app_secret（只显示这一次，请妥善保存）：{secret}", "success")
+        return row
+
+    def on_form_prefill(self, form, id):
+        form.app_code.render_kw = {"readonly": True}
+
+    def update_model(self, form, model):
+        form.app_code.data = model.app_code       # the code identifies the app: never renamed
+        return super().update_model(form, model)
+
+    @action("reset_secret", "重置密钥", "重置后旧密钥立即失效，确认重置？")
+    def action_reset_secret(self, ids):
+        for pk in self.action_ids(ids):
+            model = self.get_one(str(pk))
+            if model is None:
+                continue
+            secret = self.run(lambda m=model: reset_api_app_secret(m.app_code))
+            if secret:
+                admin_audit.record(self.actor, "update", "ApiApp", str(model.id), summary=f"{model.app_code} 重置密钥")
+                self.run(lambda: None)
+                flash(f"应用 {model.app_code} 的新 bk_app_secret（只显示这一次）：{secret}", "success")
