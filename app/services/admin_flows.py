@@ -13,7 +13,7 @@ from app.flowdef.model import NotifyPolicy
 from app.models import Flow, FlowVersion, Service, Ticket
 
 from . import admin_audit
-from .flows import _reference_sets, deploy_flow, save_flow_source
+from .flows import reference_sets, deploy_flow, save_flow_source
 
 EDITOR_FILE = "<editor>"
 
@@ -25,7 +25,7 @@ def check_flow_text(text: str, filename: str = EDITOR_FILE) -> tuple[CompiledFlo
     except FlowLoadError as exc:
         return None, exc.issues, []
     try:
-        parse_flow_text(text, filename, **_reference_sets())
+        parse_flow_text(text, filename, **reference_sets())
     except FlowLoadError as exc:
         return flow, [], exc.issues
     return flow, [], []

@@ -29,7 +29,7 @@ def flow_files(paths: list[str | Path]) -> list[Path]:
 
 def validate_files(paths: list[str | Path], *, check_references: bool = False) -> tuple[list[CompiledFlow], list[FlowIssue]]:
     """Parse every file; return the good flows and every issue (file:line: path: message)."""
-    kw = _reference_sets() if check_references else {}
+    kw = reference_sets() if check_references else {}
     flows, issues, seen = [], [], {}
     for path in flow_files(paths):
         try:
@@ -45,7 +45,7 @@ def validate_files(paths: list[str | Path], *, check_references: bool = False) -
     return flows, issues
 
 
-def _reference_sets() -> dict:
+def reference_sets() -> dict:
     return {"known_roles": role_keys(),
             "known_dictionaries": set(db.session.execute(select(Dictionary.key)).scalars())}
 
@@ -111,7 +111,7 @@ def deploy_flow(key: str, *, by: str = "system", notify: dict | None = None) -> 
     if row is None:
         raise NotFound(f"流程 {key!r} 不存在")
     try:
-        compiled = parse_flow_text(row.source, row.source_path or key, **_reference_sets())
+        compiled = parse_flow_text(row.source, row.source_path or key, **reference_sets())
     except FlowLoadError as exc:
         raise ValidationFailed("流程无法部署:\n" + str(exc), errors={"issues": exc.issues}) from None
     definition = dump_flow(compiled.definition)
