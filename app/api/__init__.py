@@ -21,6 +21,8 @@ bp = Blueprint("api", __name__)
 
 # BlueKing's message prefixes per code ("<MESSAGE>: <detail>")
 PREFIX = {3900003: "提单失败", 3900004: "单据操作失败", 3900005: "参数验证失败"}
+# what an unexpected error (a bug) answers: upstream's wording; the traceback goes to the log
+UNEXPECTED = "接口异常，请检查请求参数"
 
 
 @dataclass
@@ -60,6 +62,8 @@ def _credentials(params: dict) -> dict:
             raise AuthenticationFailed("应用认证失败：X-Bkapi-Authorization 不是合法的 JSON") from None
     for key in ("bk_app_code", "bk_app_secret", "bk_username", "bk_token"):
         creds.setdefault(key, params.get(key))
+        if creds[key] is not None and not isinstance(creds[key], str):
+            creds[key] = json.dumps(creds[key]) if isinstance(creds[key], (dict, list)) else str(creds[key])
     creds["bk_token"] = creds.get("bk_token") or request.cookies.get("bk_token")
     return creds
 
@@ -70,7 +74,8 @@ def dispatch(name: str):
     from .endpoints import ENDPOINTS
 
     started = time.monotonic()
-    endpoint = ENDPOINTS.get(name.strip("/"))
+    name = name.strip("/")
+    endpoint = ENDPOINTS.get(name)
     app_code = username = ""
     if endpoint is None:
         response, code = envelope(code=3900404, message=f"接口 {name} 不存在", result=False), 3900404
@@ -90,6 +95,11 @@ def dispatch(name: str):
             prefix = PREFIX.get(exc.code)
             message = f"{prefix}: {exc.message}" if prefix else exc.message
             response, code = envelope(code=exc.code, message=message, result=False), exc.code
+        except Exception as exc:  # noqa: BLE001 - upstream answers any other error with 3900004, HTTP 200
+            db.session.rollback()
+            log.exception("api %s failed unexpectedly", name)
+            message = f"{UNEXPECTED}: {type(exc).__name__}"
+            response, code = envelope(code=3900004, message=message, result=False), 3900004
     _log_call(app_code, username, name, code, (time.monotonic() - started) * 1000)
     return response
 

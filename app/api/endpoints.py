@@ -48,14 +48,36 @@ def _required(params: dict, key: str) -> Any:
     return value
 
 
+INT_LIMIT = 2 ** 31      # ids and page numbers fit a 32-bit integer; larger ones are refused, not sent to SQL
+
+
 def _int(params: dict, key: str, *, required: bool = True, default: int | None = None) -> int | None:
     value = _required(params, key) if required else params.get(key)
     if value is None or value == "":
         return default
+    return _as_int(value, key)
+
+
+def _as_int(value: Any, key: str) -> int:
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         raise ApiParamError(f"参数 {key} 应为整数，收到 {value!r}") from None
+    if not -INT_LIMIT < number < INT_LIMIT:
+        raise ApiParamError(f"参数 {key} 超出范围：{value!r}")
+    return number
+
+
+def _str(params: dict, key: str, default: str = "") -> str:
+    """A text parameter; numbers are taken as their text, lists and objects are refused."""
+    value = params.get(key)
+    if value is None:
+        return default
+    if isinstance(value, (dict, list, bool)):
+        raise ApiParamError(f"参数 {key} 应为字符串，收到 {value!r}")
+    return str(value)
 
 
 def _list(value: Any) -> list:
@@ -92,8 +114,8 @@ def _fields(params: dict) -> dict:
         except ValueError:
             raise ApiParamError("fields 应为 [{key, value}] 列表") from None
     if isinstance(raw, dict):
-        return raw
-    if not isinstance(raw, list) or not all(isinstance(i, dict) and "key" in i for i in raw):
+        return {str(k): v for k, v in raw.items()}
+    if not isinstance(raw, list) or not all(isinstance(i, dict) and isinstance(i.get("key"), str) for i in raw):
         raise ApiParamError("fields 应为 [{key, value}] 列表")
     return {item["key"]: item.get("value") for item in raw}
 
@@ -141,10 +163,11 @@ def _require_admin(caller: Caller) -> None:
 @endpoint("get_service_catalogs")
 def get_service_catalogs(params: dict, caller: Caller):
     tree = catalog_tree()
-    if str(params.get("has_service", "")).lower() == "true" or params.get("service_key"):
+    service_key = _str(params, "service_key")
+    if str(params.get("has_service", "")).lower() == "true" or service_key:
         stmt = select(CatalogService.catalog_id).join(Service).where(Service.is_valid.is_(True))
-        if params.get("service_key"):
-            stmt = stmt.where((Service.key == params["service_key"]) | (Service.service_type == params["service_key"]))
+        if service_key:
+            stmt = stmt.where((Service.key == service_key) | (Service.service_type == service_key))
         keep = set(db.session.execute(stmt).scalars())
         tree = _prune(tree, keep)
     return tree
@@ -162,7 +185,7 @@ def _prune(nodes: list[dict], keep: set[int]) -> list[dict]:
 @endpoint("get_services")
 def get_services(params: dict, caller: Caller):
     catalog_id = _int(params, "catalog_id", required=False)
-    services = submittable_services(catalog_id=catalog_id, service_type=params.get("service_type") or None)
+    services = submittable_services(catalog_id=catalog_id, service_type=_str(params, "service_type") or None)
     return [service_item(s) for s in services]
 
 
@@ -192,7 +215,7 @@ def get_service_roles(params: dict, caller: Caller):
         if node.kind in ("start", "end") or (node.kind != "manual" and not show_all):
             continue
         spec = node.assignors if node.distribute_type.startswith("DISTRIBUTE") else node.effective_processors
-        value = ",".join(spec.value) if spec.value else (params.get("ticket_creator", "") if spec.type == "STARTER" else "")
+        value = ",".join(spec.value) if spec.value else (_str(params, "ticket_creator") if spec.type == "STARTER" else "")
         out.append({"id": i, "name": node.name, "processors": value, "processors_type": spec.type, "sign_type": "or"})
     return out
 
@@ -209,7 +232,8 @@ def get_workflow_detail(params: dict, caller: Caller):
 def create_service_catalog(params: dict, caller: Caller):
     _require_admin(caller)
     parent_id = _int(params, "parent__id", required=False)
-    row = create_catalog(str(_required(params, "name")), parent_id=parent_id, desc=params.get("desc", ""),
+    _required(params, "name")
+    row = create_catalog(_str(params, "name"), parent_id=parent_id, desc=_str(params, "desc"),
                          by=caller.user.username)
     parent = row.parent
     return {"id": row.id, "key": row.key, "level": row.level, "parent": parent.id if parent else None,
@@ -222,8 +246,10 @@ def _publish(params: dict, caller: Caller, service_id: int | None):
     workflow = params.get("workflow")
     if isinstance(workflow, list) and workflow:     # BlueKing exports are a one-element list
         workflow = workflow[0]
-    service = publish_service(key=params.get("key", ""), name=params.get("name", ""), flow_text=workflow or "",
-                              desc=params.get("desc", ""), owners=params.get("owners", ""),
+    if workflow is not None and not isinstance(workflow, (str, dict)):
+        raise ApiParamError("workflow 应为流程 YAML 文本或蓝鲸导出的流程 JSON")
+    service = publish_service(key=_str(params, "key"), name=_str(params, "name"), flow_text=workflow or "",
+                              desc=_str(params, "desc"), owners=_str(params, "owners"),
                               catalog_id=_int(params, "catalog_id", required=False),
                               is_valid=str(params.get("is_valid", "true")).lower() not in ("false", "0"),
                               service_id=service_id, by=caller.user.username)
@@ -244,19 +270,23 @@ def update_service(params: dict, caller: Caller):
 
 @endpoint("create_ticket")
 def create_ticket_endpoint(params: dict, caller: Caller):
-    service_id = params.get("service_id")
     try:
-        service_id = int(service_id)
-    except (TypeError, ValueError):
+        service_id = _as_int(params.get("service_id"), "service_id")
+    except ApiParamError:
         from app.errors import CreateFailed
 
         raise CreateFailed("服务不存在，请联系管理员！") from None
-    creator = _acting_user(caller, params.get("creator") or caller.user.username, "creator")
+    creator = _acting_user(caller, _str(params, "creator") or caller.user.username, "creator")
     meta = params.get("meta") or {}
     if isinstance(meta, str):
-        meta = json.loads(meta) if meta.strip() else {}
-    callback = meta.get("callback_url") if isinstance(meta, dict) else None
-    if callback and not str(callback).startswith(("http://", "https://")):
+        try:
+            meta = json.loads(meta) if meta.strip() else {}
+        except ValueError:
+            raise ApiParamError("meta 应为 JSON 对象") from None
+    if not isinstance(meta, dict):
+        raise ApiParamError("meta 应为 JSON 对象")
+    callback = meta.get("callback_url")
+    if callback and not (isinstance(callback, str) and callback.startswith(("http://", "https://"))):
         raise ApiParamError("meta.callback_url 应以 http:// 或 https:// 开头")
     related = _int(params, "from_ticket_id", required=False)
     ticket = create_ticket(service_id=service_id, creator=creator, fields=_fields(params), source="API",
@@ -268,7 +298,7 @@ def create_ticket_endpoint(params: dict, caller: Caller):
 def get_tickets(params: dict, caller: Caller):
     page = max(_int(params, "page", required=False, default=1), 1)
     size = min(max(_int(params, "page_size", required=False, default=10), 1), 10000)
-    username = params.get("username")
+    username = _str(params, "username")
     if username:
         stmt = select(Ticket).where(Ticket.id.in_(
             queries.steps_waiting_for(username, queries.TODO_STATUSES + queries.CLAIM_STATUSES)
@@ -281,7 +311,7 @@ def get_tickets(params: dict, caller: Caller):
     if params.get("sns"):
         filters.append(Ticket.sn.in_([str(s) for s in _list(params["sns"])]))
     if params.get("creator"):
-        filters.append(Ticket.creator == params["creator"])
+        filters.append(Ticket.creator == _str(params, "creator"))
     for key, column in (("create_at", Ticket.created_at), ("end_at", Ticket.end_at)):
         lower = _datetime(params, f"{key}__gte")
         upper = _datetime(params, f"{key}__lte") or (_datetime(params, "create_atlte") if key == "create_at" else None)
@@ -292,13 +322,13 @@ def get_tickets(params: dict, caller: Caller):
     for key, column in (("service_id__in", Ticket.service_id), ("bk_biz_id__in", Ticket.bk_biz_id)):
         if params.get(key):
             try:
-                filters.append(column.in_([int(v) for v in _list(params[key])]))
-            except ValueError:
+                filters.append(column.in_([_as_int(v, key) for v in _list(params[key])]))
+            except ApiParamError:
                 raise ApiParamError(f"参数 {key} 应为整数列表") from None
     if params.get("current_status__in"):
         filters.append(Ticket.status.in_([str(v) for v in _list(params["current_status__in"])]))
     if params.get("service_type"):
-        filters.append(Ticket.service_type == params["service_type"])
+        filters.append(Ticket.service_type == _str(params, "service_type"))
     stmt = stmt.where(*filters)
     count = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = db.session.execute(stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
@@ -338,8 +368,8 @@ def get_ticket_status(params: dict, caller: Caller):
     ticket = _ticket(params, caller)
     flow = compiled_version(ticket.flow_version_id)
     steps = open_steps(ticket)
-    who = _acting_user(caller, params.get("operator") or params.get("username"), "operator") \
-        if (params.get("operator") or params.get("username")) else caller.user
+    name = _str(params, "operator") or _str(params, "username")
+    who = _acting_user(caller, name, "operator") if name else caller.user
     ticket_ops, step_ops = allowed(ticket, who, steps)
     current = []
     for s in steps:
@@ -366,9 +396,9 @@ def _role_keys(processors_type: str, processors: Any) -> str:
     values = [str(v) for v in _list(processors)]
     if processors_type != "GENERAL":
         return ",".join(values)
-    ids = [int(v) for v in values if v.isdigit()]
+    ids = [_as_int(v, "processors") for v in values if v.isdigit()]
     by_id = dict(db.session.execute(select(Role.id, Role.key).where(Role.id.in_(ids))).all()) if ids else {}
-    return ",".join(by_id.get(int(v), v) if v.isdigit() else v for v in values)
+    return ",".join(by_id.get(_as_int(v, "processors"), v) if v.isdigit() else v for v in values)
 
 
 @endpoint("operate_node")
@@ -380,7 +410,7 @@ def operate_node(params: dict, caller: Caller):
     node_key = node_by_state_id(flow, _int(params, "state_id"))
     if node_key is None:
         raise OperationRefused(f"节点 {params.get('state_id')} 不存在")
-    processors_type = str(params.get("processors_type") or "")
+    processors_type = _str(params, "processors_type")
     operate_step(ticket.id, operator, action, node_key, fields=_fields(params) if action == "TRANSITION" else None,
                  processors_type=processors_type, processors=_role_keys(processors_type, params.get("processors")),
                  message=str(params.get("action_message") or ""), source="API")
@@ -399,11 +429,13 @@ def operate_ticket_endpoint(params: dict, caller: Caller):
 @endpoint("comment_ticket")
 def comment_ticket_endpoint(params: dict, caller: Caller):
     ticket = _by_sn(str(_required(params, "sn")))
-    operator = _acting_user(caller, params.get("operator") or caller.user.username)
+    operator = _acting_user(caller, _str(params, "operator") or caller.user.username)
     stars = params.get("stars")
     try:
+        if isinstance(stars, bool):
+            raise ValueError
         stars = int(stars)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ApiParamError("评分 stars 应为 1 到 5 的整数") from None
     comment_ticket(ticket, operator, stars, str(params.get("comments") or ""), source="API")
     return []

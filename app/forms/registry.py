@@ -117,7 +117,8 @@ class FieldType:
     def regex_validators(self, fdef: FieldDef) -> list:
         if not fdef.regex:
             return []
-        return [MatchesRegex(fdef.regex, fdef.regex_message or msg_bad_format(fdef.name))]
+        message = f"【{fdef.name}】{fdef.regex_message}" if fdef.regex_message else msg_bad_format(fdef.name)
+        return [MatchesRegex(fdef.regex, message)]
 
     def field_kwargs(self, fdef: FieldDef, ctx: FieldContext, required: bool,
                      validators: list | None = None, **extra: Any) -> dict[str, Any]:

@@ -12,13 +12,14 @@ from datetime import timedelta
 
 import requests
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, select, update
 
 from app.extensions import db
 from app.models import Ticket, TicketCallback
 from app.timeutil import fmt, utcnow
 
 from .api_auth import callback_token
+from .workqueue import backoff_seconds, claim
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
@@ -46,19 +47,7 @@ def enqueue_callback(ticket: Ticket) -> None:
 
 def claim_due(worker: str, limit: int = 20) -> list[int]:
     """Claim up to `limit` due callbacks for this worker; returns their ids."""
-    now = utcnow()
-    due = select(TicketCallback.id).where(
-        TicketCallback.status == "PENDING", TicketCallback.next_attempt_at <= now,
-        or_(TicketCallback.claimed_by.is_(None), TicketCallback.claimed_at < now - LEASE),
-    ).order_by(TicketCallback.next_attempt_at).limit(limit)
-    stmt = (update(TicketCallback)
-            .where(TicketCallback.id.in_(due.scalar_subquery()),
-                   or_(TicketCallback.claimed_by.is_(None), TicketCallback.claimed_at < now - LEASE))
-            .values(claimed_by=worker, claimed_at=now)
-            .returning(TicketCallback.id))
-    ids = list(db.session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
-    db.session.commit()
-    return ids
+    return claim(TicketCallback, worker, limit=limit, lease=LEASE)
 
 
 def deliver(callback_id: int, worker: str) -> bool:
@@ -85,7 +74,7 @@ def deliver(callback_id: int, worker: str) -> bool:
         if cb.attempts >= current_app.config["CALLBACK_MAX_ATTEMPTS"]:
             cb.status = "FAILED"
         else:
-            cb.next_attempt_at = utcnow() + timedelta(seconds=min(3600, 30 * 2 ** (cb.attempts - 1)))
+            cb.next_attempt_at = utcnow() + timedelta(seconds=backoff_seconds(cb.attempts))
     db.session.commit()
     return ok
 

@@ -24,11 +24,11 @@ def field_context() -> FieldContext:
     """Choices, users and limits for building and validating forms (one per request)."""
     if has_app_context() and "itsm_field_ctx" in g:
         return g.itsm_field_ctx
-    from .attachments import limits
-
     cfg = current_app.config
+    # the per-file size limit of 基础配置 is enforced when a file is stored (attachments.store_upload),
+    # so building a form costs no settings query; here only the request's own ceiling applies
     ctx = FieldContext(choices_for=_choices, users=user_choices(), attachment_lookup=attachment_info,
-                       max_upload_bytes=limits()[1],
+                       max_upload_bytes=cfg["MAX_CONTENT_LENGTH"],
                        allowed_extensions=frozenset(e.lower() for e in cfg["UPLOAD_EXTENSIONS"]))
     if has_app_context():
         g.itsm_field_ctx = ctx

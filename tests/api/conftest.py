@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
+from app.api import UNEXPECTED
 from app.extensions import db
 from app.services.api_auth import create_api_app
 
@@ -35,7 +36,7 @@ def api(demo):
         db.session.commit()
     client = demo.test_client()
 
-    def call(name, username="admin", method=None, header=True, **params):
+    def call(name, /, username="admin", method=None, header=True, **params):
         auth = {"bk_app_code": APP_CODE, "bk_app_secret": APP_SECRET, "bk_username": username}
         method = method or ("POST" if name in POST_ENDPOINTS else "GET")
         headers = {"X-Bkapi-Authorization": json.dumps(auth)} if header else {}
@@ -47,7 +48,9 @@ def api(demo):
         else:
             response = client.post(url, json=params, headers=headers)
         assert response.status_code == 200, response.get_data(as_text=True)
-        return response.get_json()
+        body = response.get_json()
+        assert not body["message"].startswith(UNEXPECTED), body       # the catch-all means a bug
+        return body
 
     call.client = client
     return call

@@ -229,7 +229,7 @@ def test_regex_applies_to_string_text_and_int(fctx):
             fd("note", "TEXT", "备注", regex=r"^[a-z]+$", regex_message="只能是小写字母"),
             fd("port", "INT", "端口", regex=r"^\d{2,5}$")]
     _values, errors = check(defs, {"phone": "123", "note": "ABC", "port": "7"}, fctx)
-    assert errors == {"phone": ["【电话】格式不正确"], "note": ["只能是小写字母"], "port": ["【端口】格式不正确"]}
+    assert errors == {"phone": ["【电话】格式不正确"], "note": ["【备注】只能是小写字母"], "port": ["【端口】格式不正确"]}
     values, errors = check(defs, {"phone": "13800000000", "note": "abc", "port": 8080}, fctx)
     assert errors == {} and values == {"phone": "13800000000", "note": "abc", "port": 8080}
     assert check(defs, {"port": "x"}, fctx)[1] == {"port": ["【端口】不是有效的整数"]}

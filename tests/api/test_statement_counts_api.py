@@ -1,0 +1,48 @@
+"""Through the API too, create_ticket and operate_node cost a number of SQL statements that does not
+grow with the number of fields (the service-level budget is in tests/services/test_statement_counts.py;
+the API adds authentication, the endpoint's own reads and the call-log row).
+"""
+from flask import current_app
+
+from app.extensions import db
+from app.services.dictionaries import load_dictionary_files
+from tests.services.test_statement_counts import StatementCounter, _flow
+
+
+def _measure(app, api, make_service, n: int) -> dict[str, int]:
+    with app.app_context():
+        load_dictionary_files(current_app.config["DICTIONARIES_DIR"])
+        db.session.commit()
+    yaml_text, start_values, step_values = _flow(n)
+    service_id = make_service(yaml_text, roles={"approvers": ["u1", "u2"]}, users=("alice",))
+    counts = {}
+    with app.app_context():
+        engine = db.engine
+    with StatementCounter(engine) as c:
+        r = api("create_ticket", username="alice", service_id=service_id, creator="alice",
+                fields=[{"key": k, "value": v} for k, v in start_values.items()])
+    assert r["result"], r
+    counts["create_ticket"] = c.count
+    sn = r["data"]["sn"]
+    state_id = api("get_ticket_status", sn=sn)["data"]["current_steps"][0]["state_id"]
+    with StatementCounter(engine) as c:
+        r = api("operate_node", username="u1", sn=sn, operator="u1", state_id=state_id, action_type="TRANSITION",
+                fields=[{"key": k, "value": v} for k, v in step_values.items()])
+    assert r["result"], r
+    counts["operate_node"] = c.count
+    state_id = api("get_ticket_status", sn=sn)["data"]["current_steps"][0]["state_id"]
+    with StatementCounter(engine) as c:
+        r = api("operate_node", username="u1", sn=sn, operator="u1", state_id=state_id, action_type="CLAIM")
+    assert r["result"], r
+    counts["claim"] = c.count
+    return counts
+
+
+def test_api_statement_counts_do_not_grow_with_the_number_of_fields(app, api, make_service):
+    five = _measure(app, api, make_service, 5)
+    fifty = _measure(app, api, make_service, 50)
+    assert five == fifty, (five, fifty)
+    # the budget = the service's statements + authentication (app, user), the endpoint's reads (ticket by sn)
+    # and the call-log insert/commit; SQLite adds its BEGIN IMMEDIATE to each transaction
+    assert five["create_ticket"] <= 20 and five["operate_node"] <= 21 and five["claim"] <= 14, five
+    print(f"\nAPI statements ({app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}): {five}")
