@@ -20,3 +20,8 @@ from .integration import API_METHODS, ApiCallLog, ApiDef, ApiSystem  # noqa: E40
 from .settings import Setting  # noqa: E402
 
 __all__ += ["AuditLog", "API_METHODS", "ApiCallLog", "ApiDef", "ApiSystem", "Setting"]
+
+# Knowledge base (issue 7): articles, versions, categories, tags, ticket links.
+from .knowledge import Article, ArticleTag, ArticleTicket, ArticleVersion, KnowledgeCategory  # noqa: E402
+
+__all__ += ["Article", "ArticleTag", "ArticleTicket", "ArticleVersion", "KnowledgeCategory"]

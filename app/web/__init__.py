@@ -10,7 +10,7 @@ from app.extensions import db, login_manager
 
 
 def register_web(app: Flask) -> None:
-    from . import auth, tickets, workbench
+    from . import auth, knowledge, statistics, tickets, workbench
 
     vendor = Blueprint("vendor", __name__, static_folder=str(Path(flask_admin.__file__).parent / "static"),
                        static_url_path="/vendor")
@@ -18,6 +18,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(workbench.bp)
     app.register_blueprint(tickets.bp)
+    app.register_blueprint(knowledge.bp), app.register_blueprint(statistics.bp)
     from .helpers import register_template_helpers
 
     register_template_helpers(app)

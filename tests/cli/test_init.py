@@ -11,9 +11,10 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.extensions import db
 from app.models import FlowVersion, Service, User
+from app.services.search import is_search_object
 
 PG_SERVER = os.environ.get("ITSM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/itsm_test")
-MIGRATE_DB = "itsm_migrate_test"
+MIGRATE_DB = f"itsm_migrate_test_{os.getpid()}"    # per test process: parallel runs never meet
 
 
 def fresh_app(database_url, tmp_path, **extra):
@@ -49,8 +50,11 @@ def schema_differences(app):
     """(tables in the database but not the models, tables in the models but not the database, alembic diffs)."""
     with app.app_context():
         with db.engine.connect() as connection:
-            tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
-            diffs = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            tables = {t for t in inspect(connection).get_table_names()
+                      if t != "alembic_version" and not is_search_object(t)}
+            context = MigrationContext.configure(connection, opts={
+                "include_object": lambda obj, name, *_: not is_search_object(name)})
+            diffs = compare_metadata(context, db.metadata)
         db.engine.dispose()
     expected = set(db.metadata.tables)
     return tables - expected, expected - tables, diffs

@@ -1,0 +1,117 @@
+"""In a real browser (Playwright + /usr/bin/chromium, demo SQLite database): the statistics page draws its
+charts with the plotly.js the app serves, the knowledge base searches and renders, and no request leaves 127.0.0.1."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from stats_kit import incident
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from app.services import knowledge as kb
+from app.services.users import find_user
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path("/tmp/kb-shots")
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs /usr/bin/chromium")
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def live_server(demo):
+    if "postgresql" in demo.config["SQLALCHEMY_DATABASE_URI"]:
+        pytest.skip("the browser test runs against the demo SQLite database only")
+    demo.config["SERVER_NAME"] = None
+    server = make_server("127.0.0.1", 0, demo, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    demo.config["SERVER_NAME"] = "itsm.test"
+
+
+@pytest.fixture
+def page(live_server):
+    """A logged-in admin's page; every request it makes is recorded in `page.hosts`."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900}, base_url=live_server)
+        hosts: list[str] = []
+        page.on("request", lambda req: hosts.append(urlsplit(req.url).hostname or req.url))
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.hosts = hosts
+        page.goto("/login")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", "admin-pass-123")
+        page.press("input[name=password]", "Enter")
+        page.wait_for_url(lambda url: "/login" not in url)
+        yield page
+        browser.close()
+
+
+def shot(page, name):
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_statistics_page_draws_every_chart_offline(page, known_tickets):
+    page.click("#nav-statistics")
+    page.goto("/statistics/?from=2024-03-01&to=2024-03-03")
+    page.wait_for_function("document.querySelectorAll('[data-figure] .main-svg').length > 0")
+    charts = page.locator("[data-figure]")
+    assert charts.count() == 8
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        chart.scroll_into_view_if_needed()
+        assert chart.locator("svg.main-svg").count() >= 1, chart.get_attribute("id")
+    # bars, pie slices and lines were drawn, not just empty axes
+    assert page.locator("#chart-volume_by_type .bars path").count() >= 4
+    assert page.locator("#chart-status .slice").count() == 2
+    assert page.locator("#chart-volume_by_service .scatterlayer .trace").count() == 2
+    page.click("#card-status summary")
+    assert page.locator("#table-status").is_visible()
+    shot(page, "01-statistics")
+    assert set(page.hosts) == {"127.0.0.1"}, set(page.hosts)
+
+
+def write(app, username, title, body, tags=""):
+    with app.app_context():
+        kb.save_article(find_user(username), title=title, body=body, tags=tags)
+        db.session.commit()
+
+
+def test_knowledge_base_in_the_browser(page, demo):
+    write(demo, "bob", "网络故障排查手册", "## 步骤\n\n1. 检查网线\n2. 检查交换机\n\n```bash\nping 10.0.0.1\n```\n\n"
+          "| 现象 | 处理 |\n|---|---|\n| 丢包 | 换网线 |\n", tags="网络")
+    write(demo, "alice", "打印机卡纸处理", "打开后盖取出纸张。打印机型号 HP M404。", tags="打印机")
+    page.click("#nav-knowledge")
+    shot(page, "02-knowledge-list")
+    page.fill("#kb-search input[name=q]", "网络故障")
+    page.click("#kb-search button[type=submit]")
+    assert page.locator(".kb-hit mark").first.inner_text() == "网络故障"
+    shot(page, "03-knowledge-search")
+    page.click(".kb-hit h5 a")
+    assert page.locator("#kb-body table td").first.inner_text() == "丢包"
+    shot(page, "04-knowledge-article")
+
+    # write one from a finished incident, preview it, publish it
+    with demo.app_context():
+        ticket_id = incident(finish=True)
+        db.session.commit()
+    page.goto(f"/tickets/{ticket_id}")
+    page.click("#kb-from-ticket")
+    page.click("#kb-preview-tab")
+    page.wait_for_selector("#kb-preview h2")
+    shot(page, "05-knowledge-from-ticket-preview")
+    page.click("#kb-form button[type=submit]")
+    assert page.locator("#kb-article-title").inner_text() == "订单服务 502"
+    page.goto(f"/tickets/{ticket_id}")
+    page.locator("#knowledge").scroll_into_view_if_needed()
+    assert "订单服务 502" in page.locator("#knowledge").inner_text()
+    shot(page, "06-ticket-knowledge-panel")
+    assert set(page.hosts) == {"127.0.0.1"}, set(page.hosts)

@@ -1,0 +1,90 @@
+"""Every chart's numbers, checked against the hand-made tickets of conftest.py (on SQLite and PostgreSQL)."""
+from datetime import datetime
+
+import pytest
+from stats_kit import utc
+
+from app.services import statistics as stats
+
+RANGE_FILTER = dict(start=utc("2024-03-01 00:00"), end=utc("2024-03-04 00:00"))
+
+
+def chart(app, name, **kw):
+    with app.test_request_context():
+        return stats.CHARTS[name](stats.StatsFilter(**{**RANGE_FILTER, **kw}))
+
+
+def test_volume_by_type_counts_per_local_day(demo, known_tickets):
+    c = chart(demo, "volume_by_type")
+    assert c.columns == ["日期", "请求", "变更", "事件", "问题", "合计"]
+    # T3 was created 03-02 23:00 UTC: it counts on the local day 03-03
+    assert c.rows == [["2024-03-01", 1, 0, 1, 0, 2], ["2024-03-02", 1, 0, 1, 0, 2], ["2024-03-03", 2, 0, 0, 0, 2]]
+
+
+def test_volume_by_week_and_month(demo, known_tickets):
+    weeks = chart(demo, "volume_by_type", unit="week").rows      # 03-01..03-03 is Fri..Sun of the week of 02-26
+    assert weeks == [["2024-02-26", 4, 0, 2, 0, 6]]
+    assert chart(demo, "volume_by_type", unit="month").rows == [["2024-03", 4, 0, 2, 0, 6]]
+
+
+def test_volume_by_service(demo, known_tickets):
+    c = chart(demo, "volume_by_service")
+    assert c.columns == ["日期", "故障处理", "账号开通"]
+    assert c.rows == [["2024-03-01", 1, 1], ["2024-03-02", 1, 1], ["2024-03-03", 0, 2]]
+
+
+def test_type_filter(demo, known_tickets):
+    assert chart(demo, "volume_by_type", service_type="event").rows == [
+        ["2024-03-01", 1, 1], ["2024-03-02", 1, 1], ["2024-03-03", 0, 0]]
+
+
+def test_status_distribution_and_top_services(demo, known_tickets):
+    assert dict(map(tuple, chart(demo, "status").rows)) == {"已结束": 4, "处理中": 2}
+    assert chart(demo, "top_services").rows == [["账号开通", "请求", 4], ["故障处理", "事件", 2]]
+
+
+def test_handling_time_per_service_average_and_percentiles(demo, known_tickets):
+    # 账号开通 finished in 2 h, 4 h, 12 h: average 6, P50 (rank 2) 4, P90 (rank 3) 12; 故障处理 once in 10 h
+    assert chart(demo, "handling_by_service").rows == [["故障处理", 1, 10.0, 10.0, 10.0],
+                                                       ["账号开通", 3, 6.0, 4.0, 12.0]]
+
+
+def test_handling_time_per_step(demo, known_tickets):
+    assert chart(demo, "handling_by_step").rows == [["故障处理 · 故障处理", 1, 7.0, 7.0, 7.0],
+                                                    ["账号开通 · 直属领导审批", 3, 6.0, 4.0, 12.0],
+                                                    ["故障处理 · 提单人确认", 1, 3.0, 3.0, 3.0]]
+
+
+def test_open_longer_than_n_days(demo, known_tickets):
+    with demo.test_request_context():
+        c = stats.open_longer_than(stats.StatsFilter(**RANGE_FILTER), now=datetime(2024, 3, 4))
+    # T7 (02-20) is open for 13 days, T5 for 1.8 days, T6 for 0.96 days
+    assert c.columns == ["类型", "超过 1 天", "超过 3 天", "超过 7 天", "超过 30 天"]
+    assert c.rows == [["请求", 1, 1, 1, 0], ["变更", 0, 0, 0, 0], ["事件", 1, 0, 0, 0], ["问题", 0, 0, 0, 0]]
+
+
+def test_processor_workload(demo, known_tickets):
+    # handled in the range: leader 3 steps (avg 6 h), eng1 1 (7 h), alice 1 (3 h); waiting now: leader T6+T7, eng1 T5
+    assert chart(demo, "workload").rows == [["leader", 3, 2, 6.0], ["eng1", 1, 1, 7.0], ["alice", 1, 0, 3.0]]
+
+
+def test_catalog_filter_includes_subcatalogs(demo, known_tickets):
+    from app.extensions import db
+    from app.models import Catalog
+
+    with demo.app_context():
+        infra = db.session.query(Catalog.id).filter_by(key="infra").scalar()      # 基础设施 > 报障受理 holds 故障处理
+        account = db.session.query(Catalog.id).filter_by(key="account").scalar()
+    assert chart(demo, "top_services", catalog_id=infra).rows == [["故障处理", "事件", 2]]
+    assert chart(demo, "top_services", catalog_id=account).rows == [["账号开通", "请求", 4]]
+
+
+@pytest.mark.parametrize("name", sorted(stats.CHARTS))
+def test_every_chart_is_empty_without_tickets(demo, name):
+    c = chart(demo, name)
+    if name.startswith("volume"):
+        assert all(sum(row[1:]) == 0 for row in c.rows)
+    elif name == "open_longer":
+        assert all(sum(row[1:]) == 0 for row in c.rows)
+    else:
+        assert c.rows == []
