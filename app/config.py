@@ -29,6 +29,11 @@ class Defaults:
     BK_TOKEN_MAX_AGE = 7 * 24 * 3600   # seconds a bk_token issued at login stays valid for the API
     BASE_URL = "http://127.0.0.1:5000"  # how ticket_url links in API answers and callbacks start
     CALLBACK_TIMEOUT = 10              # seconds per result-callback POST
+    AUTOMATION_TIMEOUT = 10            # seconds per API call of an api node (a node's params.timeout overrides)
+    AUTOMATION_LEASE_SECONDS = 600     # a claimed run whose worker died is taken over after this
+    AUTOMATION_PLUGINS: dict = {}
+    API_CHOICES_TTL = 60               # seconds options fetched from an API are reused
+    API_CHOICES_TIMEOUT = 5            # seconds to wait for an API that lists a field's options      # extra automation plugins: {"name": "package.module:function"}
     CALLBACK_MAX_ATTEMPTS = 8          # then the callback is FAILED and listed by callback_failed_ticket
     PASSWORD_HASH_METHOD = "scrypt"
     SESSION_COOKIE_HTTPONLY = True

@@ -13,8 +13,8 @@ from app.errors import OperationRefused, PermissionDenied
 from app.flowdef import CompiledFlow, NodeDef, ProcessorSpec
 
 from . import operations as ops
-from .state import (CLAIM, DELIVER, DISTRIBUTE, DISTRIBUTING, FINISHED, RECEIVING, REVOKED, RUNNING,
-                    SUPERVISE, SUSPEND, SUSPEND_OP, SUSPENDED, TERMINATE, TERMINATED, TRANSITION,
+from .state import (CLAIM, DELIVER, DISTRIBUTE, DISTRIBUTING, FAILED, FINISHED, RECEIVING, RETRY, REVOKED,
+                    RUNNING, SKIP, SUPERVISE, SYSTEM, SUSPEND, SUSPEND_OP, SUSPENDED, TERMINATE, TERMINATED, TRANSITION,
                     UNSUSPEND, WITHDRAW, Actor, Directory, Log, Notify, Outcome, Step, StepChanged,
                     StepClosed, StepOpened, TicketEnded, TicketState)
 
@@ -39,7 +39,10 @@ def resolve(spec: ProcessorSpec | None, creator: str, directory: Directory) -> f
 def open_step(flow: CompiledFlow, node: NodeDef, creator: str, directory: Directory) -> tuple[Step, list]:
     """The step a node opens with, per its distribute_type, and the notifications it sends."""
     if node.kind in ("api", "automation"):
-        return Step(node.key, node.name, RUNNING, "AUTOMATIC", kind=node.kind), []
+        # run by the scheduler; its processors (if any) may retry or skip it when it fails
+        users = resolve(node.processors, creator, directory) if node.processors else frozenset()
+        return Step(node.key, node.name, RUNNING, "AUTOMATIC", tuple(node.processors.value) if node.processors else (),
+                    users, kind=node.kind), []
     mode = node.distribute_type
     if mode.startswith("DISTRIBUTE"):
         spec = node.assignors
@@ -128,7 +131,7 @@ def allowed_operations(flow: CompiledFlow, state: TicketState, actor: Actor,
         keys = []
         for op in (ops.Transition(step.node_key), ops.Claim(step.node_key),
                    ops.Distribute(step.node_key, "PERSON", ("-",)), ops.Deliver(step.node_key, "PERSON", ("-",), "-"),
-                   ops.TerminateStep(step.node_key, "-")):
+                   ops.TerminateStep(step.node_key, "-"), ops.RetryStep(step.node_key), ops.SkipStep(step.node_key)):
             if refusal(flow, state, op, actor, directory, check_input=False) is None:
                 keys.append(op.key)
         step_ops[step.node_key] = keys
@@ -157,6 +160,8 @@ def refusal(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor, direc
         return OperationRefused("抱歉，单据已关闭，无法操作")
     if isinstance(op, ops.STEP_OPERATIONS):
         return _step_refusal(flow, state, op, actor, directory, check_input)
+    if isinstance(op, ops.SYSTEM_OPERATIONS):
+        return _system_refusal(state, op, actor)
     if isinstance(op, ops.Suspend):
         if state.status == SUSPENDED:
             return OperationRefused("单据已处于挂起状态，不能重复挂起")
@@ -204,9 +209,16 @@ def _step_refusal(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor,
         return OperationRefused("该节点当前不可处理")
     if state.status == SUSPENDED:
         return OperationRefused("单据已挂起，请先恢复后再处理")
-    if step.kind in ("api", "automation"):
-        return OperationRefused("自动节点由系统执行，不能手动处理")
     node = flow.node(step.node_key)
+    automatic = step.kind in ("api", "automation")
+    if isinstance(op, (ops.RetryStep, ops.SkipStep)):
+        if not automatic or step.status != FAILED:
+            return OperationRefused("只有执行失败的自动节点可以重试或跳过")
+        if not _may_act(step, actor):
+            return PermissionDenied(f"你没有重试或跳过节点【{node.name}】的权限")
+        return None
+    if automatic and not isinstance(op, ops.TerminateStep):
+        return OperationRefused("自动节点由系统执行，不能手动处理")
     required_status = {ops.Transition: RUNNING, ops.Claim: RECEIVING, ops.Distribute: DISTRIBUTING,
                        ops.Deliver: RUNNING}.get(type(op))
     if required_status is not None and step.status != required_status:
@@ -233,6 +245,17 @@ def _step_refusal(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor,
     return None
 
 
+def _system_refusal(state: TicketState, op: Any, actor: Actor) -> Exception | None:
+    if actor.username != SYSTEM:
+        return PermissionDenied("自动节点的结果只能由系统回报")
+    step = state.step(op.node_key)
+    if step is None or step.kind not in ("api", "automation") or step.status != RUNNING:
+        return OperationRefused("该自动节点当前不在执行中")
+    if state.status == SUSPENDED:
+        return OperationRefused("单据已挂起，请先恢复后再处理")
+    return None
+
+
 def _status_message(status: str, key: str) -> str:
     return {
         RECEIVING: "该节点待认领，请先认领",
@@ -248,17 +271,9 @@ def _as(actor: Actor, step: Step) -> str:
 
 def _transition(flow, state, op: ops.Transition, actor, directory) -> Outcome:
     step = state.step(op.node_key)
-    node = flow.node(step.node_key)
-    values = {**state.values, **op.values}
-    transition = flow.next_transition(node.key, values)
-    if transition is None:
-        raise OperationRefused("没有满足条件的流转路径，请检查填写的内容")
-    events: list = [
-        Log(actor.username, f"{_as(actor, step)} 处理节点【{node.name}】({transition.name or '提交'})", TRANSITION, node.key),
-        StepClosed(node.key, FINISHED, actor.username, dict(op.values)),
-    ]
-    rest = tuple(s for s in state.steps if s.node_key != node.key)
-    return _enter(flow, state.with_(values=values, steps=rest), transition.to, directory, events)
+    return _finish_step(flow, state, op.node_key, dict(op.values), actor.username,
+                        lambda node, t: f"{_as(actor, step)} 处理节点【{node.name}】({t.name or '提交'})", TRANSITION,
+                        directory)
 
 
 def _claim(flow, state, op: ops.Claim, actor, directory) -> Outcome:
@@ -359,6 +374,50 @@ def _supervise(flow, state, op: ops.Supervise, actor, directory) -> Outcome:
     return Outcome(state, events)
 
 
+def _complete_automatic(flow, state, op: ops.CompleteAutomatic, actor, directory) -> Outcome:
+    return _finish_step(flow, state, op.node_key, dict(op.values), SYSTEM,
+                        lambda node, t: f"系统执行节点【{node.name}】成功({t.name or '完成'})", TRANSITION, directory)
+
+
+def _skip(flow, state, op: ops.SkipStep, actor, directory) -> Outcome:
+    step = state.step(op.node_key)
+    note = f"，备注：{op.message}" if op.message else ""
+    return _finish_step(flow, state, op.node_key, {}, actor.username,
+                        lambda node, t: f"{_as(actor, step)} 跳过了执行失败的节点【{node.name}】{note}", SKIP, directory)
+
+
+def _finish_step(flow, state, node_key, values, operator, message, action, directory) -> Outcome:
+    """Close a step with the values it produced and enter the node its outgoing transition names."""
+    node = flow.node(node_key)
+    merged = {**state.values, **values}
+    transition = flow.next_transition(node.key, merged)
+    if transition is None:
+        raise OperationRefused("没有满足条件的流转路径，请检查填写的内容")
+    events: list = [Log(operator, message(node, transition), action, node.key),
+                    StepClosed(node.key, FINISHED, operator, dict(values))]
+    rest = tuple(s for s in state.steps if s.node_key != node.key)
+    return _enter(flow, state.with_(values=merged, steps=rest), transition.to, directory, events)
+
+
+def _fail_automatic(flow, state, op: ops.FailAutomatic, actor, directory) -> Outcome:
+    step = state.step(op.node_key)
+    if not op.final:
+        return Outcome(state, (Log(SYSTEM, f"节点【{step.name}】执行失败，{op.retry_in} 秒后重试：{op.error}",
+                                   "AUTO_FAIL", step.node_key),))
+    failed = step.with_(status=FAILED)
+    watchers = step.users or frozenset()
+    return Outcome(_replace_step(state, failed), (
+        Log(SYSTEM, f"节点【{step.name}】执行失败：{op.error}", "AUTO_FAIL", step.node_key),
+        StepChanged(failed), Notify("failed", watchers, step.node_key, op.error)))
+
+
+def _retry(flow, state, op: ops.RetryStep, actor, directory) -> Outcome:
+    step = state.step(op.node_key)
+    again = step.with_(status=RUNNING)
+    return Outcome(_replace_step(state, again), (
+        Log(actor.username, f"{_as(actor, step)} 重试了节点【{step.name}】", RETRY, step.node_key), StepChanged(again)))
+
+
 def _replace_step(state: TicketState, new: Step) -> TicketState:
     return state.with_(steps=tuple(new if s.node_key == new.node_key else s for s in state.steps))
 
@@ -367,4 +426,6 @@ _HANDLERS = {
     ops.Transition: _transition, ops.Claim: _claim, ops.Distribute: _distribute, ops.Deliver: _deliver,
     ops.TerminateStep: _terminate_step, ops.Suspend: _suspend, ops.Unsuspend: _unsuspend,
     ops.Withdraw: _withdraw, ops.Supervise: _supervise, ops.TerminateTicket: _terminate_ticket,
+    ops.CompleteAutomatic: _complete_automatic, ops.FailAutomatic: _fail_automatic, ops.RetryStep: _retry,
+    ops.SkipStep: _skip,
 }

@@ -81,3 +81,44 @@ class TerminateTicket:
 
 STEP_OPERATIONS = (Transition, Claim, Distribute, Deliver, TerminateStep)
 TICKET_OPERATIONS = (Suspend, Unsuspend, Withdraw, Supervise, TerminateTicket)
+
+
+@dataclass(frozen=True)
+class CompleteAutomatic:
+    """The scheduler reports an automatic (api/automation) step done, with the values it produced."""
+
+    node_key: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    key = "AUTO_COMPLETE"
+
+
+@dataclass(frozen=True)
+class FailAutomatic:
+    """The scheduler reports a failed attempt; `final` marks the step FAILED, else it only logs the retry."""
+
+    node_key: str
+    error: str
+    final: bool = True
+    retry_in: int = 0
+    key = "AUTO_FAIL"
+
+
+@dataclass(frozen=True)
+class RetryStep:
+    """Run a FAILED automatic step again (重试)."""
+
+    node_key: str
+    key = "RETRY"
+
+
+@dataclass(frozen=True)
+class SkipStep:
+    """Move past a FAILED automatic step without its result (跳过)."""
+
+    node_key: str
+    message: str = ""
+    key = "SKIP"
+
+
+STEP_OPERATIONS = STEP_OPERATIONS + (RetryStep, SkipStep)
+SYSTEM_OPERATIONS = (CompleteAutomatic, FailAutomatic)

@@ -112,7 +112,10 @@ class ChoiceSource(_Frozen):
     """Where a choice field takes its options when not listed inline."""
 
     dictionary: str | None = None      # a data dictionary key, e.g. RISK_LEVEL
-    api: str | None = None             # a configured API (see the automation issue)
+    api: str | None = None             # a configured API, "<system key>.<api key>"
+    items: str = "data"                # API: dotted path of the list of options in the response
+    key_field: str = "key"             # API: each option's key ...
+    name_field: str = "name"           # ... and label
 
     @model_validator(mode="after")
     def _one_source(self) -> "ChoiceSource":
@@ -253,6 +256,8 @@ class NodeDef(_Frozen):
             raise ValueError("an api node needs 'api' (the configured API's key)")
         if self.kind == "automation" and not self.plugin:
             raise ValueError("an automation node needs 'plugin'")
+        if self.kind in ("api", "automation"):
+            _check_automatic_params(self.params)
         return self
 
     @property
@@ -263,6 +268,22 @@ class NodeDef(_Frozen):
         if self.kind == "start":
             return ProcessorSpec(type="STARTER")
         return ProcessorSpec(type="BY_ASSIGNOR")
+
+
+def _check_automatic_params(params: dict) -> None:
+    """api/automation params: `request` a mapping, `response` {field: dotted path}, `success` a condition."""
+    from pydantic import TypeAdapter
+
+    if "request" in params and not isinstance(params["request"], (dict, list)):
+        raise ValueError("params.request must be a mapping (the request body / query template)")
+    response = params.get("response", {})
+    if not isinstance(response, dict) or not all(isinstance(v, str) for v in response.values()):
+        raise ValueError("params.response must map field keys to dotted paths of the response, e.g. {ip: data.ip}")
+    if "success" in params:
+        try:
+            TypeAdapter(Condition).validate_python(params["success"])
+        except ValueError as exc:
+            raise ValueError(f"params.success is not a condition: {exc}") from None
 
 
 class TransitionDef(_Frozen):

@@ -26,6 +26,12 @@ def deliver_callbacks() -> int:
     return deliver_due_callbacks(worker_id())
 
 
+def run_automatic_steps() -> int:
+    from app.services.automation import run_due_automatic_steps
+
+    return run_due_automatic_steps(worker_id())
+
+
 @dataclass(frozen=True)
 class JobDef:
     id: str
@@ -35,6 +41,7 @@ class JobDef:
 
 
 JOBS = [
+    JobDef("run_automatic_steps", run_automatic_steps, 10, "execute due api/automation steps, with retries"),
     JobDef("deliver_callbacks", deliver_callbacks, 30, "POST ended tickets' results to their callback_url, with backoff"),
 ]
 

@@ -25,3 +25,8 @@ __all__ += ["AuditLog", "API_METHODS", "ApiCallLog", "ApiDef", "ApiSystem", "Set
 from .knowledge import Article, ArticleTag, ArticleTicket, ArticleVersion, KnowledgeCategory  # noqa: E402
 
 __all__ += ["Article", "ArticleTag", "ArticleTicket", "ArticleVersion", "KnowledgeCategory"]
+
+# Automatic steps (issue 6): the scheduler's work items for api/automation nodes.
+from .automation import AutomaticRun  # noqa: E402
+
+__all__ += ["AutomaticRun"]

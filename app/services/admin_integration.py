@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from typing import Any
 
-import requests
+from sqlalchemy import select
 
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import API_METHODS, ApiCallLog, ApiDef, ApiSystem
+
+from app.integrations.http_api import HttpResult, send
 
 from .admin_audit import MASK, mask_secrets
 
@@ -87,32 +88,41 @@ def _mask_text(text: str, secrets: list[str]) -> str:
     return text[:MAX_BODY]
 
 
+def find_api(ref: str | int) -> ApiDef:
+    """An enabled API by id or by "<system key>.<api key>"."""
+    if isinstance(ref, int) or str(ref).isdigit():
+        api = db.session.get(ApiDef, int(ref))
+    else:
+        system_key, _, api_key = str(ref).partition(".")
+        api = db.session.execute(select(ApiDef).join(ApiSystem).where(
+            ApiSystem.key == system_key, ApiDef.key == api_key)).scalar_one_or_none()
+    if api is None or not api.is_enabled or not api.system.is_enabled:
+        raise NotFound(f"API {ref} 不存在或未启用")
+    return api
+
+
+def call_api(api: ApiDef, payload: Any, *, called_by: str, ticket_id: int | None = None,
+             timeout: float = TEST_CALL_TIMEOUT) -> tuple[ApiCallLog, HttpResult]:
+    """Call a configured API and write the call log (request, response, status, duration; secrets masked)."""
+    system = api.system
+    url = system.base_url.rstrip("/") + api.path
+    headers = dict(system.auth_headers or {})
+    secrets = list(headers.values())
+    result = send(api.method, url, headers=headers, payload=payload, timeout=timeout)
+    log = ApiCallLog(system_id=system.id, api_id=api.id, ticket_id=ticket_id, method=api.method,
+                     url=_mask_text(url, secrets), request_headers={k: MASK for k in headers},
+                     request_body=_mask_text(json.dumps(payload or {}, ensure_ascii=False), secrets),
+                     status_code=result.status_code, ok=result.ok, response_body=_mask_text(result.text, secrets),
+                     error=_mask_text(result.error, secrets), duration_ms=result.duration_ms, called_by=called_by)
+    db.session.add(log)
+    db.session.flush()
+    return log, result
+
+
 def test_call(api_id: int, body_text: str = "", *, by: str) -> ApiCallLog:
     """Call the API once with its request template (or `body_text`) and log the call, secrets masked."""
     api = db.session.get(ApiDef, int(api_id))
     if api is None:
         raise NotFound("API 不存在")
     payload = _json_or_empty(body_text, "请求参数") if body_text.strip() else _json_or_empty(api.request_template, "请求模板")
-    system = api.system
-    url = system.base_url.rstrip("/") + api.path
-    headers = dict(system.auth_headers or {})
-    secrets = list(headers.values())
-    kwargs: dict[str, Any] = {"headers": headers, "timeout": TEST_CALL_TIMEOUT}
-    if api.method == "GET":
-        kwargs["params"] = payload or {}
-    else:
-        kwargs["json"] = payload or {}
-    log = ApiCallLog(system_id=system.id, api_id=api.id, method=api.method, url=_mask_text(url, secrets),
-                     request_headers={k: MASK for k in headers},
-                     request_body=_mask_text(json.dumps(payload or {}, ensure_ascii=False), secrets), called_by=by)
-    started = time.monotonic()
-    try:
-        response = requests.request(api.method, url, **kwargs)
-        log.status_code, log.ok = response.status_code, response.ok
-        log.response_body = _mask_text(response.text, secrets)
-    except requests.RequestException as exc:
-        log.error = _mask_text(f"{type(exc).__name__}: {exc}", secrets)
-    log.duration_ms = int((time.monotonic() - started) * 1000)
-    db.session.add(log)
-    db.session.flush()
-    return log
+    return call_api(api, payload or {}, called_by=by)[0]

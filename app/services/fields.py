@@ -17,6 +17,10 @@ from .directory import user_choices
 def _choices(fdef: FieldDef):
     if fdef.source and fdef.source.dictionary:
         return choices_for_dictionary(fdef.source.dictionary)
+    if fdef.source and fdef.source.api:
+        from .api_choices import api_choices
+
+        return api_choices(fdef)
     return ()
 
 

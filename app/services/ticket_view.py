@@ -38,6 +38,7 @@ class TicketPage:
     logs: list[TicketLog]
     related: list[Ticket]
     progress: object = None
+    step_errors: dict = field(default_factory=dict)     # {step id: last error of its automatic run}
 
     @property
     def header_operations(self) -> list[str]:
@@ -64,5 +65,10 @@ def ticket_page(ticket: Ticket, user: User) -> TicketPage:
     current = [StepShown(s, operations=step_ops.get(s.node_key, [])) for s in open_rows]
     from .ticket_progress import progress_of
 
+    errors = {}
+    if any(s.kind in ("api", "automation") for s in open_rows):
+        from .automation import last_errors
+
+        errors = last_errors(ticket.id)
     return TicketPage(ticket, flow, done, current, ticket_ops, logs_of(ticket), related_tickets(ticket),
-                      progress_of(ticket, steps))
+                      progress_of(ticket, steps), errors)

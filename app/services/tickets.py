@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, select, update
 
 from app import engine
 from app.engine import operations as ops
-from app.engine.state import STEP_OPEN
+from app.engine.state import STEP_OPEN, SYSTEM
 from app.errors import CreateFailed, NotFound, OperationRefused, TicketNotFound, ValidationFailed
 from app.extensions import db
 from app.flowdef import CompiledFlow
@@ -26,6 +26,7 @@ from .fields import field_context, store_file_values, validate_field_values
 from .flows import compiled_version, state_id
 
 SOURCES = ("WEB", "MOBILE", "API", "SYS")
+AUTOMATIC_KINDS = ("api", "automation")
 
 
 def actor_of(user: User) -> engine.Actor:
@@ -158,6 +159,8 @@ def operate_step(ticket_ref: int | str | Ticket, user: User, action: str, node_k
         "DISTRIBUTE": lambda: ops.Distribute(node_key, processors_type, people, message),
         "DELIVER": lambda: ops.Deliver(node_key, processors_type, people, message),
         "TERMINATE": lambda: ops.TerminateStep(node_key, message),
+        "RETRY": lambda: ops.RetryStep(node_key),
+        "SKIP": lambda: ops.SkipStep(node_key, message),
     }
     if action not in builders:
         raise OperationRefused(f"不支持的操作类型: {action}")
@@ -218,6 +221,16 @@ def _check_targets(processors_type: str, people: tuple[str, ...]) -> None:
             raise OperationRefused(f"角色不存在：{','.join(unknown)}")
 
 
+def apply_system_operation(ticket_id: int, op) -> Ticket:
+    """The scheduler reports an automatic step's outcome (locked like any operation, logged as SYS)."""
+    ticket = _locked(ticket_id)
+    flow = flow_of(ticket)
+    steps = open_steps(ticket)
+    outcome = engine.apply(flow, state_of(ticket, steps), op, engine.Actor(SYSTEM), DbDirectory())
+    _persist(ticket, flow, steps, outcome, source="SYS", now=utcnow(), operator=SYSTEM)
+    return ticket
+
+
 def _locked(ticket_ref: int | str | Ticket) -> Ticket:
     ident = ticket_ref.id if isinstance(ticket_ref, Ticket) else ticket_ref
     # PostgreSQL: SELECT ... FOR UPDATE. SQLite: every transaction began with BEGIN IMMEDIATE,
@@ -233,6 +246,7 @@ def _persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcom
     state = outcome.state
     rows = {s.node_key: s for s in steps}
     logs, notices, new_steps, processors, closed_ids = [], [], [], [], []
+    rearmed, closed_automatic = [], []
     ended = False
     for ev in outcome.events:
         if isinstance(ev, engine.Log):
@@ -252,8 +266,12 @@ def _persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcom
             row.status, row.is_open, row.closed_at, row.closed_by = ev.status, False, now, ev.by
             row.data, row.users, row.pre_status = dict(ev.values), [], None
             closed_ids.append(row.id)
+            if row.kind in AUTOMATIC_KINDS and ev.by != SYSTEM:
+                closed_automatic.append(row.id)
         elif isinstance(ev, engine.StepChanged):
             row = rows[ev.step.node_key]
+            if row.kind in AUTOMATIC_KINDS and row.status == "FAILED" and ev.step.status == "RUNNING":
+                rearmed.append(row.id)
             _copy_step(row, ev.step)
             closed_ids.append(row.id)
             processors += [(row, u) for u in ev.step.users]
@@ -292,6 +310,13 @@ def _persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcom
         db.session.execute(insert(TicketLog), logs)
     if notices:
         db.session.execute(insert(Notification), notices)
+    if rearmed or closed_automatic or any(r.kind in AUTOMATIC_KINDS and r.is_open for r in new_steps):
+        from . import automation
+
+        automation.enqueue(ticket.id, [r for r in new_steps if r.kind in AUTOMATIC_KINDS and r.is_open], now)
+        automation.rearm(rearmed, now)
+        skipped = any(isinstance(ev, engine.Log) and ev.action == "SKIP" for ev in outcome.events)
+        automation.close_runs(closed_automatic, "SKIPPED" if skipped else "CANCELLED", now)
     if ended:
         from .callbacks import enqueue_callback
 

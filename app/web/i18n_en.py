@@ -50,6 +50,9 @@ EN = {
     "返回工作台": "Back to the workbench", "返回上一页": "Back", "没有权限": "Forbidden", "页面不存在": "Not found",
     "无": "None", "请求有误": "Bad request", "不支持的请求方式": "Method not allowed", "操作冲突": "Conflict",
     "上传内容过大": "Upload too large", "服务器内部错误": "Server error", "出错了": "Error",
+    "自动执行失败：": "Automatic run failed: ", "系统自动执行中。": "Running automatically.",
+    "上次失败：": "Last failure: ", "重试": "Retry", "跳过": "Skip", "跳过原因": "Reason for skipping",
+    "确认跳过该节点？流程将不带它的结果继续。": "Skip this step? The flow goes on without its result.",
     # print
     "打印时间": "Printed at", "打印人": "Printed by",
 }

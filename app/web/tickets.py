@@ -11,13 +11,14 @@ from app.forms import build_form, form_initial, form_values
 from app.services.attachments import attachment_for
 from app.services.database import unit_of_work
 from app.services.directory import general_roles, user_choices
+from app.services.api_choices import choice_errors
 from app.services.fields import field_context, hidden_keys
 from app.services.ticket_view import ticket_page
 from app.services.tickets import can_view, flow_of, get_ticket, operate_step, operate_ticket
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
-STEP_ACTIONS = ("claim", "distribute", "deliver", "terminate")
+STEP_ACTIONS = ("claim", "distribute", "deliver", "terminate", "retry", "skip")
 TICKET_ACTIONS = ("suspend", "unsuspend", "withdraw", "supervise", "terminate")
 
 
@@ -50,6 +51,8 @@ def _render(ticket, forms=None, status=200):
             defaults = form_initial([f for f in fields if f.type != "FILE"], ticket.values, ctx) \
                 if node.kind == "start" else {}
             forms[key] = form_cls(data=defaults or None, prefix=key)
+    for message in choice_errors():
+        flash(message, "warning")
     return render_template("ticket.html", page=page, forms=forms, users=user_choices(), roles=general_roles(),
                            OPERATION_NAMES=OPERATION_NAMES), status
 

@@ -11,6 +11,7 @@ from app.forms import build_form, form_values
 from app.services import catalog as catalog_svc
 from app.services import ticket_lists as lists
 from app.services.database import unit_of_work
+from app.services.api_choices import choice_errors
 from app.services.fields import field_context, hidden_keys
 from app.services.ticket_lists import ListFilters
 from app.services.tickets import create_ticket, get_ticket
@@ -108,6 +109,8 @@ def submit_form(service_id: int):
             abort(403)
     hidden = hidden_keys(flow, fields, request.form.to_dict() if request.method == "POST" else {}, {})
     form = build_form(fields, field_context(), base=FlaskForm, hidden_keys=hidden)()
+    for message in choice_errors():
+        flash(message, "warning")
     if form.validate_on_submit():
         with unit_of_work():
             ticket = create_ticket(service_id=service.id, creator=current_user,
