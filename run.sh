@@ -10,5 +10,13 @@ PYTHON=${PYTHON:-python3}
 HOST=${ITSM_HOST:-127.0.0.1}
 PORT=${ITSM_PORT:-5000}
 echo "ITSM is starting at http://$HOST:$PORT/  (log in as admin, or a demo user such as alice)"
-exec .venv/bin/gunicorn --workers "${ITSM_WORKERS:-2}" --threads 4 --bind "$HOST:$PORT" \
-  --access-logfile - wsgi:app
+if [ "${ITSM_SCHEDULER:-1}" = "1" ]; then
+  # the scheduler (notices, reminders, callbacks) runs beside the web workers, never inside them
+  .venv/bin/flask --app wsgi itsm scheduler &
+  SCHEDULER_PID=$!
+  trap 'kill "$SCHEDULER_PID" 2>/dev/null || true' EXIT
+  .venv/bin/gunicorn --workers "${ITSM_WORKERS:-2}" --threads 4 --bind "$HOST:$PORT" --access-logfile - wsgi:app
+else
+  exec .venv/bin/gunicorn --workers "${ITSM_WORKERS:-2}" --threads 4 --bind "$HOST:$PORT" \
+    --access-logfile - wsgi:app
+fi

@@ -35,6 +35,8 @@ class Defaults:
     API_CHOICES_TTL = 60               # seconds options fetched from an API are reused
     API_CHOICES_TIMEOUT = 5            # seconds to wait for an API that lists a field's options      # extra automation plugins: {"name": "package.module:function"}
     CALLBACK_MAX_ATTEMPTS = 8          # then the callback is FAILED and listed by callback_failed_ticket
+    NOTIFY_MAX_ATTEMPTS = 5            # sends of a notice before it is FAILED (retries back off 30 s, 60 s, ...)
+    NOTIFY_LEASE_SECONDS = 300         # a claimed notice not settled by then is taken over by another scheduler
     PASSWORD_HASH_METHOD = "scrypt"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

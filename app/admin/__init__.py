@@ -55,4 +55,10 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ApiAppView(ApiApp, db, name="API 应用", category="系统配置", endpoint="apiapp"))
     admin.add_view(ApiCallLogView(ApiCallLog, db, name="API 调用日志", category="系统配置", endpoint="apicalllog"))
     admin.add_view(AuditLogView(AuditLog, db, name="审计日志", category="系统配置", endpoint="auditlog"))
+    from app.models import Notification
+
+    from .notify import NotificationView, NotifySettingsView
+
+    admin.add_view(NotifySettingsView(name="通知配置", category="系统配置", endpoint="notifysettings"))
+    admin.add_view(NotificationView(Notification, db, name="通知记录", category="系统配置", endpoint="notification"))
     return admin

@@ -32,6 +32,18 @@ def run_automatic_steps() -> int:
     return run_due_automatic_steps(worker_id())
 
 
+def send_notifications() -> int:
+    from app.services.notifications import deliver_due_notifications
+
+    return deliver_due_notifications(worker_id())
+
+
+def daily_reminders() -> int:
+    from app.services.notifications import enqueue_daily_reminders
+
+    return enqueue_daily_reminders()
+
+
 @dataclass(frozen=True)
 class JobDef:
     id: str
@@ -43,6 +55,8 @@ class JobDef:
 JOBS = [
     JobDef("run_automatic_steps", run_automatic_steps, 10, "execute due api/automation steps, with retries"),
     JobDef("deliver_callbacks", deliver_callbacks, 30, "POST ended tickets' results to their callback_url, with backoff"),
+    JobDef("send_notifications", send_notifications, 30, "send due notices (email, webhook, WeCom, log), with backoff"),
+    JobDef("daily_reminders", daily_reminders, 60, "after the configured time, queue today's reminders for daily flows"),
 ]
 
 

@@ -30,3 +30,8 @@ __all__ += ["Article", "ArticleTag", "ArticleTicket", "ArticleVersion", "Knowled
 from .automation import AutomaticRun  # noqa: E402
 
 __all__ += ["AutomaticRun"]
+
+# Notifications (issue 6): user channel choices, delivery records, daily reminder marks.
+from .notify import NotificationDelivery, NotifyPreference, StepReminder  # noqa: E402
+
+__all__ += ["NotificationDelivery", "NotifyPreference", "StepReminder"]

@@ -19,6 +19,9 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(workbench.bp)
     app.register_blueprint(tickets.bp)
     app.register_blueprint(knowledge.bp), app.register_blueprint(statistics.bp)
+    from . import profile
+
+    app.register_blueprint(profile.bp)
     from .helpers import register_template_helpers
 
     register_template_helpers(app)

@@ -55,4 +55,11 @@ EN = {
     "确认跳过该节点？流程将不带它的结果继续。": "Skip this step? The flow goes on without its result.",
     # print
     "打印时间": "Printed at", "打印人": "Printed by",
+    # profile (notifications)
+    "个人设置": "Profile", "邮箱": "Email", "通知方式": "Notify me by", "保存": "Save",
+    "邮件": "Email", "企业微信群机器人": "WeCom group robot", "日志": "Log",
+    "流程的通知策略决定可用的通知方式；这里选择您愿意接收的方式。":
+        "Each flow's notification policy decides which channels exist; choose the ones you want.",
+    "个人设置已保存": "Profile saved", "邮箱地址格式不正确": "The email address is not valid",
+    "选择邮件通知时请填写邮箱地址": "Enter an email address to be notified by email",
 }

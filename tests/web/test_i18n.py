@@ -7,7 +7,7 @@ from app.web.i18n_en import EN
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 FRONT_OFFICE = ["base.html", "_macros.html", "_progress.html", "workbench.html", "ticket_list.html", "module.html",
                 "ticket.html", "ticket_print.html", "submit_catalog.html", "submit_form.html", "error.html",
-                "auth/login.html"]
+                "auth/login.html", "profile.html"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

@@ -1,0 +1,143 @@
+"""通知配置 and 通知记录: SMTP, webhook and WeCom robot targets, reminder time, notice templates, the outbox."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_login import current_user
+from wtforms import DecimalField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+from wtforms.widgets import PasswordInput
+
+from app.integrations.notify.smtp import SECURITY
+from app.services import notifications, notify_render, notify_settings as ns
+
+from .base import AdminForm, SecureModelView, SecureView, format_dt
+
+
+class SmtpForm(AdminForm):
+    host = StringField("SMTP 服务器", description="留空则不发送邮件")
+    port = IntegerField("端口", default=25, validators=[Optional()])
+    security = SelectField("加密方式", choices=[SelectChoice(s, {"none": "不加密", "starttls": "STARTTLS", "ssl": "SSL/TLS"}[s])
+                                              for s in SECURITY])
+    username = StringField("用户名")
+    password = PasswordField("密码", widget=PasswordInput(hide_value=False),
+                             description="显示为 ****** 表示已保存；保持不变即沿用，清空即删除")
+    sender = StringField("发件人", description="如 ITSM <itsm@example.com>")
+    timeout = DecimalField("超时（秒）", default=10, places=1, validators=[Optional()])
+
+
+class WebhookForm(AdminForm):
+    url = StringField("Webhook 地址", description="通知以 JSON POST 到该地址；留空则不发送")
+    secret = PasswordField("签名密钥", widget=PasswordInput(hide_value=False),
+                           description="请求头 X-ITSM-Signature: sha256=HMAC-SHA256(请求体, 密钥)")
+    timeout = DecimalField("超时（秒）", default=10, places=1, validators=[Optional()])
+
+
+class WecomForm(AdminForm):
+    url = StringField("机器人地址", description="群机器人的 Webhook 地址（含 key=...）；key 作为密钥保存并隐藏")
+    timeout = DecimalField("超时（秒）", default=10, places=1, validators=[Optional()])
+
+
+class ReminderForm(AdminForm):
+    daily_time = StringField("每日提醒时间", description="HH:MM（本地时间）；频率为“每天”的流程在此时间后提醒仍未处理的步骤")
+
+
+class TemplateForm(AdminForm):
+    source = TextAreaField("模板", render_kw={"rows": 18, "class": "yaml-editor", "style": "min-height: 320px"})
+
+
+class NotifySettingsView(SecureView):
+    """通知配置: channel targets (secrets masked), the daily reminder time, templates, test sends."""
+
+    @expose("/")
+    def index(self):
+        smtp, webhook, wecom = (ns.masked_config(k) for k in (ns.SMTP, ns.WEBHOOK, ns.WECOM))
+        hours, minutes = ns.daily_time()
+        return self.render("admin/notify/index.html", smtp_form=SmtpForm(data=smtp), webhook_form=WebhookForm(data=webhook),
+                           wecom_form=WecomForm(data=wecom), reminder_form=ReminderForm(data={"daily_time": f"{hours:02d}:{minutes:02d}"}),
+                           kinds=ns.template_kinds())
+
+    def _save(self, form_class, save, done: str):
+        form = form_class(request.form)
+        if form.validate() and self.run(lambda: save(form)):
+            flash(done, "success")
+        else:
+            for errors in form.errors.values():
+                flash("；".join(map(str, errors)), "error")
+        return redirect(url_for(".index"))
+
+    @expose("/smtp/", methods=["POST"])
+    def save_smtp(self):
+        return self._save(SmtpForm, lambda f: ns.save_smtp(
+            host=f.host.data, port=f.port.data, security=f.security.data, username=f.username.data,
+            password=f.password.data, sender=f.sender.data, timeout=f.timeout.data, by=self.actor), "SMTP 配置已保存")
+
+    @expose("/webhook/", methods=["POST"])
+    def save_webhook(self):
+        return self._save(WebhookForm, lambda f: ns.save_webhook(url=f.url.data, secret=f.secret.data,
+                                                                 timeout=f.timeout.data, by=self.actor), "Webhook 配置已保存")
+
+    @expose("/wecom/", methods=["POST"])
+    def save_wecom(self):
+        return self._save(WecomForm, lambda f: ns.save_wecom(url=f.url.data, timeout=f.timeout.data, by=self.actor),
+                          "企业微信机器人配置已保存")
+
+    @expose("/reminder/", methods=["POST"])
+    def save_reminder(self):
+        return self._save(ReminderForm, lambda f: ns.save_daily_time(f.daily_time.data, by=self.actor), "每日提醒时间已保存")
+
+    @expose("/test/<channel>/", methods=["POST"])
+    def send_test(self, channel):
+        result = self.run(lambda: notifications.send_test_message(channel, current_user))
+        if result is not None:
+            if result.ok:
+                flash(f"测试通知已发送（{channel}）", "success")
+            else:
+                flash(f"测试通知发送失败（{channel}）：{result.error}", "error")
+        return redirect(url_for(".index"))
+
+    @expose("/template/<kind>/", methods=["GET", "POST"])
+    def template(self, kind):
+        if kind not in notify_render.KINDS and kind != notify_render.LAYOUT:
+            abort(404)
+        form = TemplateForm(request.form if request.method == "POST" else None, data={"source": ns.template_source(kind)})
+        sample = None
+        if request.method == "POST" and form.validate():
+            sample = self.run(lambda: ns.save_template(kind, form.source.data, by=self.actor))
+            if sample:
+                flash("模板已保存", "success")
+        name = dict(notify_render.KINDS, **{notify_render.LAYOUT: "邮件 HTML 外框"})[kind]
+        return self.render("admin/notify/template.html", form=form, kind=kind, name=name, sample=sample,
+                           context=notify_render.sample_context(), custom=notify_render.override_source(kind) is not None)
+
+    @expose("/template/<kind>/reset/", methods=["POST"])
+    def reset_template(self, kind):
+        if self.run(lambda: ns.reset_template(kind, by=self.actor)):
+            flash("已恢复默认模板", "success")
+        return redirect(url_for(".template", kind=kind))
+
+
+class NotificationView(SecureModelView):
+    """通知记录: the outbox, read-only; FAILED notices can be queued again."""
+
+    can_create = can_edit = can_delete = False
+    can_view_details = True
+    column_list = ["id", "created_at", "ticket_id", "kind", "recipients", "status", "attempts", "next_attempt_at",
+                   "claimed_by"]
+    column_labels = {"id": "ID", "created_at": "创建时间", "ticket_id": "单据 ID", "kind": "类型", "recipients": "接收人",
+                     "status": "状态", "attempts": "尝试次数", "next_attempt_at": "下次尝试", "claimed_by": "处理进程",
+                     "message": "备注"}
+    column_filters = ["status", "kind", "created_at"]
+    column_default_sort = ("id", True)
+    column_formatters = {"created_at": format_dt, "next_attempt_at": format_dt,
+                         "kind": lambda v, c, m, n: notify_render.KINDS.get(m.kind, m.kind),
+                         "recipients": lambda v, c, m, n: ", ".join(m.recipients or [])}
+    action_disallowed_list = ["delete"]
+
+    @action("retry", "重新发送", "将选中的失败通知重新排入发送队列？")
+    def action_retry(self, ids):
+        count = self.run(lambda: notifications.retry_notifications(self.action_ids(ids), by=self.actor))
+        if count:
+            flash(f"已重新排队 {count} 条通知", "success")
