@@ -29,6 +29,8 @@ class Defaults:
     BK_TOKEN_MAX_AGE = 7 * 24 * 3600   # seconds a bk_token issued at login stays valid for the API
     BASE_URL = "http://127.0.0.1:5000"  # how ticket_url links in API answers and callbacks start
     CALLBACK_TIMEOUT = 10              # seconds per result-callback POST
+    CMDB_SOURCE = "cmdb_roles.yaml"   # CMDB business roles: a YAML file in instance/ or an http(s) URL
+    CMDB_SYNC_SECONDS = 3600           # how often the scheduler refreshes CMDB roles
     AUTOMATION_TIMEOUT = 10            # seconds per API call of an api node (a node's params.timeout overrides)
     AUTOMATION_LEASE_SECONDS = 600     # a claimed run whose worker died is taken over after this
     AUTOMATION_PLUGINS: dict = {}

@@ -44,6 +44,14 @@ def daily_reminders() -> int:
     return enqueue_daily_reminders()
 
 
+def sync_cmdb_roles() -> str:
+    from flask import current_app
+
+    from app.services.admin_roles import scheduled_cmdb_sync
+
+    return scheduled_cmdb_sync(min_interval_seconds=current_app.config["CMDB_SYNC_SECONDS"])
+
+
 @dataclass(frozen=True)
 class JobDef:
     id: str
@@ -57,6 +65,7 @@ JOBS = [
     JobDef("deliver_callbacks", deliver_callbacks, 30, "POST ended tickets' results to their callback_url, with backoff"),
     JobDef("send_notifications", send_notifications, 30, "send due notices (email, webhook, WeCom, log), with backoff"),
     JobDef("daily_reminders", daily_reminders, 60, "after the configured time, queue today's reminders for daily flows"),
+    JobDef("sync_cmdb_roles", sync_cmdb_roles, 300, "refresh CMDB business roles from CMDB_SOURCE every CMDB_SYNC_SECONDS"),
 ]
 
 

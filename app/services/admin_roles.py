@@ -117,3 +117,29 @@ def check_admin_roles_change(user: User, *, by: str, is_superuser: bool) -> None
             User.is_superuser.is_(True), User.id != user.id, User.is_enabled.is_(True))).scalar()
         if not others:
             raise OperationRefused("系统中至少要保留一名超级管理员")
+
+
+def scheduled_cmdb_sync(*, min_interval_seconds: int) -> str:
+    """The scheduler's CMDB role sync: at most once per interval across all schedulers; no source, no sync."""
+    from datetime import datetime, timedelta
+
+    from flask import current_app
+    from sqlalchemy import text
+
+    from app.timeutil import utcnow
+
+    from .admin_settings import get_setting, set_setting
+
+    source = current_app.config.get("CMDB_SOURCE") or "cmdb_roles.yaml"
+    if not source.startswith(("http://", "https://")) and not (Path(current_app.instance_path) / source).exists():
+        return "no source"          # (an absolute path joins as itself)
+    if db.engine.dialect.name == "postgresql" and not db.session.execute(
+            text("SELECT pg_try_advisory_xact_lock(7344001)")).scalar():
+        return "another scheduler is syncing"
+    last = get_setting("cmdb.synced_at")
+    if last and utcnow() - datetime.fromisoformat(last) < timedelta(seconds=min_interval_seconds):
+        return "synced recently"
+    result = sync_cmdb_roles(read_cmdb_source(source, current_app.instance_path), by="system")
+    set_setting("cmdb.synced_at", utcnow().isoformat(), by="system")
+    db.session.commit()
+    return f"synced {result}"
