@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import Catalog, CatalogService, Service, Ticket
 
 from . import admin_audit
+from .trees import depth_first
 
 
 def check_service_deletable(service: Service) -> None:
@@ -125,19 +126,7 @@ def move_catalog(catalog_id: int, step: int, *, by: str) -> None:
 
 def catalog_rows() -> list[tuple[Catalog, int]]:
     """Every catalog depth first in display order, with its depth (for the tree list)."""
-    rows = list(db.session.execute(select(Catalog).order_by(Catalog.order, Catalog.id)).scalars())
-    children: dict[int | None, list[Catalog]] = {}
-    for c in rows:
-        children.setdefault(c.parent_id, []).append(c)
-    out: list[tuple[Catalog, int]] = []
-
-    def walk(parent_id, depth):
-        for c in children.get(parent_id, []):
-            out.append((c, depth))
-            walk(c.id, depth + 1)
-
-    walk(None, 0)
-    return out
+    return depth_first(db.session.execute(select(Catalog).order_by(Catalog.order, Catalog.id)).scalars())
 
 
 def services_not_in(catalog_id: int) -> list[Service]:

@@ -23,6 +23,8 @@ from app.models import (Article, ArticleTag, ArticleTicket, ArticleVersion, Know
                         Service, Ticket, User)
 from app.timeutil import utcnow
 
+from .trees import depth_first
+
 from . import queries
 from .tickets import can_view, get_ticket
 
@@ -103,20 +105,8 @@ def _require_edit(article: Article, user: User) -> None:
 
 def category_tree() -> list[tuple[KnowledgeCategory, int]]:
     """Every category with its depth, parents before children (one query)."""
-    rows = db.session.execute(select(KnowledgeCategory).order_by(KnowledgeCategory.order, KnowledgeCategory.id)) \
-        .scalars().all()
-    children: dict[int | None, list[KnowledgeCategory]] = {}
-    for c in rows:
-        children.setdefault(c.parent_id, []).append(c)
-    out: list[tuple[KnowledgeCategory, int]] = []
-
-    def walk(parent_id, depth):
-        for c in children.get(parent_id, []):
-            out.append((c, depth))
-            walk(c.id, depth + 1)
-
-    walk(None, 0)
-    return out
+    return depth_first(db.session.execute(
+        select(KnowledgeCategory).order_by(KnowledgeCategory.order, KnowledgeCategory.id)).scalars())
 
 
 def descendant_ids(category_id: int, tree: list[tuple[KnowledgeCategory, int]] | None = None) -> list[int]:
