@@ -1,0 +1,628 @@
+"""The benchmark: `python -m bench.run [--tickets 10000] [--concurrency 1,8,32] [--requests 300] [--workers N]`.
+
+1. A database: a fresh PostgreSQL database `itsm_bench_<timestamp>` on 127.0.0.1:5432 (dropped
+   afterwards unless --keep-db), or ITSM_DATABASE_URL / --database-url.
+2. `itsm init --demo` and `itsm api-app create bench --act-for-users` (the real CLI commands,
+   invoked in-process through Flask's CLI runner), then `bench.seed` with N tickets plus pools of
+   tickets ready for CLAIM and TRANSITION.
+3. SQL statements per operation, counted in-process through the Flask test client with a
+   SQLAlchemy `before_cursor_execute` listener (the second, warm call of each operation), and
+   `EXPLAIN` (PostgreSQL: `EXPLAIN (ANALYZE, BUFFERS)`) of every SELECT the list operations ran.
+4. The app under gunicorn (`wsgi:app`, 2 workers per core by default) on 127.0.0.1 and a free
+   port (or, with `--server werkzeug`, a threaded werkzeug server in this process: the smoke mode),
+   then bounded load per operation and concurrency: a thread pool, one requests.Session per
+   thread, at most --requests requests and --seconds seconds per run, loopback only.
+5. Peak RSS per gunicorn worker (/proc/<pid>/status VmHWM), a table on stdout and
+   `bench/results/<timestamp>.json`.
+
+The ceiling is `GET /login` (the app has no /healthz and the harness adds nothing to app/):
+a template render with a CSRF token, no database query.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+API = "/api/c/compapi/v2/itsm"
+APP_CODE, APP_SECRET = "bench", "bench-secret-0123456789"
+ADMIN_PASSWORD, DEMO_PASSWORD = "admin-pass-123", "demo-pass-123"
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+ACCOUNT_FIELDS = [{"key": "title", "value": "压测提单"}, {"key": "system", "value": "crm"},
+                  {"key": "account_type", "value": "permanent"}, {"key": "permissions", "value": ["read"]},
+                  {"key": "reason", "value": "bench"}]
+APPROVE_FIELDS = [{"key": "leader_result", "value": "agree"}, {"key": "leader_comment", "value": "同意"}]
+
+# name, kind, who: the operations measured, in this order (writes after reads)
+OPERATIONS = [
+    ("ceiling GET /login", "ceiling", None),
+    ("get_ticket_status", "api", "admin"),
+    ("get_tickets creator", "api", "admin"),
+    ("get_tickets to-do", "api", "admin"),
+    ("workbench /", "web", "leader"),
+    ("global view /tickets", "web", "leader"),
+    ("ticket page /tickets/<id>", "web", "admin"),
+    ("create_ticket", "api", "alice"),
+    ("operate_node CLAIM", "api", "ops1"),
+    ("operate_node TRANSITION", "api", "leader"),
+]
+LIST_OPS = ("get_tickets creator", "get_tickets to-do", "workbench /", "global view /tickets",
+            "ticket page /tickets/<id>")
+WRITE_OPS = ("create_ticket", "operate_node CLAIM", "operate_node TRANSITION")
+
+
+STOP = threading.Event()        # set on SIGINT/SIGTERM: load threads stop, the server and database are cleaned up
+
+
+def _on_signal(signum, frame):
+    STOP.set()
+    raise KeyboardInterrupt
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+# --- the database and the app ------------------------------------------------------------------
+
+def fresh_pg_database() -> str:
+    from sqlalchemy import create_engine, text
+
+    name = f"itsm_bench_{datetime.now():%Y%m%d_%H%M%S}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def app_config(url: str) -> dict:
+    return {"DATABASE_URL": url, "SECRET_KEY": "bench-secret-key", "ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "DEMO_PASSWORD": DEMO_PASSWORD, "API_APP_SECRET": APP_SECRET, "BASE_URL": "http://127.0.0.1"}
+
+
+def init_and_seed(app, tickets: int, pools: dict) -> dict:
+    runner = app.test_cli_runner()
+    for args in (["itsm", "init", "--demo"], ["itsm", "api-app", "create", APP_CODE, "--act-for-users"]):
+        result = runner.invoke(args=args)
+        if result.exit_code != 0 and "已存在" in result.output:      # a reused database: the bench app is there
+            log(f"note: {result.output.strip()} (reusing it; its secret must be {APP_SECRET!r})")
+        elif result.exit_code != 0:
+            raise SystemExit(f"`flask --app wsgi {' '.join(args)}` failed: {result.output}")
+    from bench.seed import seed
+
+    report = seed(app, tickets, pools=pools, log=lambda m: None)
+    return report
+
+
+def sample_tickets(app, k: int = 2000) -> tuple[list[str], list[int], dict]:
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Service, Ticket
+
+    with app.app_context():
+        rows = db.session.execute(select(Ticket.sn, Ticket.id).order_by(Ticket.id).limit(k * 10)).all()
+        services = dict(db.session.execute(select(Service.key, Service.id)).all())
+        db.session.remove()
+    rows = rows[:: max(1, len(rows) // k)]
+    return [r.sn for r in rows], [r.id for r in rows], services
+
+
+# --- requests ------------------------------------------------------------------------------------
+
+def api_headers(username: str) -> dict:
+    return {"X-Bkapi-Authorization": json.dumps({"bk_app_code": APP_CODE, "bk_app_secret": APP_SECRET,
+                                                 "bk_username": username}), "Content-Type": "application/json"}
+
+
+class Requests:
+    """One request per operation, against `base` (requests.Session) or a Flask test client."""
+
+    def __init__(self, sns, ids, services, pools):
+        self.sns, self.ids, self.services = sns, ids, services
+        self.pools = {name: deque(items) for name, items in pools.items()}
+
+    def _pool(self, name):
+        try:
+            return self.pools[name].popleft()
+        except (IndexError, KeyError):
+            return None
+
+    def call(self, op: str, do, i: int) -> bool:
+        """`do(method, path, json=None, who=None)` returns (status, body bytes)."""
+        if op.startswith("ceiling"):
+            status, _ = do("GET", "/login")
+            return status == 200
+        if op in ("workbench /", "global view /tickets"):
+            status, body = do("GET", "/" if op == "workbench /" else "/tickets")
+            return status == 200 and b"csrf" in body
+        if op.startswith("ticket page"):
+            status, _ = do("GET", f"/tickets/{self.ids[i % len(self.ids)]}")
+            return status == 200
+        if op == "get_ticket_status":
+            return _ok(do("GET", f"{API}/get_ticket_status/?sn={self.sns[i % len(self.sns)]}"))
+        if op == "get_tickets creator":
+            return _ok(do("POST", f"{API}/get_tickets/", {"creator": "alice", "page": 1, "page_size": 10}))
+        if op == "get_tickets to-do":
+            return _ok(do("POST", f"{API}/get_tickets/", {"username": "leader", "page": 1, "page_size": 10}))
+        if op == "create_ticket":
+            return _ok(do("POST", f"{API}/create_ticket/", {"service_id": self.services["account_apply"],
+                                                            "creator": "alice", "fields": ACCOUNT_FIELDS}))
+        if op in ("operate_node CLAIM", "operate_node TRANSITION"):
+            item = self._pool("claim" if op.endswith("CLAIM") else "transition")
+            if item is None:
+                return False
+            body = {"sn": item["sn"], "state_id": item["state_id"], "operator": item["operator"],
+                    "action_type": item["action"]}
+            if item["action"] == "TRANSITION":
+                body["fields"] = APPROVE_FIELDS
+            return _ok(do("POST", f"{API}/operate_node/", body))
+        raise ValueError(op)
+
+
+def _ok(answer) -> bool:
+    status, body = answer
+    if status != 200:
+        return False
+    try:
+        return bool(json.loads(body).get("result"))
+    except ValueError:
+        return False
+
+
+CSRF_FORM = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+class HttpUser:
+    """A requests.Session as one user: API header, or a logged-in browser session."""
+
+    def __init__(self, base: str, kind: str, who: str | None):
+        import requests
+
+        self.base, self.s = base, requests.Session()
+        self.headers = api_headers(who) if kind == "api" else {}
+        if kind == "web":
+            page = self.s.get(base + "/login").text
+            token = CSRF_FORM.search(page).group(1)
+            r = self.s.post(base + "/login", allow_redirects=False,
+                            data={"username": who, "password": ADMIN_PASSWORD if who == "admin" else DEMO_PASSWORD,
+                                  "csrf_token": token})
+            if r.status_code != 302:
+                raise RuntimeError(f"login as {who} failed: HTTP {r.status_code}")
+
+    def do(self, method, path, body=None):
+        r = self.s.request(method, self.base + path, json=body, headers=self.headers, timeout=60,
+                           allow_redirects=False)
+        return r.status_code, r.content
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, int(round(q / 100 * (len(s) - 1)))))
+    return s[k]
+
+
+def drive(users: list[HttpUser], reqs: Requests, op: str, concurrency: int, max_requests: int,
+          max_seconds: float) -> dict:
+    """Bounded closed-loop load: `concurrency` threads share a budget of requests and a deadline."""
+    counter = itertools.count()
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    start = time.perf_counter()
+    deadline = start + max_seconds
+
+    def worker(k: int):
+        user = users[k]
+        while True:
+            i = next(counter)
+            if i >= max_requests or time.perf_counter() > deadline or STOP.is_set():
+                return
+            t0 = time.perf_counter()
+            try:
+                ok = reqs.call(op, user.do, i)
+            except Exception:  # noqa: BLE001 - a failed request is an error, not a crashed run
+                ok = False
+            dt = time.perf_counter() - t0
+            with lock:
+                latencies.append(dt)
+                if not ok:
+                    errors[0] += 1
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(worker, range(concurrency)))
+    elapsed = time.perf_counter() - start
+    ms = [x * 1000 for x in latencies]
+    return {"requests": len(ms), "errors": errors[0], "seconds": round(elapsed, 3),
+            "throughput": round(len(ms) / elapsed, 1) if elapsed else 0.0,
+            "p50_ms": round(pct(ms, 50), 2), "p95_ms": round(pct(ms, 95), 2), "p99_ms": round(pct(ms, 99), 2)}
+
+
+# --- statement counts and EXPLAIN, in-process -----------------------------------------------------
+
+def count_statements(app, reqs: Requests, ops=None) -> tuple[dict, dict]:
+    """{op: statements of its warm call}, {op: [(statement, params)] of SELECTs} via the test client."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    captured: list = []
+    active = [False]
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        if active[0]:
+            captured.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", listener)
+    counts, selects = {}, {}
+    try:
+        clients = {}
+        for op, kind, who in ops or OPERATIONS:
+            key = (kind, who)
+            if key not in clients:
+                clients[key] = _test_user(app, kind, who)
+            do = clients[key]
+            for attempt in range(2):         # the first call warms caches (compiled flows, ...)
+                captured.clear()
+                active[0] = True
+                ok = reqs.call(op, do, attempt + 7)
+                active[0] = False
+            counts[op] = {"statements": len(captured), "ok": ok}
+            selects[op] = [(s, p) for s, p in captured if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return counts, selects
+
+
+def _test_user(app, kind, who):
+    client = app.test_client()
+    headers = api_headers(who) if kind == "api" else {}
+    if kind == "web":
+        token = CSRF_FORM.search(client.get("/login").get_data(as_text=True)).group(1)
+        r = client.post("/login", data={"username": who, "password": ADMIN_PASSWORD if who == "admin" else DEMO_PASSWORD,
+                                        "csrf_token": token})
+        assert r.status_code == 302, f"login as {who} failed"
+
+    def do(method, path, body=None):
+        r = client.open(path, method=method, json=body, headers=headers)
+        return r.status_code, r.get_data()
+
+    return do
+
+
+def explain(app, selects: dict) -> dict:
+    """EXPLAIN of each distinct SELECT the list operations ran that reads a ticket table."""
+    from app.extensions import db
+
+    out: dict = {}
+    with app.app_context():
+        engine = db.engine
+        pg = engine.dialect.name == "postgresql"
+        raw = engine.raw_connection()
+        try:
+            for op in LIST_OPS:
+                if op not in selects:
+                    continue
+                seen, plans = set(), []
+                for statement, params in selects.get(op, []):
+                    if statement in seen or not re.search(r"\b(tickets|ticket_steps|step_processors|ticket_logs)\b",
+                                                          statement):
+                        continue
+                    seen.add(statement)
+                    cur = raw.cursor()
+                    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN "
+                    cur.execute(prefix + statement, params)
+                    rows = cur.fetchall()
+                    cur.close()
+                    plan = [r[0] for r in rows] if pg else [str(r[-1]) for r in rows]
+                    text_plan = "\n".join(plan)
+                    full_scans = sorted(set(re.findall(r"Seq Scan on (\w+)", text_plan) if pg else
+                                            re.findall(r"^SCAN (\w+)\b(?! USING)", text_plan, re.M)))
+                    took = re.search(r"Execution Time: ([\d.]+) ms", text_plan)
+                    plans.append({"sql": " ".join(statement.split()), "plan": plan, "full_scans": full_scans,
+                                  "execution_ms": float(took.group(1)) if took else None})
+                if pg:
+                    raw.rollback()
+                out[op] = plans
+        finally:
+            raw.close()
+    return out
+
+
+# --- servers -------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    def __init__(self, config: dict, workers: int):
+        self.port = free_port()
+        env = dict(os.environ)
+        env.update({f"ITSM_{k}": str(v) for k, v in config.items()})
+        exe = Path(sys.executable).with_name("gunicorn")
+        cmd = [str(exe) if exe.exists() else "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
+               "--log-level", "warning", "--timeout", "120", "wsgi:app"]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+        self.base = f"http://127.0.0.1:{self.port}"
+        _wait_up(self.base, self.proc)
+
+    def worker_pids(self) -> list[int]:
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == self.proc.pid:
+                    pids.append(int(entry.name))
+        return sorted(pids)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+class Werkzeug:
+    """Smoke mode: a threaded werkzeug server in this process."""
+
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self.server.server_port
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        _wait_up(self.base, None)
+
+    def worker_pids(self) -> list[int]:
+        return []
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def _wait_up(base: str, proc) -> None:
+    import requests
+
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            if requests.get(base + "/login", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"server at {base} did not come up")
+
+
+def peak_rss(pids: list[int]) -> dict:
+    out = {}
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(re.findall(r"^(VmHWM|VmRSS):\s+(\d+) kB", status, re.M))
+        out[str(pid)] = {"peak_rss_mb": round(int(fields.get("VmHWM", 0)) / 1024, 1),
+                         "rss_mb": round(int(fields.get("VmRSS", 0)) / 1024, 1)}
+    return out
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+def median_of(runs: list[dict]) -> dict:
+    keys = ("throughput", "p50_ms", "p95_ms", "p99_ms")
+    out = {k: round(statistics.median(r[k] for r in runs), 2) for k in keys}
+    out["requests"] = sum(r["requests"] for r in runs)
+    out["errors"] = sum(r["errors"] for r in runs)
+    out["runs"] = runs
+    return out
+
+
+def run(args) -> dict:
+    started = time.time()
+    concurrency = [int(c) for c in args.concurrency.split(",")]
+    url = args.database_url or os.environ.get("ITSM_DATABASE_URL")
+    owned = False
+    if args.sqlite:
+        url = f"sqlite:///{Path(args.sqlite).resolve()}"
+    elif not url:
+        url = fresh_pg_database()
+        owned = True
+    log(f"database: {url}")
+    config = app_config(url)
+    from app import create_app
+
+    app = create_app(config)
+    server = None
+    try:
+        ops = [o for o in OPERATIONS if not args.ops or any(o[0].startswith(p) for p in args.ops.split(","))]
+        writes = sum(1 for o in ops if o[0].startswith("operate_node"))
+        per_pool = args.runs * sum(min(args.requests, 10_000) for _ in concurrency) + 4 * args.workers + 20
+        t0 = time.time()
+        report = init_and_seed(app, args.tickets, {"claim": per_pool, "transition": per_pool} if writes else {})
+        seed_info = report.as_dict()
+        log(f"seeded {seed_info['tickets']} tickets / {report.total_rows} rows in {seed_info['seconds']}s "
+            f"({seed_info['rows_per_second']} rows/s); init+seed {time.time() - t0:.1f}s")
+        sns, ids, services = sample_tickets(app)
+        reqs = Requests(sns, ids, services, report.pools)
+        counts, selects = count_statements(app, reqs, ops)
+        plans = explain(app, selects)
+        if args.server == "gunicorn":
+            server = Gunicorn(config, args.workers)
+        else:
+            server = Werkzeug(app)
+        log(f"server: {args.server} at {server.base}" + (f", {args.workers} workers" if args.server == "gunicorn" else ""))
+        users: dict = {}
+        results: dict = {}
+        cmax = max(concurrency)
+        for op, kind, who in ops:
+            key = (kind, who)
+            if key not in users:
+                users[key] = [HttpUser(server.base, "api" if kind == "ceiling" else kind, who or "admin")
+                              for _ in range(cmax)]
+            warm = drive(users[key], reqs, op, min(cmax, 4), 2 * max(args.workers, 2), args.seconds)
+            results[op] = {"warmup_errors": warm["errors"]}
+            for c in concurrency:
+                runs = [drive(users[key], reqs, op, c, args.requests, args.seconds) for _ in range(args.runs)]
+                results[op][str(c)] = median_of(runs)
+                m = results[op][str(c)]
+                log(f"  {op:28} c={c:<3} {m['throughput']:8.1f} req/s  p50 {m['p50_ms']:7.1f}  "
+                    f"p95 {m['p95_ms']:7.1f}  p99 {m['p99_ms']:7.1f} ms  errors {m['errors']}")
+        rss = peak_rss(server.worker_pids())
+    finally:
+        if server is not None:
+            server.stop()
+        with app.app_context():
+            from app.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+        if owned and not args.keep_db:
+            drop_pg_database(url)
+    ceiling_op = OPERATIONS[0][0]
+    for op, per_c in results.items():
+        for c, m in per_c.items():
+            if c.isdigit() and ceiling_op in results and c in results[ceiling_op]:
+                top = results[ceiling_op][c]["throughput"]
+                m["ratio_to_ceiling"] = round(m["throughput"] / top, 3) if top else None
+    out = {
+        "started": datetime.fromtimestamp(started).isoformat(timespec="seconds"),
+        "seconds": round(time.time() - started, 1),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "settings": {"tickets": args.tickets, "concurrency": concurrency, "requests": args.requests,
+                     "max_seconds": args.seconds, "runs": args.runs, "server": args.server,
+                     "workers": args.workers if args.server == "gunicorn" else None,
+                     "database": url.split("://")[0], "ceiling": "GET /login (no /healthz in the app)"},
+        "seed": seed_info,
+        "statements": counts,
+        "results": results,
+        "worker_rss": rss,
+        "explain": plans,
+    }
+    out["targets"] = targets(out)
+    return out
+
+
+def targets(out: dict) -> dict:
+    res, t = out["results"], {}
+    ratios = {op: res[op]["8"].get("ratio_to_ceiling") for op in WRITE_OPS if op in res and "8" in res[op]}
+    if ratios:
+        t["writes_c8_ge_25pct_of_ceiling"] = {"holds": all(r is not None and r >= 0.25 for r in ratios.values()),
+                                             "ratios": ratios}
+    p95 = {op: res[op].get("1", {}).get("p95_ms") for op in LIST_OPS if op in res}
+    if p95:
+        t["lists_p95_le_50ms_c1"] = {"holds": all(v is not None and v <= 50 for v in p95.values()),
+                                     "p95_ms": p95, "tickets": out["settings"]["tickets"]}
+    scans = {op: sorted({s for p in plans for s in p["full_scans"]}) for op, plans in out["explain"].items()}
+    t["list_queries_without_full_scans"] = {"holds": not any(scans.values()), "full_scans": scans}
+    if out["worker_rss"]:
+        peak = max(w["peak_rss_mb"] for w in out["worker_rss"].values())
+        t["worker_peak_rss_le_150mb"] = {"holds": peak <= 150, "max_peak_rss_mb": peak}
+    return t
+
+
+def print_table(out: dict) -> None:
+    conc = [str(c) for c in out["settings"]["concurrency"]]
+    runs = out["settings"]["runs"]
+    log(f"\n{out['settings']['tickets']} tickets, {out['settings']['server']}"
+        f" ({out['settings']['workers'] or 'threaded'} workers), {out['settings']['database']}, "
+        f"{'median of %d runs' % runs if runs > 1 else '1 run'} per cell; ceiling = GET /login")
+    head = f"{'operation':28} {'SQL':>4} " + " ".join(
+        f"| c={c:<3} {'req/s':>7} {'ratio':>5} {'p50':>6} {'p95':>6} {'p99':>6}" for c in conc)
+    log(head)
+    log("-" * len(head))
+    for op, per_c in out["results"].items():
+        stm = out["statements"].get(op, {}).get("statements", "")
+        cells = []
+        for c in conc:
+            m = per_c.get(c)
+            if m is None:
+                continue
+            err = "!" if m["errors"] else " "
+            cells.append(f"|{err}{'':5} {m['throughput']:7.1f} {m.get('ratio_to_ceiling') or 0:5.2f} "
+                         f"{m['p50_ms']:6.1f} {m['p95_ms']:6.1f} {m['p99_ms']:6.1f}")
+        log(f"{op:28} {stm:>4} " + " ".join(cells))
+    log("(latencies in ms; SQL = statements of one warm call, in-process; ! = some requests failed)")
+    if out["worker_rss"]:
+        log("peak RSS per worker (MB): " + ", ".join(f"{w['peak_rss_mb']}" for w in out["worker_rss"].values()))
+    for name, t in out["targets"].items():
+        log(f"target {name}: {'HOLDS' if t['holds'] else 'DOES NOT HOLD'}  "
+            + json.dumps({k: v for k, v in t.items() if k != 'holds'}, ensure_ascii=False))
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    p.add_argument("--tickets", type=int, default=10_000)
+    p.add_argument("--concurrency", default="1,8,32")
+    p.add_argument("--requests", type=int, default=300, help="requests per run (per operation and concurrency)")
+    p.add_argument("--seconds", type=float, default=20.0, help="time limit per run")
+    p.add_argument("--runs", type=int, default=3, help="runs per cell; the table shows their median")
+    p.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers")
+    p.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn")
+    p.add_argument("--database-url", default=None, help="default: ITSM_DATABASE_URL, else a fresh PostgreSQL db")
+    p.add_argument("--sqlite", default=None, metavar="PATH", help="use a SQLite file (smoke mode)")
+    p.add_argument("--keep-db", action="store_true", help="keep the fresh PostgreSQL database")
+    p.add_argument("--ops", default="", help="comma-separated prefixes of operation names to run (default all)")
+    p.add_argument("--out", default=str(ROOT / "bench" / "results"), help="directory for the JSON file")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        import signal
+
+        signal.signal(signal.SIGTERM, _on_signal)
+    out = run(args)
+    print_table(out)
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{datetime.now():%Y%m%d-%H%M%S}-{args.tickets}.json"
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+    log(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
