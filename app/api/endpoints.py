@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.errors import NotFound, OperationRefused, PermissionDenied, ServiceNotFound
 from app.extensions import db
-from app.models import CatalogService, FlowVersion, Role, Service, Ticket
+from app.models import CatalogService, FlowVersion, Role, Service, StepProcessor, Ticket
 from app.services import queries
 from app.services.api_auth import verify_callback_token
 from app.services.callbacks import failed_callback_sns, mark_reported
@@ -300,9 +300,9 @@ def get_tickets(params: dict, caller: Caller):
     size = min(max(_int(params, "page_size", required=False, default=10), 1), 10000)
     username = _str(params, "username")
     if username:
-        stmt = select(Ticket).where(Ticket.id.in_(
-            queries.steps_waiting_for(username, queries.TODO_STATUSES + queries.CLAIM_STATUSES)
-            .with_only_columns(Ticket.id).order_by(None)))
+        stmt = select(Ticket).where(Ticket.id.in_(select(StepProcessor.ticket_id).where(
+            StepProcessor.username == username,
+            StepProcessor.step_status.in_(queries.TODO_STATUSES + queries.CLAIM_STATUSES))))
     elif _trusted(caller):
         stmt = select(Ticket)
     else:

@@ -60,7 +60,8 @@ class TicketStep(db.Model):
     """One visit of the ticket to a node. Open while its status is WAIT/RUNNING/RECEIVING/DISTRIBUTING/FAILED/SUSPEND."""
 
     __tablename__ = "ticket_steps"
-    __table_args__ = (Index("ix_ticket_steps_ticket_open", "ticket_id", "is_open"),)
+    __table_args__ = (Index("ix_ticket_steps_ticket_open", "ticket_id", "is_open"),
+                      Index("ix_ticket_steps_closed_by", "closed_by"))      # the workbench's "handled by me"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))

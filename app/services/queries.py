@@ -1,10 +1,10 @@
 """Read-side queries for the front office lists (index-driven, one query per list)."""
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, select
 
 from app.extensions import db
-from app.models import StepProcessor, Ticket, TicketLog, TicketStep
+from app.models import StepProcessor, Ticket, TicketStep
 
 TODO_STATUSES = ("RUNNING", "DISTRIBUTING")
 CLAIM_STATUSES = ("RECEIVING",)
@@ -25,13 +25,11 @@ def tickets_created_by(username: str) -> Select:
 
 def tickets_involving(username: str, *, service_type: str | None = None, everything: bool = False) -> Select:
     """Tickets I created, wait for me, or I acted on (all tickets for `everything`)."""
+    from .ticket_lists import _involving
+
     stmt = select(Ticket)
     if not everything:
-        stmt = stmt.where(or_(
-            Ticket.creator == username,
-            exists().where(StepProcessor.ticket_id == Ticket.id, StepProcessor.username == username),
-            exists().where(TicketLog.ticket_id == Ticket.id, TicketLog.operator == username),
-        ))
+        stmt = stmt.where(_involving(username))
     if service_type:
         stmt = stmt.where(Ticket.service_type == service_type)
     return stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
