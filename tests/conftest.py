@@ -198,3 +198,22 @@ def make_service(app):
 def password_of():
     """The password of a demo account in tests."""
     return lambda username: ADMIN_PASSWORD if username == "admin" else DEMO_PASSWORD
+
+
+@pytest.fixture
+def live_server(demo):
+    """The demo app served by werkzeug in a thread on 127.0.0.1 (browser tests: SQLite parameter only)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    if "postgresql" in demo.config["SQLALCHEMY_DATABASE_URI"]:
+        pytest.skip("browser tests run against the SQLite parameter")
+    demo.config["SERVER_NAME"] = None
+    server = make_server("127.0.0.1", 0, demo, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+    demo.config["SERVER_NAME"] = "itsm.test"

@@ -3,11 +3,9 @@ create a catalog, create a flow from YAML and see its graph, deploy it, bind a s
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path("/tmp/admin-shots")
@@ -35,17 +33,6 @@ transitions:
 """
 
 
-@pytest.fixture
-def live_server(demo, request):
-    if "postgresql" in demo.config["SQLALCHEMY_DATABASE_URI"]:
-        pytest.skip("the browser test runs against the demo SQLite database only")
-    demo.config["SERVER_NAME"] = None
-    server = make_server("127.0.0.1", 0, demo, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    demo.config["SERVER_NAME"] = "itsm.test"
 
 
 @pytest.fixture

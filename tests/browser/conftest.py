@@ -1,31 +1,17 @@
-"""A live server (werkzeug, in a thread, on 127.0.0.1) and Playwright driving Debian's Chromium.
+"""Playwright driving Debian's Chromium against the root conftest's `live_server`.
 
 Browser tests run on the SQLite parameter only (the PostgreSQL path is covered by
 the test-client tests); they skip when /usr/bin/chromium or playwright is missing,
 unless ITSM_TEST_REQUIRE_BROWSER=1 (CI), which makes that a failure.
 """
 import os
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 REQUIRE = os.environ.get("ITSM_TEST_REQUIRE_BROWSER") == "1"
-
-
-@pytest.fixture
-def live_server(demo, database_url):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("browser tests run on the SQLite parameter")
-    server = make_server("127.0.0.1", 0, demo, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 @pytest.fixture

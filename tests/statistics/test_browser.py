@@ -3,13 +3,11 @@ charts with the plotly.js the app serves, the knowledge base searches and render
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from stats_kit import incident
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.services import knowledge as kb
@@ -21,17 +19,6 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs /usr
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture
-def live_server(demo):
-    if "postgresql" in demo.config["SQLALCHEMY_DATABASE_URI"]:
-        pytest.skip("the browser test runs against the demo SQLite database only")
-    demo.config["SERVER_NAME"] = None
-    server = make_server("127.0.0.1", 0, demo, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    demo.config["SERVER_NAME"] = "itsm.test"
 
 
 @pytest.fixture
