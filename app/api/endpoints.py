@@ -356,11 +356,9 @@ def get_ticket_info(params: dict, caller: Caller):
 
 
 def _action_type(step) -> str:
-    from app.engine.state import ACTION_OF_STATUS
+    from app.engine.state import action_type_of
 
-    if step.kind in ("api", "automation"):
-        return "AUTOMATIC"
-    return ACTION_OF_STATUS.get(step.pre_status or step.status, "TRANSITION")
+    return action_type_of(step.kind, step.status, step.pre_status)
 
 
 @endpoint("get_ticket_status")

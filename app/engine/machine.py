@@ -13,7 +13,7 @@ from app.errors import OperationRefused, PermissionDenied
 from app.flowdef import CompiledFlow, NodeDef, ProcessorSpec
 
 from . import operations as ops
-from .state import (CLAIM, DELIVER, DISTRIBUTE, DISTRIBUTING, FAILED, FINISHED, RECEIVING, RETRY, REVOKED,
+from .state import (AUTOMATIC_KINDS, CLAIM, DISTRIBUTE, DISTRIBUTING, FAILED, FINISHED, RECEIVING, RETRY, REVOKED,
                     RUNNING, SKIP, SUPERVISE, SYSTEM, SUSPEND, SUSPEND_OP, SUSPENDED, TERMINATE, TERMINATED, TRANSITION,
                     UNSUSPEND, WITHDRAW, Actor, Directory, Log, Notify, Outcome, Step, StepChanged,
                     StepClosed, StepOpened, TicketEnded, TicketState)
@@ -38,7 +38,7 @@ def resolve(spec: ProcessorSpec | None, creator: str, directory: Directory) -> f
 
 def open_step(flow: CompiledFlow, node: NodeDef, creator: str, directory: Directory) -> tuple[Step, list]:
     """The step a node opens with, per its distribute_type, and the notifications it sends."""
-    if node.kind in ("api", "automation"):
+    if node.kind in AUTOMATIC_KINDS:
         # run by the scheduler; its processors (if any) may retry or skip it when it fails
         users = resolve(node.processors, creator, directory) if node.processors else frozenset()
         return Step(node.key, node.name, RUNNING, "AUTOMATIC", tuple(node.processors.value) if node.processors else (),
@@ -210,7 +210,7 @@ def _step_refusal(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor,
     if state.status == SUSPENDED:
         return OperationRefused("单据已挂起，请先恢复后再处理")
     node = flow.node(step.node_key)
-    automatic = step.kind in ("api", "automation")
+    automatic = step.kind in AUTOMATIC_KINDS
     if isinstance(op, (ops.RetryStep, ops.SkipStep)):
         if not automatic or step.status != FAILED:
             return OperationRefused("只有执行失败的自动节点可以重试或跳过")
@@ -249,7 +249,7 @@ def _system_refusal(state: TicketState, op: Any, actor: Actor) -> Exception | No
     if actor.username != SYSTEM:
         return PermissionDenied("自动节点的结果只能由系统回报")
     step = state.step(op.node_key)
-    if step is None or step.kind not in ("api", "automation") or step.status != RUNNING:
+    if step is None or step.kind not in AUTOMATIC_KINDS or step.status != RUNNING:
         return OperationRefused("该自动节点当前不在执行中")
     if state.status == SUSPENDED:
         return OperationRefused("单据已挂起，请先恢复后再处理")

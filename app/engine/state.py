@@ -30,6 +30,14 @@ STEP_STATUS_NAMES = {
 
 # action_type of a step, as the API reports it
 ACTION_OF_STATUS = {RUNNING: "TRANSITION", RECEIVING: "CLAIM", DISTRIBUTING: "DISTRIBUTE"}
+AUTOMATIC_KINDS = ("api", "automation")     # node kinds the scheduler executes
+
+
+def action_type_of(kind: str, status: str, pre_status: str | None = None) -> str:
+    """BlueKing's action_type of a step: AUTOMATIC, or what its (pre-suspend) status waits for."""
+    if kind in AUTOMATIC_KINDS:
+        return "AUTOMATIC"
+    return ACTION_OF_STATUS.get(pre_status or status, "TRANSITION")
 
 # Operation keys (BlueKing's)
 TRANSITION, CLAIM, DISTRIBUTE, DELIVER, TERMINATE = "TRANSITION", "CLAIM", "DISTRIBUTE", "DELIVER", "TERMINATE"
@@ -74,9 +82,7 @@ class Step:
 
     @property
     def action_type(self) -> str:
-        if self.kind in ("api", "automation"):
-            return "AUTOMATIC"
-        return ACTION_OF_STATUS.get(self.pre_status or self.status, "TRANSITION")
+        return action_type_of(self.kind, self.status, self.pre_status)
 
     def with_(self, **changes: Any) -> "Step":
         return replace(self, **changes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.engine.state import AUTOMATIC_KINDS
 from app.flowdef import CompiledFlow
 from app.models import Ticket, TicketLog, TicketStep, User
 
@@ -66,7 +67,7 @@ def ticket_page(ticket: Ticket, user: User) -> TicketPage:
     from .ticket_progress import progress_of
 
     errors = {}
-    if any(s.kind in ("api", "automation") for s in open_rows):
+    if any(s.kind in AUTOMATIC_KINDS for s in open_rows):
         from .automation import last_errors
 
         errors = last_errors(ticket.id)

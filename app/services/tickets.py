@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, select, update
 
 from app import engine
 from app.engine import operations as ops
-from app.engine.state import STEP_OPEN, SYSTEM
+from app.engine.state import AUTOMATIC_KINDS, STEP_OPEN, SYSTEM
 from app.errors import CreateFailed, NotFound, OperationRefused, TicketNotFound, ValidationFailed
 from app.extensions import db
 from app.flowdef import CompiledFlow
@@ -26,7 +26,6 @@ from .fields import field_context, store_file_values, validate_field_values
 from .flows import compiled_version, state_id
 
 SOURCES = ("WEB", "MOBILE", "API", "SYS")
-AUTOMATIC_KINDS = ("api", "automation")
 
 
 def actor_of(user: User) -> engine.Actor:
