@@ -39,8 +39,6 @@ def _finalize_config(app: Flask) -> None:
     cfg["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite"):
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}, **cfg["SQLALCHEMY_ENGINE_OPTIONS"]}
-    else:
-        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **cfg["SQLALCHEMY_ENGINE_OPTIONS"]}
     if not cfg.get("SECRET_KEY"):
         if cfg["ENV"] == "production":
             raise RuntimeError("ITSM_SECRET_KEY must be set in production")
@@ -69,13 +67,14 @@ def configure_extensions(app: Flask) -> None:
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "warning"
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, ping_after_idle=app.config["DATABASE_PING_AFTER_IDLE"])
 
 
 def register_blueprints(app: Flask) -> None:
     from .api import register_api
-    from .web import register_web
+    from .web import health, register_web
 
+    app.register_blueprint(health.bp)
     register_web(app)
     register_api(app)
 

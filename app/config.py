@@ -11,6 +11,7 @@ class Defaults:
     SECRET_KEY = None                 # generated into instance/secret_key when unset, outside production
     DATABASE_URL = None               # e.g. postgresql://user@127.0.0.1:5432/itsm
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    DATABASE_PING_AFTER_IDLE = 10.0   # PostgreSQL: ping a pooled connection idle this many seconds before use
     TIMEZONE = "Asia/Shanghai"        # how times are shown and the day a ticket number counts in
     LANGUAGE = "zh"                   # default UI language (zh or en)
     ADMIN_PASSWORD = None             # `itsm init`: the admin's password (else generated, printed once)

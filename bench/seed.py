@@ -3,13 +3,14 @@
 How it stays consistent with what the services write: it first drives a handful of
 *template* tickets through the real services (create_ticket, operate_step,
 operate_ticket) for each of the four demo services, snapshotting the rows of
-`tickets`, `ticket_steps`, `step_processors` and `ticket_logs` after every
+`tickets`, `ticket_steps`, `step_processors`, `ticket_logs` and `ticket_participants` after every
 operation. It then clones those snapshots N times in Python (new ids, a unique
 REQ/CRQ/INC/PBI+YYYYMMDD+6-digit number per local day, another creator, spread
 creation times, a numbered title in `values`) and inserts them in batches with
 PostgreSQL `COPY` (psycopg `cursor.copy`) or `executemany` on SQLite, bypassing the
 services. Daily `sn_counters` and the id sequences are moved past what it wrote,
-so tickets created afterwards through the services never collide.
+so tickets created afterwards through the services never collide, and `user_day_counters`
+(the workbench's handled steps) are rebuilt from the steps.
 
 The database must have been initialised with `flask --app wsgi itsm init --demo`.
 """
@@ -97,6 +98,7 @@ class Template:
     steps: list[dict]
     procs: list[dict]
     logs: list[dict]
+    participants: list[dict] = field(default_factory=list)
     open_node: str | None = None
     open_state_id: int | None = None
 
@@ -142,7 +144,7 @@ def _fill(flow, node_key: str, given: dict) -> dict:
 
 def _snapshot(ticket_id: int, label: str, service_key: str, creator: str) -> Template:
     from app.extensions import db
-    from app.models import StepProcessor, Ticket, TicketLog, TicketStep
+    from app.models import StepProcessor, Ticket, TicketLog, TicketParticipant, TicketStep
 
     def rows(model, where, order):
         table = model.__table__
@@ -152,8 +154,9 @@ def _snapshot(ticket_id: int, label: str, service_key: str, creator: str) -> Tem
     steps = rows(TicketStep, TicketStep.ticket_id == ticket_id, [TicketStep.id])
     procs = rows(StepProcessor, StepProcessor.ticket_id == ticket_id, [StepProcessor.step_id, StepProcessor.username])
     logs = rows(TicketLog, TicketLog.ticket_id == ticket_id, [TicketLog.id])
+    people = rows(TicketParticipant, TicketParticipant.ticket_id == ticket_id, [TicketParticipant.username])
     open_steps = [s for s in steps if s["is_open"]]
-    return Template(label, service_key, creator, ticket, steps, procs, logs,
+    return Template(label, service_key, creator, ticket, steps, procs, logs, people,
                     open_steps[0]["node_key"] if open_steps else None,
                     open_steps[0]["state_id"] if open_steps else None)
 
@@ -253,13 +256,18 @@ class Cloner:
                        closed_by=who(s["closed_by"]), users=[who(u) for u in (s["users"] or [])], data=data,
                        processors=",".join(who(p) for p in s["processors"].split(",")) if s["processors"] else "")
             steps.append(row)
-        procs = [dict(p, step_id=step_ids[p["step_id"]], ticket_id=tid, username=who(p["username"]))
-                 for p in tmpl.procs]
+        procs = [dict(p, step_id=step_ids[p["step_id"]], ticket_id=tid, username=who(p["username"]),
+                      ticket_created_at=created) for p in tmpl.procs]
+        people = {}
+        for person in tmpl.participants:
+            name = who(person["username"])
+            people[name] = {"username": name, "ticket_id": tid, "ticket_created_at": created,
+                            "is_creator": name == new_creator}
         logs = []
         for lg in tmpl.logs:
             lid = self.ids["ticket_logs"] = self.ids["ticket_logs"] + 1
             logs.append(dict(lg, id=lid, ticket_id=tid, operator=who(lg["operator"]), created_at=when(lg["created_at"])))
-        return t, steps, procs, logs
+        return t, steps, procs, logs, list(people.values())
 
 
 def _weights(templates: list[Template]) -> list[float]:
@@ -271,6 +279,8 @@ def _weights(templates: list[Template]) -> list[float]:
 
 # --- writing ----------------------------------------------------------------------------------
 
+TABLES = ("tickets", "ticket_steps", "step_processors", "ticket_logs", "ticket_participants")
+
 class Writer:
     """Batches of rows into tables: COPY on PostgreSQL, executemany on SQLite."""
 
@@ -279,8 +289,7 @@ class Writer:
         self.pg = engine.dialect.name == "postgresql"
         from app.extensions import db
 
-        self.tables = {name: db.metadata.tables[name] for name in ("tickets", "ticket_steps", "step_processors",
-                                                                   "ticket_logs")}
+        self.tables = {name: db.metadata.tables[name] for name in TABLES}
 
     def write(self, name: str, rows: list[dict]) -> None:
         if not rows:
@@ -364,25 +373,26 @@ def seed(app, tickets: int, *, pools: dict[str, int] | None = None, batch: int =
                 raise SystemExit(f"no template {label} for pool {name}: templates are {list(by_label)}")
             plan += [(by_label[label], None, name)] * count
         n = len(plan)
-        rows = {"tickets": 0, "ticket_steps": 0, "step_processors": 0, "ticket_logs": 0}
+        rows = {name: 0 for name in TABLES}
         for lo in range(0, n, batch):
-            chunk = {"tickets": [], "ticket_steps": [], "step_processors": [], "ticket_logs": []}
+            chunk = {name: [] for name in TABLES}
             for i in range(lo, min(n, lo + batch)):
                 tmpl, creator, pool = plan[i]
                 if pool is None:
                     created = first + span * (i / max(1, spread)) + timedelta(seconds=rng.uniform(0, 60))
                 else:     # pool tickets: the newest, still open
                     created = now - timedelta(minutes=30) + timedelta(milliseconds=i - spread)
-                t, steps, procs, logs = cloner.clone(tmpl, created, i + 1, creator)
+                t, steps, procs, logs, people = cloner.clone(tmpl, created, i + 1, creator)
                 chunk["tickets"].append(t)
                 chunk["ticket_steps"] += steps
                 chunk["step_processors"] += procs
                 chunk["ticket_logs"] += logs
+                chunk["ticket_participants"] += people
                 if pool is not None:
                     report.pools.setdefault(pool, []).append(
                         {"sn": t["sn"], "state_id": tmpl.open_state_id, "node_key": tmpl.open_node,
                          "operator": POOLS[pool][1], "action": POOLS[pool][2]})
-            for name in ("tickets", "ticket_steps", "step_processors", "ticket_logs"):
+            for name in TABLES:
                 writer.write(name, chunk[name])
                 rows[name] += len(chunk[name])
             log(f"  {min(n, lo + batch)}/{n} tickets, {sum(rows.values())} rows, "
@@ -410,9 +420,12 @@ def _finish(engine, counters: dict) -> None:
             for table in ("tickets", "ticket_steps", "ticket_logs"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
-    if pg:
+        from app.services.counters import rebuild
+
+        rebuild(conn)
+    if pg:      # VACUUM sets the visibility map, so counts over an index need not visit the table
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE"))
+            conn.execute(text("VACUUM ANALYZE"))
     else:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))

@@ -11,14 +11,15 @@ from sqlalchemy import func, select
 
 from app.errors import NotFound, OperationRefused, PermissionDenied, ServiceNotFound
 from app.extensions import db
-from app.models import CatalogService, FlowVersion, Role, Service, StepProcessor, Ticket
+from app.models import CatalogService, FlowVersion, Role, Service, Ticket
 from app.services import queries
 from app.services.api_auth import verify_callback_token
 from app.services.callbacks import failed_callback_sns, mark_reported
 from app.services.catalog import catalog_tree, create_catalog, publish_service, submittable_services
 from app.services.comments import comment_ticket
 from app.services.flows import compiled_version, node_by_state_id
-from app.services.tickets import allowed, can_view, create_ticket, logs_of, open_steps, operate_step, operate_ticket
+from app.services.tickets import (allowed, can_view, create_ticket, lock_ticket_by_sn, logs_of, open_steps,
+                                  operate_step, operate_ticket)
 from app.services.users import find_user
 from app.timeutil import fmt, parse_local
 
@@ -300,13 +301,12 @@ def get_tickets(params: dict, caller: Caller):
     size = min(max(_int(params, "page_size", required=False, default=10), 1), 10000)
     username = _str(params, "username")
     if username:
-        stmt = select(Ticket).where(Ticket.id.in_(select(StepProcessor.ticket_id).where(
-            StepProcessor.username == username,
-            StepProcessor.step_status.in_(queries.TODO_STATUSES + queries.CLAIM_STATUSES))))
+        stream, me = queries.waiting_for(queries.PENDING_STATUSES), queries.params(username)
     elif _trusted(caller):
-        stmt = select(Ticket)
+        stream, me = queries.all_tickets(), {}
     else:
-        stmt = queries.tickets_involving(caller.user.username).order_by(None)
+        stream, me = queries.involving(), queries.params(caller.user.username)
+    stmt = stream.stmt
     filters = []
     if params.get("sns"):
         filters.append(Ticket.sn.in_([str(s) for s in _list(params["sns"])]))
@@ -330,9 +330,13 @@ def get_tickets(params: dict, caller: Caller):
     if params.get("service_type"):
         filters.append(Ticket.service_type == _str(params, "service_type"))
     stmt = stmt.where(*filters)
-    count = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = db.session.execute(stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
-                              .limit(size).offset((page - 1) * size)).scalars()
+    if username and not filters:         # the exact count from step_processors' index alone
+        count = queries.pending_count(username)
+    else:
+        count = db.session.execute(select(func.count()).select_from(
+            stmt.with_only_columns(Ticket.id).subquery()), me).scalar_one()
+    rows = db.session.execute(stream.newest_first().where(*filters).limit(size).offset((page - 1) * size),
+                              me).scalars()
     total_page = max(1, math.ceil(count / size))
     base = request.base_url
 
@@ -401,7 +405,7 @@ def _role_keys(processors_type: str, processors: Any) -> str:
 
 @endpoint("operate_node")
 def operate_node(params: dict, caller: Caller):
-    ticket = _by_sn(str(_required(params, "sn")))
+    ticket = lock_ticket_by_sn(str(_required(params, "sn")))       # operate_step uses it as read here
     operator = _acting_user(caller, str(_required(params, "operator")))
     action = str(_required(params, "action_type")).upper()
     flow = compiled_version(ticket.flow_version_id)
@@ -409,7 +413,7 @@ def operate_node(params: dict, caller: Caller):
     if node_key is None:
         raise OperationRefused(f"节点 {params.get('state_id')} 不存在")
     processors_type = _str(params, "processors_type")
-    operate_step(ticket.id, operator, action, node_key, fields=_fields(params) if action == "TRANSITION" else None,
+    operate_step(ticket, operator, action, node_key, fields=_fields(params) if action == "TRANSITION" else None,
                  processors_type=processors_type, processors=_role_keys(processors_type, params.get("processors")),
                  message=str(params.get("action_message") or ""), source="API")
     return []
@@ -417,9 +421,9 @@ def operate_node(params: dict, caller: Caller):
 
 @endpoint("operate_ticket")
 def operate_ticket_endpoint(params: dict, caller: Caller):
-    ticket = _by_sn(str(_required(params, "sn")))
+    ticket = lock_ticket_by_sn(str(_required(params, "sn")))       # operate_ticket uses it as read here
     operator = _acting_user(caller, str(_required(params, "operator")))
-    operate_ticket(ticket.id, operator, str(_required(params, "action_type")),
+    operate_ticket(ticket, operator, str(_required(params, "action_type")),
                    message=str(params.get("action_message") or ""), source="API")
     return []
 

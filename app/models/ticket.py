@@ -20,6 +20,7 @@ class Ticket(db.Model):
         Index("ix_tickets_type_created", "service_type", "created_at"),
         Index("ix_tickets_service_created", "service_id", "created_at"),
         Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_creator_updated", "creator", "updated_at"),     # "others acted on my tickets"
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,15 +91,58 @@ class StepProcessor(db.Model):
     """Who may act on an open step right now: the index behind to-do and to-claim lists."""
 
     __tablename__ = "step_processors"
-    __table_args__ = (Index("ix_step_processors_user", "username", "step_status", "ticket_id"),)
+    __table_args__ = (
+        # one status (to-claim, counts): an exact range, newest first; several statuses (to-do): the second
+        Index("ix_step_processors_user", "username", "step_status", "ticket_created_at", "ticket_id"),
+        Index("ix_step_processors_user_created", "username", "ticket_created_at", "step_status", "ticket_id"),
+    )
 
     step_id: Mapped[int] = mapped_column(ForeignKey("ticket_steps.id", ondelete="CASCADE"), primary_key=True)
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     step_status: Mapped[str] = mapped_column(String(16))
+    # the ticket's creation time, copied (it never changes): "waiting for me, newest first" is one index range
+    ticket_created_at: Mapped[datetime] = mapped_column()
 
     def __repr__(self) -> str:
         return f"<StepProcessor {self.step_id}:{self.username}>"
+
+
+class TicketParticipant(db.Model):
+    """Everyone a ticket ever involved: its creator, every processor it waited for, every operator.
+
+    Written with the ticket's steps and logs (one upsert per operation, never deleted
+    while the ticket lives). "Tickets involving me, newest first" is one index range
+    on (username, ticket_created_at); "may I see this ticket" is one primary-key probe.
+    """
+
+    __tablename__ = "ticket_participants"
+    __table_args__ = (Index("ix_ticket_participants_user_created", "username", "ticket_created_at", "ticket_id"),)
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True,
+                                           index=True)
+    ticket_created_at: Mapped[datetime] = mapped_column()
+    is_creator: Mapped[bool] = mapped_column(default=False)
+
+    def __repr__(self) -> str:
+        return f"<TicketParticipant {self.ticket_id}:{self.username}>"
+
+
+class UserDayCounter(db.Model):
+    """Steps a user handled per local day, and the time they were open: the workbench's running totals.
+
+    Kept by the services with an upsert when a step closes, so "handled, all time" and
+    "handled in the last 30 days" read a few dozen rows instead of aggregating every
+    step a busy processor ever closed.
+    """
+
+    __tablename__ = "user_day_counters"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)          # local YYYYMMDD
+    handled_steps: Mapped[int] = mapped_column(default=0)
+    handling_seconds: Mapped[float] = mapped_column(default=0.0)
 
 
 class TicketLog(db.Model):

@@ -12,7 +12,7 @@ import secrets
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.errors import AuthenticationFailed, ValidationFailed
 from app.extensions import db
@@ -51,23 +51,35 @@ def reset_api_app_secret(app_code: str, secret: str | None = None) -> str:
     return secret
 
 
+# built once: every API call runs one of these, and building a statement costs more than running it
+_APP = select(ApiApp).where(ApiApp.app_code == bindparam("app_code"))
+_APP_AND_USER = (select(ApiApp, User).outerjoin(User, User.username == bindparam("username"))
+                 .where(ApiApp.app_code == bindparam("app_code")))
+
+
 def authenticate(app_code: str | None, app_secret: str | None, username: str | None,
                  bk_token: str | None) -> tuple[ApiApp, User]:
-    """The calling app and user, or AuthenticationFailed saying what is missing or wrong."""
+    """The calling app and user, or AuthenticationFailed saying what is missing or wrong.
+
+    One query reads the app and the user together (an outer join on the username), since
+    every API call pays for it.
+    """
     if not app_code or not app_secret:
         raise AuthenticationFailed("应用认证失败：缺少 bk_app_code 或 bk_app_secret")
-    app = db.session.execute(select(ApiApp).where(ApiApp.app_code == app_code)).scalar_one_or_none()
+    wanted = _token_username(bk_token) if bk_token else username
+    if wanted:
+        app, user = db.session.execute(_APP_AND_USER, {"app_code": app_code, "username": wanted}).first() \
+            or (None, None)
+    else:
+        app, user = db.session.execute(_APP, {"app_code": app_code}).scalar_one_or_none(), None
     if app is None or not app.is_enabled or not hmac.compare_digest(app.secret_digest, _digest(app_secret)):
         raise AuthenticationFailed("应用认证失败：bk_app_code 或 bk_app_secret 不正确")
-    user = None
     if bk_token:
-        user = user_from_token(bk_token)
-        if user is None:
+        if user is None or not user.is_enabled:
             raise AuthenticationFailed("用户认证失败：bk_token 无效或已过期，请重新登录")
     elif username:
         if not app.act_for_users:
             raise AuthenticationFailed(f"用户认证失败：应用 {app_code} 未被允许以 bk_username 指定用户，请使用 bk_token")
-        user = find_user(username)
         if user is None or not user.is_enabled:
             raise AuthenticationFailed(f"用户认证失败：用户 {username} 不存在或已停用")
     else:
@@ -85,12 +97,20 @@ def issue_user_token(user: User) -> str:
 
 
 def user_from_token(token: str) -> User | None:
+    """The enabled user a bk_token names, or None when the token is invalid or expired."""
+    name = _token_username(token)
+    user = find_user(name) if name else None
+    return user if user is not None and user.is_enabled else None
+
+
+def _token_username(token: str) -> str | None:
+    """The username a valid, unexpired bk_token carries (no query)."""
     try:
         data = _serializer("bk_token").loads(token, max_age=current_app.config["BK_TOKEN_MAX_AGE"])
     except BadSignature:
         return None
-    user = find_user(data.get("u", "")) if isinstance(data, dict) else None
-    return user if user is not None and user.is_enabled else None
+    name = data.get("u") if isinstance(data, dict) else None
+    return name if isinstance(name, str) and name else None
 
 
 def callback_token(sn: str) -> str:

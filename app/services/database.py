@@ -1,17 +1,25 @@
 """Engine set-up per database, the unit of work, and row locking."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 from app.extensions import db
 
 
-def configure_engine(engine: Engine) -> None:
-    """SQLite: foreign keys on, WAL, and `BEGIN IMMEDIATE` so writers queue instead of failing."""
+def configure_engine(engine: Engine, *, ping_after_idle: float | None = None) -> None:
+    """SQLite: foreign keys on, WAL, and `BEGIN IMMEDIATE` so writers queue instead of failing.
+
+    Other databases: a pooled connection idle for `ping_after_idle` seconds or more is pinged
+    when checked out (and replaced if dead).
+    """
     if engine.dialect.name != "sqlite":
+        if ping_after_idle is not None:
+            _ping_after_idle(engine, ping_after_idle)
         return
 
     @event.listens_for(engine, "connect")
@@ -29,6 +37,26 @@ def configure_engine(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _ping_after_idle(engine: Engine, seconds: float) -> None:
+    """Like `pool_pre_ping`, but only for connections that sat idle: a busy worker reuses a
+    connection it returned milliseconds ago, and a round trip per request to check it is waste.
+    A connection that died while in use is handled by SQLAlchemy's disconnect detection.
+    """
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn, record):
+        record.info["itsm_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn, record, _proxy):
+        idle_since = record.info.get("itsm_idle_since")
+        if idle_since is None or time.monotonic() - idle_since < seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # noqa: BLE001 - any failure: the pool drops it and connects anew
+            raise DisconnectionError("a pooled connection did not answer the ping") from exc
+
+
 def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
 
@@ -42,3 +70,12 @@ def unit_of_work():
     except BaseException:
         db.session.rollback()
         raise
+
+
+def dialect_insert(model):
+    """`INSERT` with ON CONFLICT support for the current database (PostgreSQL or SQLite); a model or a table."""
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)

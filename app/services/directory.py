@@ -1,7 +1,7 @@
 """People lookups for the engine: role members, users, display names."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.models import Role, RoleMember, User
@@ -13,10 +13,12 @@ class DbDirectory:
     def role_members(self, role_type: str, keys: tuple[str, ...]) -> frozenset[str]:
         if not keys:
             return frozenset()
-        rows = db.session.execute(
-            select(RoleMember.username).join(Role).where(Role.key.in_(keys), Role.type == role_type)
-        ).scalars()
-        return frozenset(rows)
+        return frozenset(db.session.execute(_ROLE_MEMBERS, {"keys": list(keys), "role_type": role_type}).scalars())
+
+
+# built once: the engine asks for role members whenever a step opens
+_ROLE_MEMBERS = (select(RoleMember.username).join(Role)
+                 .where(Role.key.in_(bindparam("keys", expanding=True)), Role.type == bindparam("role_type")))
 
 
 def user_choices() -> list[tuple[str, str]]:
@@ -24,6 +26,16 @@ def user_choices() -> list[tuple[str, str]]:
     rows = db.session.execute(
         select(User.username, User.display_name).where(User.is_enabled.is_(True)).order_by(User.username)
     ).all()
+    return [(u, f"{u}({n})" if n else u) for u, n in rows]
+
+
+def enabled_users(usernames) -> list[tuple[str, str]]:
+    """user_choices() restricted to these usernames: one query, none when there are no names."""
+    names = sorted({n for n in usernames if n})
+    if not names:
+        return []
+    rows = db.session.execute(select(User.username, User.display_name).where(
+        User.username.in_(names), User.is_enabled.is_(True)).order_by(User.username)).all()
     return [(u, f"{u}({n})" if n else u) for u, n in rows]
 
 

@@ -282,8 +282,14 @@ def catalog_choices() -> list[tuple[int, str]]:
 class Personal:
     created: Chart
     handled: int
-    waiting: int
+    waiting: int                 # capped: queries.COUNT_CAP + 1 means "more"
     avg_step_hours: float | None
+
+    @property
+    def waiting_text(self) -> str:
+        from .ticket_lists import capped_text
+
+        return capped_text(self.waiting)
 
 
 def personal(user: User, days: int = 30) -> Personal:
@@ -293,12 +299,12 @@ def personal(user: User, days: int = 30) -> Personal:
         select(Ticket.status, func.count()).where(Ticket.creator == user.username, Ticket.created_at >= f.start)
         .group_by(Ticket.status)).all())
     rows = [[TICKET_STATUS_NAMES.get(s, s), created[s]] for s in TICKET_STATUS_NAMES if created.get(s)]
-    n, avg = db.session.execute(
-        select(func.count(TicketStep.id), func.avg(seconds_between(TicketStep.opened_at, TicketStep.closed_at)))
-        .where(TicketStep.closed_by == user.username, TicketStep.closed_at >= f.start,
-               TicketStep.kind != "start")).one()
-    waiting = db.session.execute(select(func.count()).select_from(StepProcessor)
-                                 .where(StepProcessor.username == user.username)).scalar_one()
+    from . import queries
+    from .counters import handled_totals
+
+    n, seconds = handled_totals(user.username, since=f.start)        # running totals per local day
+    waiting = db.session.execute(select(queries.capped_count(queries.waiting_for(queries.PENDING_STATUSES).bare)),
+                                 queries.params(user.username)).scalar_one()
     chart = Chart("personal_created", f"我近 {days} 天提交的单据", "pie", ["状态", "单据数"], rows, series=[1])
-    return Personal(chart, n or 0, waiting, _hours(avg))
+    return Personal(chart, n, waiting, _hours(seconds / n if n else None))
 

@@ -1,8 +1,10 @@
 """The front office's ticket lists and the workbench numbers.
 
-Every list page costs the same few queries whatever it shows: one count, one page
-of tickets, one query for the open steps of those tickets. Filters and sorting
-run in SQL on indexed columns.
+Every list page costs the same few queries whatever it shows: one capped count, one
+page of tickets, one query for the open steps of those tickets. Each tab is a stream
+driven by an index in the order the list shows (app/services/queries.py), so the first
+pages cost the same at a hundred tickets and at a million. Totals stop at
+`COUNT_CAP` and show as "1000+".
 """
 from __future__ import annotations
 
@@ -13,17 +15,13 @@ from sqlalchemy import Select, func, or_, select, union
 
 from app.errors import PermissionDenied
 from app.extensions import db
-from app.models import Service, StepProcessor, Ticket, TicketLog, TicketStep, User
+from app.models import Service, Ticket, TicketLog, TicketStep, User
+
+from . import queries
+from .queries import CLAIM_STATUSES, TODO_STATUSES, Stream, capped_count
 
 TABS = ("involved", "todo", "claim", "mine", "history", "all")
-TODO_STATUSES = ("RUNNING", "DISTRIBUTING")
-CLAIM_STATUSES = ("RECEIVING",)
-SORTS = {
-    "-created": (Ticket.created_at.desc(), Ticket.id.desc()),
-    "created": (Ticket.created_at.asc(), Ticket.id.asc()),
-    "-updated": (Ticket.updated_at.desc(), Ticket.id.desc()),
-    "sn": (Ticket.sn.asc(),),
-}
+SORTS = ("-created", "created", "-updated", "sn")
 
 
 @dataclass
@@ -47,16 +45,34 @@ class TicketRow:
         return "、".join(s.name for s in self.steps)
 
 
+def capped_text(n: int) -> str:
+    """A count as shown: "1000+" once it passed the cap."""
+    return f"{queries.COUNT_CAP}+" if n > queries.COUNT_CAP else str(n)
+
+
 @dataclass
 class TicketPage:
     items: list[TicketRow]
     page: int
     per_page: int
-    total: int
+    total: int                  # at most queries.COUNT_CAP + 1 (then shown as "1000+")
+    more: bool = False          # a next page exists (known from one row past this page)
+
+    @property
+    def capped(self) -> bool:
+        return self.total > queries.COUNT_CAP
+
+    @property
+    def total_text(self) -> str:
+        return capped_text(self.total)
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return max(1, -(-min(self.total, queries.COUNT_CAP) // self.per_page), self.page + (1 if self.more else 0))
+
+    @property
+    def pages_text(self) -> str:
+        return f"{self.pages}+" if self.capped else str(self.pages)
 
     @property
     def has_prev(self) -> bool:
@@ -64,7 +80,7 @@ class TicketPage:
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.more
 
     @property
     def prev_num(self) -> int:
@@ -75,37 +91,24 @@ class TicketPage:
         return self.page + 1
 
 
-def _waiting(username: str, statuses: tuple[str, ...]):
-    """Tickets whose open step waits for this user: driven by the step_processors index (no ticket scan)."""
-    return Ticket.id.in_(select(StepProcessor.ticket_id).where(
-        StepProcessor.username == username, StepProcessor.step_status.in_(statuses)))
+def tab_stream(user: User, tab: str) -> Stream:
+    """The tickets of one tab, before filters (execute with `queries.params(user.username)`).
 
-
-def _involving(username: str):
-    """Tickets I created, wait for me, or I acted on: a union of three index lookups."""
-    return Ticket.id.in_(union(
-        select(Ticket.id).where(Ticket.creator == username),
-        select(StepProcessor.ticket_id).where(StepProcessor.username == username),
-        select(TicketLog.ticket_id).where(TicketLog.operator == username)))
-
-
-def tab_query(user: User, tab: str) -> Select:
-    """The tickets of one tab, before filters. `all` is for super admins only."""
-    me = user.username
-    stmt = select(Ticket)
+    `all` is for super admins only.
+    """
     if tab == "todo":
-        return stmt.where(_waiting(me, TODO_STATUSES))
+        return queries.waiting_for(TODO_STATUSES)
     if tab == "claim":
-        return stmt.where(_waiting(me, CLAIM_STATUSES))
+        return queries.waiting_for(CLAIM_STATUSES)
     if tab == "mine":
-        return stmt.where(Ticket.creator == me)
-    if tab == "history":       # handled by me, or otherwise involving me, excluding what I only submitted
-        return stmt.where(Ticket.creator != me, _involving(me))
+        return queries.created_by()
+    if tab == "history":       # handled by me, or otherwise involving me, excluding what I submitted
+        return queries.involving(creator=False)
     if tab == "all":
         if not user.is_superuser:
             raise PermissionDenied("只有超级管理员可以查看所有单据")
-        return stmt
-    return stmt.where(_involving(me))
+        return queries.all_tickets()
+    return queries.involving()
 
 
 def apply_filters(stmt: Select, f: ListFilters) -> Select:
@@ -126,20 +129,42 @@ def apply_filters(stmt: Select, f: ListFilters) -> Select:
     return stmt
 
 
-def list_tickets(user: User, tab: str, filters: ListFilters, page: int = 1, per_page: int = 20) -> TicketPage:
-    """One page of a tab with filters and sorting, with each ticket's open steps."""
-    stmt = apply_filters(tab_query(user, tab if tab in TABS else "involved"), filters)
-    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+def _ordered(stream: Stream, stmt: Select, sort: str) -> Select:
+    """Newest/oldest first follow the stream's index; the other sorts sort the matches."""
+    if sort == "created":
+        return stmt.order_by(stream.created.asc(), stream.ident.asc())
+    if sort == "-updated":
+        return stmt.order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+    if sort == "sn":
+        return stmt.order_by(Ticket.sn.asc())
+    return stmt.order_by(stream.created.desc(), stream.ident.desc())
+
+
+def list_tickets(user: User, tab: str, filters: ListFilters, page: int = 1, per_page: int = 20, *,
+                 count: bool = True) -> TicketPage:
+    """One page of a tab with filters and sorting, with each ticket's open steps.
+
+    `count=False` (the workbench's short lists) skips the total.
+    """
+    stream = tab_stream(user, tab if tab in TABS else "involved")
+    stmt = apply_filters(stream.stmt, filters)
+    counted = stream.bare if stmt is stream.stmt else stmt.with_only_columns(Ticket.id)
+    me = queries.params(user.username)
+    total = db.session.execute(select(capped_count(counted)), me).scalar_one() if count else 0
     page = max(1, page)
-    order = SORTS.get(filters.sort, SORTS["-created"])
-    tickets = list(db.session.execute(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)).scalars())
+    ordered = _ordered(stream, stmt, filters.sort if filters.sort in SORTS else "-created")
+    tickets = list(db.session.execute(ordered.limit(per_page + 1).offset((page - 1) * per_page), me).scalars())
+    more = len(tickets) > per_page
+    tickets = tickets[:per_page]
+    if not count:
+        total = len(tickets)
     steps: dict[int, list[TicketStep]] = {}
     if tickets:
         for step in db.session.execute(select(TicketStep).where(
                 TicketStep.ticket_id.in_([t.id for t in tickets]), TicketStep.is_open.is_(True))
                 .order_by(TicketStep.id)).scalars():
             steps.setdefault(step.ticket_id, []).append(step)
-    return TicketPage([TicketRow(t, steps.get(t.id, [])) for t in tickets], page, per_page, total)
+    return TicketPage([TicketRow(t, steps.get(t.id, [])) for t in tickets], page, per_page, total, more)
 
 
 def services_for_filter() -> list[tuple[int, str]]:
@@ -148,18 +173,11 @@ def services_for_filter() -> list[tuple[int, str]]:
 
 # --- workbench ------------------------------------------------------------------------
 
-def _seconds(start, end):
-    """end - start in seconds, in SQL, on SQLite and PostgreSQL."""
-    if db.engine.dialect.name == "postgresql":
-        return func.extract("epoch", end - start)
-    return (func.julianday(end) - func.julianday(start)) * 86400.0
-
-
 @dataclass
 class MyNumbers:
     submitted: int
-    handled: int
-    todo: int
+    handled: int                 # steps I closed (not counting submissions)
+    todo: int                    # capped: COUNT_CAP + 1 means "more"
     to_claim: int
     avg_handling_seconds: float | None
 
@@ -167,29 +185,49 @@ class MyNumbers:
     def pending(self) -> int:
         return self.todo + self.to_claim
 
+    @property
+    def todo_text(self) -> str:
+        return capped_text(self.todo)
+
+    @property
+    def to_claim_text(self) -> str:
+        return capped_text(self.to_claim)
+
 
 def my_numbers(username: str) -> MyNumbers:
-    """What the workbench counts for me: submitted, handled, pending, average handling time (3 queries)."""
-    submitted = db.session.execute(select(func.count()).where(Ticket.creator == username)).scalar_one()
-    handled, avg = db.session.execute(
-        select(func.count(func.distinct(TicketStep.ticket_id)), func.avg(_seconds(TicketStep.opened_at, TicketStep.closed_at)))
-        .where(TicketStep.closed_by == username, TicketStep.kind != "start")).one()
-    by_status = dict(db.session.execute(
-        select(StepProcessor.step_status, func.count(func.distinct(StepProcessor.ticket_id)))
-        .where(StepProcessor.username == username, StepProcessor.step_status.in_(TODO_STATUSES + CLAIM_STATUSES))
-        .group_by(StepProcessor.step_status)).all())
-    waiting = {"todo": sum(by_status.get(s, 0) for s in TODO_STATUSES),
-               "claim": sum(by_status.get(s, 0) for s in CLAIM_STATUSES)}
-    return MyNumbers(submitted, handled, waiting.get("todo", 0), waiting.get("claim", 0),
-                     float(avg) if avg is not None else None)
+    """What the workbench counts for me: submitted, handled, waiting, average handling time (2 queries).
+
+    Submitted is an index-only count; handled steps and their time are running totals
+    kept when steps close (user_day_counters); waiting counts stop at COUNT_CAP.
+    """
+    submitted, todo, claim = db.session.execute(_MY_COUNTS, queries.params(username)).one()
+    from .counters import handled_totals
+
+    handled, seconds = handled_totals(username)
+    return MyNumbers(submitted, handled, todo, claim, seconds / handled if handled else None)
+
+
+_MY_COUNTS = select(select(func.count()).where(Ticket.creator == queries.ME).scalar_subquery(),
+                    capped_count(queries.waiting_for(TODO_STATUSES).bare),
+                    capped_count(queries.waiting_for(CLAIM_STATUSES).bare))
 
 
 def recent_activity(username: str, limit: int = 10) -> list[tuple[TicketLog, Ticket]]:
-    """My last actions and what others did on my tickets, newest first (one query)."""
+    """My last actions and what others did on my tickets, newest first (one query).
+
+    Two bounded index reads, merged: my own latest logs (ticket_logs (operator, created_at)),
+    and others' logs on my most recently updated tickets (tickets (creator, updated_at)):
+    any other action newer than those is on a ticket that was updated after them.
+    """
+    mine = (select(TicketLog.id).where(TicketLog.operator == username)
+            .order_by(TicketLog.created_at.desc(), TicketLog.id.desc()).limit(limit).subquery())
+    recent_tickets = (select(Ticket.id).where(Ticket.creator == username)
+                      .order_by(Ticket.updated_at.desc()).limit(limit))
+    others = (select(TicketLog.id).where(TicketLog.ticket_id.in_(recent_tickets), TicketLog.operator != username)
+              .order_by(TicketLog.id.desc()).limit(limit).subquery())
+    ids = union(select(mine.c.id), select(others.c.id))
     stmt = (select(TicketLog, Ticket).join(Ticket, Ticket.id == TicketLog.ticket_id)
-            .where(or_(TicketLog.operator == username,
-                       (Ticket.creator == username) & (TicketLog.operator != username)))
-            .order_by(TicketLog.id.desc()).limit(limit))
+            .where(TicketLog.id.in_(ids)).order_by(TicketLog.id.desc()).limit(limit))
     return [(log, ticket) for log, ticket in db.session.execute(stmt).all()]
 
 

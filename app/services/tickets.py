@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from app import engine
 from app.engine import operations as ops
@@ -17,10 +17,11 @@ from app.engine.state import AUTOMATIC_KINDS, STEP_OPEN, SYSTEM
 from app.errors import CreateFailed, NotFound, OperationRefused, TicketNotFound, ValidationFailed
 from app.extensions import db
 from app.flowdef import CompiledFlow
-from app.models import (Notification, Service, StepProcessor, Ticket, TicketLink, TicketLog, TicketStep, User)
+from app.models import (Notification, Service, StepProcessor, Ticket, TicketLink, TicketLog, TicketParticipant,
+                        TicketStep, User)
 from app.timeutil import utcnow
 
-from .database import is_postgres
+from .database import dialect_insert, is_postgres
 from .directory import DbDirectory
 from .fields import field_context, store_file_values, validate_field_values
 from .flows import compiled_version, state_id
@@ -37,8 +38,35 @@ def actor_of(user: User) -> engine.Actor:
 def get_ticket(ident: int | str, *, lock: bool = False) -> Ticket:
     """A ticket by id or number; `lock` takes the row lock for an update (FOR UPDATE on PostgreSQL)."""
     column = Ticket.sn if isinstance(ident, str) and not ident.isdigit() else Ticket.id
-    value = ident if column is Ticket.sn else int(ident)
-    stmt = select(Ticket).where(column == value)
+    return _select_ticket(column == (ident if column is Ticket.sn else int(ident)), lock)
+
+
+# the ticket by number and its open steps, one query (built once; FOR UPDATE OF tickets on PostgreSQL)
+_LOCK_BY_SN = (select(Ticket, TicketStep)
+               .outerjoin(TicketStep, (TicketStep.ticket_id == Ticket.id) & TicketStep.is_open.is_(True))
+               .where(Ticket.sn == bindparam("sn")).order_by(TicketStep.id)
+               .execution_options(populate_existing=True))
+_LOCK_BY_SN_PG = _LOCK_BY_SN.with_for_update(of=Ticket)
+
+
+def lock_ticket_by_sn(sn: str) -> Ticket:
+    """The ticket with this number, locked, for a caller that hands it to one operation next.
+
+    Its open steps are read in the same query, and that operation (operate_step, operate_ticket)
+    uses both as read here instead of reading them again, provided it runs in the same transaction.
+    """
+    rows = db.session.execute(_LOCK_BY_SN_PG if is_postgres() else _LOCK_BY_SN, {"sn": sn}).all()
+    if not rows:
+        raise TicketNotFound()
+    ticket = rows[0][0]
+    session = db.session()
+    session.info.setdefault(_LOCKED_KEY, {})[ticket.id] = (session.get_transaction(),
+                                                           [step for _, step in rows if step is not None])
+    return ticket
+
+
+def _select_ticket(where, lock: bool) -> Ticket:
+    stmt = select(Ticket).where(where)
     if lock and is_postgres():
         # populate_existing: a row read earlier in this session must not hide the locked, current one
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
@@ -76,15 +104,11 @@ def allowed(ticket: Ticket, user: User, steps: list[TicketStep] | None = None) -
 
 
 def can_view(ticket: Ticket, user: User) -> bool:
-    """Super admins, the creator, and anyone who is or was a processor or acted on it."""
+    """Super admins, the creator, and anyone who is or was a processor or acted on it (its participants)."""
     if user.is_superuser or ticket.creator == user.username:
         return True
-    hit = db.session.execute(select(StepProcessor.step_id).where(
-        StepProcessor.ticket_id == ticket.id, StepProcessor.username == user.username).limit(1)).first()
-    if hit:
-        return True
-    return db.session.execute(select(TicketLog.id).where(
-        TicketLog.ticket_id == ticket.id, TicketLog.operator == user.username).limit(1)).first() is not None
+    return db.session.execute(select(TicketParticipant.ticket_id).where(
+        TicketParticipant.ticket_id == ticket.id, TicketParticipant.username == user.username)).first() is not None
 
 
 # --- creating ------------------------------------------------------------------
@@ -145,9 +169,8 @@ def operate_step(ticket_ref: int | str | Ticket, user: User, action: str, node_k
                  processors_type: str = "", processors: str | list[str] = "", message: str = "",
                  source: str = "WEB") -> Ticket:
     """One step operation: TRANSITION, CLAIM, DISTRIBUTE, DELIVER or TERMINATE."""
-    ticket = _locked(ticket_ref)
+    ticket, steps = _locked_with_steps(ticket_ref)
     flow = flow_of(ticket)
-    steps = open_steps(ticket)
     state = state_of(ticket, steps)
     actor, directory = actor_of(user), DbDirectory()
     people = tuple(p.strip() for p in (processors.split(",") if isinstance(processors, str) else processors) if p.strip())
@@ -194,9 +217,8 @@ def operate_ticket(ticket_ref: int | str | Ticket, user: User, action: str, *, m
     action = (action or "").upper()
     if action not in builders:
         raise OperationRefused(f"不支持的操作类型: {action}")
-    ticket = _locked(ticket_ref)
+    ticket, steps = _locked_with_steps(ticket_ref)
     flow = flow_of(ticket)
-    steps = open_steps(ticket)
     outcome = engine.apply(flow, state_of(ticket, steps), builders[action](message or ""), actor_of(user),
                            DbDirectory())
     _persist(ticket, flow, steps, outcome, source=source, now=utcnow(), operator=user.username)
@@ -230,11 +252,26 @@ def apply_system_operation(ticket_id: int, op) -> Ticket:
     return ticket
 
 
+_LOCKED_KEY = "itsm_locked_tickets"   # session.info: {ticket id: (transaction that locked it, its open steps)}
+
+
 def _locked(ticket_ref: int | str | Ticket) -> Ticket:
     ident = ticket_ref.id if isinstance(ticket_ref, Ticket) else ticket_ref
     # PostgreSQL: SELECT ... FOR UPDATE. SQLite: every transaction began with BEGIN IMMEDIATE,
     # so writers are already serialized and what this transaction reads is current.
     return get_ticket(ident, lock=True)
+
+
+def _locked_with_steps(ticket_ref: int | str | Ticket) -> tuple[Ticket, list[TicketStep]]:
+    """The ticket, locked, and its open steps; as lock_ticket_by_sn read them in this transaction, if it did."""
+    if isinstance(ticket_ref, Ticket):
+        session = db.session()
+        marks = session.info.get(_LOCKED_KEY)
+        mark = marks.pop(ticket_ref.id, None) if marks else None
+        if mark is not None and mark[0] is session.get_transaction() and ticket_ref in session:
+            return ticket_ref, mark[1]
+    ticket = _locked(ticket_ref)
+    return ticket, open_steps(ticket)
 
 
 # --- persisting an outcome -------------------------------------------------------
@@ -246,6 +283,7 @@ def _persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcom
     rows = {s.node_key: s for s in steps}
     logs, notices, new_steps, processors, closed_ids = [], [], [], [], []
     rearmed, closed_automatic = [], []
+    handled: dict[str, list] = {}            # username -> [steps closed, seconds they were open]
     ended = False
     for ev in outcome.events:
         if isinstance(ev, engine.Log):
@@ -262,6 +300,10 @@ def _persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcom
                                             data=dict(ev.values), opened_at=now, closed_at=now, closed_by=ev.by,
                                             pre_status=None))
                 continue
+            if ev.by and ev.by != SYSTEM and row.kind != "start":
+                tally = handled.setdefault(ev.by, [0, 0.0])
+                tally[0] += 1
+                tally[1] += max(0.0, (now - row.opened_at).total_seconds()) if row.opened_at else 0.0
             row.status, row.is_open, row.closed_at, row.closed_by = ev.status, False, now, ev.by
             row.data, row.users, row.pre_status = dict(ev.values), [], None
             closed_ids.append(row.id)
@@ -301,14 +343,20 @@ def _persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcom
     db.session.flush()
     if closed_ids:
         db.session.execute(delete(StepProcessor).where(StepProcessor.step_id.in_(closed_ids)))
+    created_at = ticket.created_at or now
     if processors:
-        db.session.execute(insert(StepProcessor), [
-            {"step_id": row.id, "ticket_id": ticket.id, "username": u, "step_status": row.status}
-            for row, u in processors])
+        db.session.execute(StepProcessor.__table__.insert(), [
+            {"step_id": row.id, "ticket_id": ticket.id, "username": u, "step_status": row.status,
+             "ticket_created_at": created_at} for row, u in processors])
     if logs:
-        db.session.execute(insert(TicketLog), logs)
+        db.session.execute(TicketLog.__table__.insert(), logs)
+    _record_participants(ticket, created_at, new, [u for _, u in processors] + [lg["operator"] for lg in logs])
+    if handled:
+        from .counters import record_handled
+
+        record_handled(handled, now)
     if notices:
-        db.session.execute(insert(Notification), notices)
+        db.session.execute(Notification.__table__.insert(), notices)
     if rearmed or closed_automatic or any(r.kind in AUTOMATIC_KINDS and r.is_open for r in new_steps):
         from . import automation
 
@@ -320,6 +368,29 @@ def _persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcom
         from .callbacks import enqueue_callback
 
         enqueue_callback(ticket)
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _participants_upsert():
+    """INSERT ... ON CONFLICT DO NOTHING into ticket_participants, built once per database kind."""
+    dialect = db.engine.dialect.name
+    if dialect not in _UPSERTS:
+        _UPSERTS[dialect] = dialect_insert(TicketParticipant.__table__).on_conflict_do_nothing()
+    return _UPSERTS[dialect]
+
+
+def _record_participants(ticket: Ticket, created_at, new: bool, usernames: list[str]) -> None:
+    """Everyone this operation involved, added to the ticket's participants (one upsert, existing rows kept)."""
+    people = {ticket.creator: True} if new else {}
+    for name in usernames:
+        if name and name != SYSTEM:
+            people.setdefault(name, False)
+    if people:
+        db.session.execute(_participants_upsert(), [
+            {"username": u, "ticket_id": ticket.id, "ticket_created_at": created_at, "is_creator": is_creator}
+            for u, is_creator in sorted(people.items())])
 
 
 def _copy_step(row: TicketStep, step: engine.Step) -> None:
@@ -377,6 +448,6 @@ def step_is_open(status: str) -> bool:
     return status in STEP_OPEN
 
 
-__all__ = ["create_ticket", "operate_step", "operate_ticket", "get_ticket", "allowed", "can_view",
-           "link_tickets", "related_tickets", "logs_of", "steps_of", "open_steps", "flow_of", "NotFound",
+__all__ = ["create_ticket", "operate_step", "operate_ticket", "get_ticket", "lock_ticket_by_sn", "allowed",
+           "can_view", "link_tickets", "related_tickets", "logs_of", "steps_of", "open_steps", "flow_of", "NotFound",
            "field_context"]

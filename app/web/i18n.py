@@ -5,7 +5,7 @@ string missing from it stays Chinese (a test lists the template strings it misse
 """
 from __future__ import annotations
 
-from flask import current_app, session
+from flask import current_app, g, has_request_context, session
 from flask_login import current_user
 
 from .i18n_en import EN
@@ -14,10 +14,18 @@ LANGUAGES = {"zh": "中文", "en": "English"}
 
 
 def get_locale() -> str:
+    """The request's language, worked out once per request (a page calls `_()` hundreds of times)."""
+    cached = g.get("itsm_locale") if has_request_context() else None
+    if cached:
+        return cached
     if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
-        return current_user.language
-    lang = session.get("lang")
-    return lang if lang in LANGUAGES else current_app.config.get("LANGUAGE", "zh")
+        lang = current_user.language
+    else:
+        lang = session.get("lang")
+        lang = lang if lang in LANGUAGES else current_app.config.get("LANGUAGE", "zh")
+    if has_request_context():
+        g.itsm_locale = lang
+    return lang
 
 
 def gettext(text: str, **params) -> str:

@@ -31,9 +31,9 @@ def index():
     """工作台: my to-do, to-claim, my numbers, recent activity."""
     empty = ListFilters()
     return render_template("workbench.html",
-                           todo=lists.list_tickets(current_user, "todo", empty, 1, 8),
-                           claim=lists.list_tickets(current_user, "claim", empty, 1, 8),
-                           mine=lists.list_tickets(current_user, "mine", empty, 1, 5),
+                           todo=lists.list_tickets(current_user, "todo", empty, 1, 8, count=False),
+                           claim=lists.list_tickets(current_user, "claim", empty, 1, 8, count=False),
+                           mine=lists.list_tickets(current_user, "mine", empty, 1, 5, count=False),
                            numbers=lists.my_numbers(current_user.username),
                            activity=lists.recent_activity(current_user.username))
 

@@ -228,6 +228,22 @@ BAD_CREATE = [
 ]
 
 
+def test_members_field_refuses_a_disabled_user_and_takes_enabled_ones(demo, api, refused, service):
+    """Member fields are checked against the users named (enabled ones only), not a list of everyone."""
+    from app.models import User
+
+    with demo.app_context():
+        db.session.execute(update(User).where(User.username == "bob").values(is_enabled=False))
+        db.session.commit()
+    values = {**SERVICES["account"][1], "cc": "alice,bob"}
+    refused(3900003, "提单失败: 【抄送人】包含未知用户：bob", "create_ticket", service_id=service("account"),
+            creator="alice", fields=fields(**values))
+    values["cc"] = ["alice", "leader"]
+    r = api("create_ticket", service_id=service("account"), creator="alice", fields=fields(**values))
+    assert r["result"], r
+    assert api("get_ticket_info", sn=r["data"]["sn"])["data"]["fields"]
+
+
 @pytest.mark.parametrize("kind, key, value, message", BAD_CREATE,
                          ids=[f"{c[0]}-{c[1]}" if isinstance(c, tuple) else c.id for c in BAD_CREATE])
 def test_bad_field_value_on_create(refused, service, kind, key, value, message):

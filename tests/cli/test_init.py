@@ -151,3 +151,53 @@ def test_migrated_postgresql_schema_matches_the_models(pg_migrate_url, tmp_path)
     extra, missing, diffs = schema_differences(app)
     assert extra == set() and missing == set()
     assert diffs == []
+
+
+def _participants_and_counters(app):
+    with app.app_context():
+        people = {tuple(r) for r in db.session.execute(text(
+            "SELECT ticket_id, username, is_creator FROM ticket_participants"))}
+        handled = {(r[0], r[1]): r[2] for r in db.session.execute(text(
+            "SELECT username, day, handled_steps FROM user_day_counters"))}
+        db.session.remove()
+        db.engine.dispose()
+    return people, handled
+
+
+def _migration_backfills_participants_and_counters(app):
+    """Tickets written by the services, migrated down to 0007 and up again: 0008 rebuilds the same rows."""
+    from flask_migrate import downgrade, upgrade
+
+    from app.services.tickets import create_ticket, operate_step
+    from app.services.users import find_user
+
+    assert init(app, "--demo").exit_code == 0
+    with app.app_context():
+        service_id = db.session.execute(text("SELECT id FROM services WHERE key = 'account_apply'")).scalar()
+        fields = {"title": "迁移前的单", "system": "crm", "account_type": "permanent", "reason": "r"}
+        first = create_ticket(service_id=service_id, creator=find_user("alice"), fields=fields).id
+        create_ticket(service_id=service_id, creator=find_user("bob"), fields=fields)
+        operate_step(first, find_user("leader"), "TRANSITION", "leader_approve",
+                     fields={"leader_result": "agree", "leader_comment": "ok"})
+        db.session.commit()
+        db.session.remove()
+    before = _participants_and_counters(app)
+    assert {(u, c) for t, u, c in before[0] if t == first} == {
+        ("alice", True), ("leader", False), ("ops1", False), ("ops2", False)}
+    from app.timeutil import today_local
+
+    assert before[1] == {("leader", today_local()): 1}
+    with app.app_context():
+        downgrade(revision="0007")
+        assert "ticket_participants" not in inspect(db.engine).get_table_names()
+        upgrade(revision="0008")
+        db.engine.dispose()
+    assert _participants_and_counters(app) == before
+
+
+def test_migration_0008_backfills_participants_and_counters_on_sqlite(sqlite_url, tmp_path):
+    _migration_backfills_participants_and_counters(fresh_app(sqlite_url, tmp_path, DEMO_PASSWORD="pw-demo"))
+
+
+def test_migration_0008_backfills_participants_and_counters_on_postgresql(pg_migrate_url, tmp_path):
+    _migration_backfills_participants_and_counters(fresh_app(pg_migrate_url, tmp_path, DEMO_PASSWORD="pw-demo"))

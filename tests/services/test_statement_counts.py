@@ -114,6 +114,7 @@ def test_statement_counts_do_not_grow_with_the_number_of_fields(app, make_servic
     fifty = _measure(app, make_service, 50)
     assert five == fifty, (five, fifty)
     # the budget: a regression that adds a query per field or per step shows up here
-    # (SQLite adds its BEGIN IMMEDIATE to each)
-    assert five["create"] <= 12 and five["transition"] <= 13 and five["claim"] <= 8, five
+    # (SQLite adds its BEGIN IMMEDIATE to each; every operation upserts the ticket's participants,
+    # a closed step also the closer's workbench counter)
+    assert five["create"] <= 13 and five["transition"] <= 15 and five["claim"] <= 9, five
     print(f"\nstatements per operation ({app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}): {five}")

@@ -1,6 +1,6 @@
 """Statistics fixtures: `known_tickets` (see stats_kit.py for the table of tickets and times)."""
 import pytest
-from stats_kit import _set_times, account_request, incident
+from stats_kit import _set_times, account_request, incident, rebuild_counters
 
 from app.extensions import db
 
@@ -24,6 +24,7 @@ def known_tickets(demo):
         _set_times(ids["T5"], "2024-03-02 12:00", None, {"handle": ("2024-03-02 12:00", None)})
         _set_times(ids["T6"], "2024-03-03 09:00", None, {"leader_approve": ("2024-03-03 09:00", None)})
         _set_times(ids["T7"], "2024-02-20 09:00", None, {"leader_approve": ("2024-02-20 09:00", None)})
+        rebuild_counters()
         db.session.commit()
     return ids
 

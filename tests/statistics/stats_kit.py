@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 
 from app.extensions import db
-from app.models import Service, Ticket, TicketStep
+from app.models import Service, StepProcessor, Ticket, TicketParticipant, TicketStep
 from app.services.tickets import create_ticket, operate_step
 from app.services.users import find_user
 
@@ -42,8 +42,14 @@ def _service(key):
 
 
 def _set_times(ticket_id, created, end=None, steps=None):
+    """Backdate a ticket and its steps, with the copies of its creation time the lists are ordered by.
+
+    The closers' day counters are derived data: call `rebuild_counters()` after the last change.
+    """
     db.session.execute(update(Ticket).where(Ticket.id == ticket_id).values(created_at=utc(created),
                                                                           end_at=utc(end) if end else None))
+    for model in (StepProcessor, TicketParticipant):
+        db.session.execute(update(model).where(model.ticket_id == ticket_id).values(ticket_created_at=utc(created)))
     db.session.execute(update(TicketStep).where(TicketStep.ticket_id == ticket_id, TicketStep.kind == "start")
                        .values(opened_at=utc(created), closed_at=utc(created)))
     for node_key, (opened, closed) in (steps or {}).items():
@@ -68,6 +74,13 @@ def incident(*, finish: bool) -> int:
     return ticket.id
 
 
+def rebuild_counters() -> None:
+    """The handled-steps day counters, recomputed from the (backdated) steps, as a migration would."""
+    from app.services.counters import rebuild
+
+    rebuild(db.session.connection())
+
+
 def many_tickets(app, count: int) -> None:
     """`count` finished account requests spread over the range (for statement counts)."""
     with app.app_context():
@@ -76,4 +89,5 @@ def many_tickets(app, count: int) -> None:
             day = 1 + i % 3
             _set_times(ticket_id, f"2024-03-0{day} 10:00", f"2024-03-0{day} 12:00" if i % 2 == 0 else None,
                        {"leader_approve": (f"2024-03-0{day} 10:00", f"2024-03-0{day} 12:00" if i % 2 == 0 else None)})
+        rebuild_counters()
         db.session.commit()

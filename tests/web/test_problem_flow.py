@@ -64,8 +64,11 @@ def test_full_life_of_a_problem(browser, itsm):
     assert snap.current.status == "RUNNING" and snap.current.users == ["eng2"]
     assert "eng2 认领了节点【根因修复】" in snap.logs
     assert snap.ticket.sn not in eng1.get("/tickets?tab=claim").get_data(as_text=True)
+    # eng1 was offered the step, so still sees the ticket, but the claim is refused and changes nothing
     r = eng1.post(f"/tickets/{ticket_id}/steps/fix/claim")
-    assert r.status_code == 403
+    assert r.status_code == 302
+    assert "该节点已在处理中" in itsm.follow(eng1, r)
+    assert itsm.snapshot(ticket_id).current.users == ["eng2"]
 
     r = eng2.post(f"/tickets/{ticket_id}/steps/fix/transition",
                   data={"fix-fix_plan": "连接池 50 → 200，并加监控", "fix-fix_result": "fixed"})
