@@ -39,7 +39,7 @@ class Stream:
     stmt: Select                       # SELECT tickets ... (joined to the driving table)
     created: ColumnElement             # the ticket creation time, in the driving index
     ident: ColumnElement               # the ticket id, in the driving index
-    bare: Select | None = None         # the same rows from the driving table alone (for counts without filters)
+    bare: Select | None = None         # the driving table alone, for counts without filters
 
     def newest_first(self) -> Select:
         return self.stmt.order_by(self.created.desc(), self.ident.desc())
@@ -52,11 +52,14 @@ class Stream:
 def waiting_for(statuses: tuple[str, ...]) -> Stream:
     """Tickets with an open step waiting for `me` in one of `statuses` (each ticket once)."""
     sp, earlier = StepProcessor, aliased(StepProcessor)
-    where = (sp.username == ME, sp.step_status.in_(statuses),
-             ~exists().where(earlier.ticket_id == sp.ticket_id, earlier.username == sp.username,
-                             earlier.step_status.in_(statuses), earlier.step_id < sp.step_id))
-    stmt = select(Ticket).join(sp, sp.ticket_id == Ticket.id).where(*where)
-    return Stream(stmt, sp.ticket_created_at, sp.ticket_id, select(sp.ticket_id).where(*where))
+    mine = (sp.username == ME, sp.step_status.in_(statuses))
+    # a ticket with two open steps waiting for the same user is listed once (probed per listed row);
+    # the count is of waiting steps, an index-only range: the same number while a flow has one open
+    # step at a time, and an anti-join over all of a busy user's rows would cost O(rows)
+    first = ~exists().where(earlier.ticket_id == sp.ticket_id, earlier.username == sp.username,
+                            earlier.step_status.in_(statuses), earlier.step_id < sp.step_id)
+    stmt = select(Ticket).join(sp, sp.ticket_id == Ticket.id).where(*mine, first)
+    return Stream(stmt, sp.ticket_created_at, sp.ticket_id, select(sp.ticket_id).where(*mine))
 
 
 @lru_cache(maxsize=None)
