@@ -104,11 +104,16 @@ def capped_count(stmt: Select) -> ColumnElement:
 
 
 def pending_count(username: str) -> int:
-    """Exact number of tickets waiting for this user (to-do and to-claim), from step_processors alone."""
+    """Exact number of steps waiting for this user (to-do and to-claim): an index-only count.
+
+    Steps, not distinct tickets: the same number while a ticket has one open step per user
+    (flows have no parallel branches), and counting distinct ids cost a hash aggregate
+    three times the scan (13 ms for a user with 50,000 waiting steps).
+    """
     return db.session.execute(_PENDING_COUNT, params(username)).scalar_one()
 
 
-_PENDING_COUNT = select(func.count(func.distinct(StepProcessor.ticket_id))).where(
+_PENDING_COUNT = select(func.count()).select_from(StepProcessor).where(
     StepProcessor.username == ME, StepProcessor.step_status.in_(PENDING_STATUSES))
 
 
