@@ -224,10 +224,10 @@ def recent_activity(username: str, limit: int = 10) -> list[tuple[TicketLog, Tic
     recent_tickets = (select(Ticket.id).where(Ticket.creator == username)
                       .order_by(Ticket.updated_at.desc()).limit(limit))
     others = (select(TicketLog.id).where(TicketLog.ticket_id.in_(recent_tickets), TicketLog.operator != username)
-              .order_by(TicketLog.id.desc()).limit(limit).subquery())
+              .order_by(TicketLog.created_at.desc(), TicketLog.id.desc()).limit(limit).subquery())
     ids = union(select(mine.c.id), select(others.c.id))
     stmt = (select(TicketLog, Ticket).join(Ticket, Ticket.id == TicketLog.ticket_id)
-            .where(TicketLog.id.in_(ids)).order_by(TicketLog.id.desc()).limit(limit))
+            .where(TicketLog.id.in_(ids)).order_by(TicketLog.created_at.desc(), TicketLog.id.desc()).limit(limit))
     return [(log, ticket) for log, ticket in db.session.execute(stmt).all()]
 
 
