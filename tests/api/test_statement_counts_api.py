@@ -6,7 +6,8 @@ from flask import current_app
 
 from app.extensions import db
 from app.services.dictionaries import load_dictionary_files
-from tests.services.test_statement_counts import StatementCounter, _flow
+from tests.services.test_statement_counts import _flow
+from tests.statement_counter import StatementCounter
 
 
 def _measure(app, api, make_service, n: int) -> dict[str, int]:

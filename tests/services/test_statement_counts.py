@@ -1,12 +1,12 @@
 """SQL statements per create and per operation do not grow with the number of fields."""
 import pytest
 from flask import current_app
-from sqlalchemy import event
 
 from app.extensions import db
 from app.services.dictionaries import load_dictionary_files
 from app.services.tickets import create_ticket, operate_step
 from app.services.users import find_user
+from tests.statement_counter import StatementCounter
 
 # the first five cover every kind of lookup a field can need (dictionary, users), so 5 and 50 compare fairly
 TYPES = ["STRING", "SELECT_DICT", "MEMBERS", "RADIO", "INT", "TEXT", "DATE", "MULTISELECT"]
@@ -61,22 +61,6 @@ transitions:
     start_values = {"title": "wide", **{f"f{i}": v for i, (_, v) in enumerate(start)}}
     step_values = {f"f{n + i}": v for i, (_, v) in enumerate(step)}
     return yaml_text, start_values, step_values
-
-
-class StatementCounter:
-    def __init__(self, engine):
-        self.engine, self.count, self.statements = engine, 0, []
-
-    def _on(self, conn, cursor, statement, *args, **kw):
-        self.count += 1
-        self.statements.append(statement.split("\n")[0][:90])
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._on)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._on)
 
 
 def _measure(app, make_service, n: int) -> dict[str, int]:

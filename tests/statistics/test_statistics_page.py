@@ -7,12 +7,12 @@ import json
 import re
 
 import pytest
-from sqlalchemy import event
 from stats_kit import many_tickets
 
 from app.extensions import db
 from app.models import User
 from app.services.statistics import CHARTS
+from tests.statement_counter import statements_of_get
 
 QUERY = "from=2024-03-01&to=2024-03-03"
 
@@ -99,28 +99,12 @@ def test_pages_load_no_cdn_and_plotly_js_comes_from_the_app(browser, known_ticke
         assert all(s.startswith("/") for s in sources), sources
 
 
-def count_statements(app, client, url) -> int:
-    seen = []
-
-    def listener(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(seen)
-
-
 def test_statement_count_does_not_grow_with_tickets(browser, demo):
     admin = browser("admin")
     many_tickets(demo, 5)
-    with_5 = count_statements(demo, admin.client, f"/statistics/?{QUERY}")
+    with_5 = statements_of_get(demo, admin.client, f"/statistics/?{QUERY}")
     many_tickets(demo, 45)
-    with_50 = count_statements(demo, admin.client, f"/statistics/?{QUERY}")
+    with_50 = statements_of_get(demo, admin.client, f"/statistics/?{QUERY}")
     assert with_5 == with_50 <= 14
 
 

@@ -1,10 +1,10 @@
 """The front office pages: workbench numbers, global view filters, the four modules, print view, language."""
 import re
 
-from sqlalchemy import event
 
 from app.extensions import db
 from app.models import Ticket
+from tests.statement_counter import statements_of_get
 
 ACCOUNT = {"title": "申请 CRM 账号", "system": "crm", "account_type": "permanent", "reason": "工作需要"}
 
@@ -102,32 +102,15 @@ def test_english_can_be_switched_on_and_is_kept_for_the_user(browser, demo):
         .startswith("/")
 
 
-def _statements(app, client, url) -> int:
-    count = 0
-
-    def on(*_a, **_k):
-        nonlocal count
-        count += 1
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", on)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", on)
-    return count
-
-
 def test_list_pages_cost_the_same_statements_for_3_and_20_tickets(browser, itsm, demo):
     alice, leader = browser("alice"), browser("leader")
     for i in range(3):
         itsm.submit(alice, "account_apply", {**ACCOUNT, "title": f"t{i}"})
     urls = ["/", "/tickets", "/tickets?tab=todo", "/modules/request?tab=mine", "/tickets?tab=mine&q=t"]
-    few = {u: _statements(demo, (leader if "todo" in u else alice).client, u) for u in urls}
+    few = {u: statements_of_get(demo, (leader if "todo" in u else alice).client, u) for u in urls}
     for i in range(17):
         itsm.submit(alice, "account_apply", {**ACCOUNT, "title": f"t{i + 3}"})
-    many = {u: _statements(demo, (leader if "todo" in u else alice).client, u) for u in urls}
+    many = {u: statements_of_get(demo, (leader if "todo" in u else alice).client, u) for u in urls}
     assert few == many, (few, many)
     with demo.app_context():
         assert db.session.query(Ticket).count() == 20
