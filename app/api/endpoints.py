@@ -335,8 +335,7 @@ def get_tickets(params: dict, caller: Caller):
     else:
         count = db.session.execute(select(func.count()).select_from(
             stmt.with_only_columns(Ticket.id).subquery()), me).scalar_one()
-    rows = db.session.execute(stream.newest_first().where(*filters).limit(size).offset((page - 1) * size),
-                              me).scalars()
+    rows = db.session.execute(stmt.order_by(*stream.order()).limit(size).offset((page - 1) * size), me).scalars()
     total_page = max(1, math.ceil(count / size))
     base = request.base_url
 

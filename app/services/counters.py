@@ -30,15 +30,16 @@ def record_handled(handled: dict[str, list], now: datetime) -> None:
     if not handled:
         return
     day = local_day(now)
-    db.session.execute(_upsert(db.engine.dialect.name), [{"username": u, "day": day, "handled_steps": n, "handling_seconds": secs}
-                              for u, (n, secs) in sorted(handled.items())])
+    db.session.execute(_upsert(db.engine.dialect.name), [
+        {"username": u, "day": day, "handled_steps": n, "handling_seconds": secs}
+        for u, (n, secs) in sorted(handled.items())])
 
 
 @lru_cache(maxsize=None)
 def _upsert(dialect: str):
     """The day counter's upsert, built once per database kind (building costs more than running it)."""
     table = UserDayCounter.__table__
-    stmt = dialect_insert(table)
+    stmt = dialect_insert(table, dialect)
     return stmt.on_conflict_do_update(index_elements=["username", "day"], set_={
         "handled_steps": table.c.handled_steps + stmt.excluded.handled_steps,
         "handling_seconds": table.c.handling_seconds + stmt.excluded.handling_seconds})

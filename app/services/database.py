@@ -72,9 +72,13 @@ def unit_of_work():
         raise
 
 
-def dialect_insert(model):
-    """`INSERT` with ON CONFLICT support for the current database (PostgreSQL or SQLite); a model or a table."""
-    if db.engine.dialect.name == "postgresql":
+def dialect_insert(model, dialect: str | None = None):
+    """`INSERT` with ON CONFLICT support for PostgreSQL or SQLite (default: the current database).
+
+    Statements used on every operation are built once per database kind: wrap the builder
+    in `functools.lru_cache` keyed by `db.engine.dialect.name` and pass that name here.
+    """
+    if (dialect or db.engine.dialect.name) == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert

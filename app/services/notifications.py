@@ -25,6 +25,7 @@ from app.models import (ApiCallLog, Notification, NotificationDelivery, StepRemi
 from app.timeutil import fmt, local, parse_local, utcnow
 
 from . import notify_render, notify_settings
+from .database import dialect_insert
 from .flows import compiled_version
 from .workqueue import backoff_seconds, claim
 
@@ -258,7 +259,8 @@ def enqueue_daily_reminders(now: datetime | None = None) -> int:
         return 0
     stamp = utcnow()          # rows are due now, whatever instant `now` decided the day
     won = set(db.session.execute(
-        _insert_ignore(StepReminder).values([{"step_id": s, "day": day, "created_at": stamp} for s, _, _ in candidates])
+        dialect_insert(StepReminder).on_conflict_do_nothing()
+        .values([{"step_id": s, "day": day, "created_at": stamp} for s, _, _ in candidates])
         .returning(StepReminder.step_id)).scalars())
     notices = [(step_id, Notification(ticket_id=ticket_id, kind="reminder", recipients=sorted(users), message="",
                                       status="PENDING", attempts=0, created_at=stamp, next_attempt_at=stamp))
@@ -285,15 +287,6 @@ def _waiting_steps(day: str, today: datetime):
 def _wants_daily(version_id: int) -> bool:
     policy = compiled_version(version_id).definition.notify
     return policy.enabled and policy.frequency == "daily"
-
-
-def _insert_ignore(model):
-    """INSERT ... ON CONFLICT DO NOTHING for the current database (PostgreSQL or SQLite)."""
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing()
 
 
 # --- operators ---------------------------------------------------------------------

@@ -39,13 +39,13 @@ class Stream:
     stmt: Select                       # SELECT tickets ... (joined to the driving table)
     created: ColumnElement             # the ticket creation time, in the driving index
     ident: ColumnElement               # the ticket id, in the driving index
-    bare: Select | None = None         # the driving table alone, for counts without filters
+    bare: Select                       # the driving table alone, for counts without filters
 
-    def newest_first(self) -> Select:
-        return self.stmt.order_by(self.created.desc(), self.ident.desc())
-
-    def oldest_first(self) -> Select:
-        return self.stmt.order_by(self.created.asc(), self.ident.asc())
+    def order(self, newest_first: bool = True) -> tuple:
+        """ORDER BY columns that follow the driving index (backwards for newest first)."""
+        if newest_first:
+            return self.created.desc(), self.ident.desc()
+        return self.created.asc(), self.ident.asc()
 
 
 @lru_cache(maxsize=None)
@@ -91,7 +91,7 @@ def tickets_involving(username: str, *, service_type: str | None = None, everyth
     stmt = stream.stmt.params(me=username)
     if service_type:
         stmt = stmt.where(Ticket.service_type == service_type)
-    return stmt.order_by(stream.created.desc(), stream.ident.desc())
+    return stmt.order_by(*stream.order())
 
 
 def capped_count(stmt: Select) -> ColumnElement:

@@ -132,12 +132,12 @@ def apply_filters(stmt: Select, f: ListFilters) -> Select:
 def _ordered(stream: Stream, stmt: Select, sort: str) -> Select:
     """Newest/oldest first follow the stream's index; the other sorts sort the matches."""
     if sort == "created":
-        return stmt.order_by(stream.created.asc(), stream.ident.asc())
+        return stmt.order_by(*stream.order(newest_first=False))
     if sort == "-updated":
         return stmt.order_by(Ticket.updated_at.desc(), Ticket.id.desc())
     if sort == "sn":
         return stmt.order_by(Ticket.sn.asc())
-    return stmt.order_by(stream.created.desc(), stream.ident.desc())
+    return stmt.order_by(*stream.order())
 
 
 def list_tickets(user: User, tab: str, filters: ListFilters, page: int = 1, per_page: int = 20, *,

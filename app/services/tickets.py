@@ -7,6 +7,7 @@ Web, API, jobs and CLI all come through here.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Mapping
 
 from sqlalchemy import bindparam, delete, select, update
@@ -370,15 +371,10 @@ def _persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcom
         enqueue_callback(ticket)
 
 
-_UPSERTS: dict[str, Any] = {}
-
-
-def _participants_upsert():
+@lru_cache(maxsize=None)
+def _participants_upsert(dialect: str):
     """INSERT ... ON CONFLICT DO NOTHING into ticket_participants, built once per database kind."""
-    dialect = db.engine.dialect.name
-    if dialect not in _UPSERTS:
-        _UPSERTS[dialect] = dialect_insert(TicketParticipant.__table__).on_conflict_do_nothing()
-    return _UPSERTS[dialect]
+    return dialect_insert(TicketParticipant.__table__, dialect).on_conflict_do_nothing()
 
 
 def _record_participants(ticket: Ticket, created_at, new: bool, usernames: list[str]) -> None:
@@ -388,7 +384,7 @@ def _record_participants(ticket: Ticket, created_at, new: bool, usernames: list[
         if name and name != SYSTEM:
             people.setdefault(name, False)
     if people:
-        db.session.execute(_participants_upsert(), [
+        db.session.execute(_participants_upsert(db.engine.dialect.name), [
             {"username": u, "ticket_id": ticket.id, "ticket_created_at": created_at, "is_creator": is_creator}
             for u, is_creator in sorted(people.items())])
 
