@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import requests
 
+from .. import outbound
+
 MASK = "******"
 MAX_BODY = 20000
 
@@ -75,17 +77,23 @@ def mask(text: str, secrets) -> str:
     return text[:MAX_BODY]
 
 
-def post(url: str, body: bytes, *, headers: dict, timeout: float, secrets=()) -> tuple[HttpCall, requests.Response | None]:
-    """POST `body`; never raises for HTTP or network errors: the call record says what happened."""
+def post(url: str, body: bytes, *, headers: dict, timeout: float, secrets=(),
+         max_bytes: int = outbound.DEFAULT_MAX_BYTES) -> tuple[HttpCall, requests.Response | None]:
+    """POST `body` within `timeout` seconds in all (a total deadline), reading at most `max_bytes` of the answer,
+    not following redirects; never raises for HTTP or network errors: the call record says what happened.
+
+    The response, when there is one, has its body already read (`.text`, `.json()`)."""
     started = time.monotonic()
     response, error = None, ""
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=timeout)
+        response = outbound.request("POST", url, data=body, headers=headers, deadline=timeout, max_bytes=max_bytes)
+    except outbound.OutboundError as exc:
+        error = str(exc)
     except requests.RequestException as exc:
         error = f"{type(exc).__name__}: {exc}"
     ok = response is not None and 200 <= response.status_code < 300
     if response is not None and not ok:
-        error = f"HTTP {response.status_code}"
+        error = outbound.redirect_error(response) or f"HTTP {response.status_code}"
     call = HttpCall(method="POST", url=mask(url, secrets),
                     request_headers={k: mask(str(v), secrets) for k, v in headers.items()},
                     request_body=mask(body.decode("utf-8", "replace"), secrets),
