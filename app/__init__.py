@@ -11,9 +11,18 @@ from .extensions import csrf, db, login_manager, migrate
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class ItsmFlask(Flask):
+    """Flask whose view runs again after a network call it needed was made with no transaction open."""
+
+    def dispatch_request(self):
+        from .infra.uow import run_again_after_outbound
+
+        return run_again_after_outbound(super().dispatch_request)
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app: defaults, instance/config.py, ITSM_* variables, then `overrides` (tests)."""
-    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"), instance_relative_config=True,
+    app = ItsmFlask(__name__, instance_path=str(PROJECT_ROOT / "instance"), instance_relative_config=True,
                 template_folder=str(PROJECT_ROOT / "templates"))
     app.config.from_object("app.config.Defaults")
     app.config.from_pyfile("config.py", silent=True)
@@ -57,7 +66,8 @@ def _finalize_config(app: Flask) -> None:
 
 def configure_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (register the tables)
-    from .services.database import configure_engine
+    from .infra.database import configure_engine
+    from .infra.uow import install_commit_guard
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "app" / "migrations"))
@@ -68,6 +78,7 @@ def configure_extensions(app: Flask) -> None:
     login_manager.login_message_category = "warning"
     with app.app_context():
         configure_engine(db.engine, ping_after_idle=app.config["DATABASE_PING_AFTER_IDLE"])
+    install_commit_guard(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -39,6 +39,8 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from app.infra.uow import commit
+
 ROOT = Path(__file__).resolve().parents[1]
 API = "/api/c/compapi/v2/itsm"
 APP_CODE, APP_SECRET = "bench", "bench-secret-0123456789"
@@ -194,8 +196,8 @@ def seed_articles(app, n: int, rng_seed: int = 8) -> int:
 
     from app.extensions import db
     from app.models import Article, ArticleTag, ArticleVersion, KnowledgeCategory
-    from app.services import knowledge as kb
-    from app.services.users import find_user
+    from app.services.knowledge import articles as kb
+    from app.services.people.users import find_user
 
     rng = random.Random(rng_seed)
     with app.app_context():
@@ -225,13 +227,13 @@ def seed_articles(app, n: int, rng_seed: int = 8) -> int:
             for a in articles])
         db.session.execute(insert(ArticleTag), [{"article_id": a.id, "tag": t} for a in articles
                                                 for t in a.tag_list])
-        db.session.commit()
+        commit()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("ANALYZE knowledge_articles, knowledge_article_versions, knowledge_article_tags"))
         else:
             db.session.execute(text("ANALYZE"))
-            db.session.commit()
+            commit()
         db.session.remove()
     return len(articles)
 

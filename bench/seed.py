@@ -26,6 +26,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, func, select, text
 
+from app.infra.uow import commit
+
 SERVICE_PREFIX = {"request": "REQ", "change": "CRQ", "event": "INC", "question": "PBI"}
 EXTRA_USERS = 500
 BENCH_PASSWORD = "bench-pass-123"
@@ -165,9 +167,9 @@ def build_templates(log=print) -> list[Template]:
     """Drive one ticket per script through the services, snapshotting after each operation."""
     from app.extensions import db
     from app.models import Service
-    from app.services.flows import compiled_version
-    from app.services.tickets import create_ticket, operate_step, operate_ticket
-    from app.services.users import find_user
+    from app.services.flows.library import compiled_version
+    from app.services.people.users import find_user
+    from app.services.tickets.operations import create_ticket, operate_step, operate_ticket
 
     templates: list[Template] = []
     for name, (creator, fields, ops) in SCRIPTS.items():
@@ -177,7 +179,7 @@ def build_templates(log=print) -> list[Template]:
             raise SystemExit(f"demo service {service_key} missing: run `flask --app wsgi itsm init --demo` first")
         flow = compiled_version(service.flow_version_id)
         ticket = create_ticket(service_id=service.id, creator=find_user(creator), fields=fields, source="WEB")
-        db.session.commit()
+        commit()
         tid = ticket.id
         snap = _snapshot(tid, f"{name}@{_open_label(tid)}", service_key, creator)
         templates.append(snap)
@@ -190,7 +192,7 @@ def build_templates(log=print) -> list[Template]:
                     operate_step(tid, find_user(operator), action, node_key, fields=_fill(flow, node_key, kwargs))
                 else:
                     operate_step(tid, find_user(operator), action, node_key, **kwargs)
-                db.session.commit()
+                commit()
             except Exception as exc:  # noqa: BLE001 - a script drifting from its flow only shortens the walk
                 db.session.rollback()
                 log(f"  template {name}: {action} {node_key} refused ({exc}); walk stops here")
@@ -342,7 +344,7 @@ def seed(app, tickets: int, *, pools: dict[str, int] | None = None, batch: int =
     with app.app_context():
         engine = db.engine
         templates = build_templates(log)
-        db.session.commit()
+        commit()
         db.session.remove()          # no open transaction (SQLite: BEGIN IMMEDIATE holds the write lock)
         report.templates = [t.label for t in templates]
         started = time.perf_counter()
@@ -420,7 +422,7 @@ def _finish(engine, counters: dict) -> None:
             for table in ("tickets", "ticket_steps", "ticket_logs"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
-        from app.services.counters import rebuild
+        from app.services.tickets.counters import rebuild
 
         rebuild(conn)
     if pg:      # VACUUM sets the visibility map, so counts over an index need not visit the table

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.extensions import db
+from app.infra.uow import commit
 
 # one database per test process, so parallel runs (several checkouts, several developers) never meet
 PG_URL = os.environ.get("ITSM_TEST_PG_URL", f"postgresql+psycopg://postgres@127.0.0.1:5432/itsm_test_{os.getpid()}")
@@ -75,6 +76,7 @@ def app(database_url, tmp_path_factory):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
         "SERVER_NAME": "itsm.test",
+        "GUARD_COMMITS": True,
     })
     with application.app_context():
         if db.engine.dialect.name == "postgresql":
@@ -97,7 +99,7 @@ def _clean_database(request):
     if "app" not in request.fixturenames:
         return
     application = request.getfixturevalue("app")
-    from app.services import flows
+    from app.services.flows import library as flows
 
     flows._compiled_cache.clear()
     with application.app_context():
@@ -118,11 +120,11 @@ def ctx(app):
 @pytest.fixture
 def demo(app):
     """The README's demo data: admin, users, roles, catalogs, four services on deployed flows."""
-    from app.services.setup import init_system
+    from app.services.system.setup import init_system
 
     with app.app_context():
         init_system(demo=True, admin_password=ADMIN_PASSWORD, demo_password=DEMO_PASSWORD)
-        db.session.commit()
+        commit()
     return app
 
 
@@ -171,9 +173,9 @@ def browser(demo):
 @pytest.fixture
 def make_service(app):
     """`make_service(yaml_text, roles={"r": ["u1"]}, users=[...])`: load, deploy and publish a flow; returns the service id."""
-    from app.services.catalog import ensure_service
-    from app.services.flows import deploy_flow, save_flow_source
-    from app.services.users import add_role_member, create_user, ensure_role, find_user
+    from app.services.catalog.browse import ensure_service
+    from app.services.flows.library import deploy_flow, save_flow_source
+    from app.services.people.users import add_role_member, create_user, ensure_role, find_user
 
     def make(yaml_text: str, *, roles: dict | None = None, users: tuple = ()) -> int:
         with app.app_context():
@@ -188,7 +190,7 @@ def make_service(app):
             flow = save_flow_source(yaml_text, by="test")
             version = deploy_flow(flow.key, by="test")
             service = ensure_service(flow.key, flow.name, service_type=flow.service_type, flow_version_id=version.id)
-            db.session.commit()
+            commit()
             return service.id
 
     return make

@@ -12,7 +12,7 @@ from app.extensions import db
 def _admin_locale() -> str:
     """Flask-Admin's catalogue for the user's language (Chinese unless they chose English)."""
     try:
-        from app.web.i18n import get_locale
+        from app.i18n import get_locale
     except ImportError:
         return "zh_Hans_CN"
     return "en" if get_locale() == "en" else "zh_Hans_CN"
@@ -20,10 +20,20 @@ def _admin_locale() -> str:
 
 def init_admin(app: Flask) -> Admin:
     """Create the admin and its views (never at import time: one Admin per app)."""
-    from app.models import ApiCallLog, ApiDef, ApiSystem, AuditLog, Catalog, Dictionary, Flow, FlowVersion, Role, \
-        Service, User
-
-    from app.models import ApiApp
+    from app.models import (
+        ApiApp,
+        ApiCallLog,
+        ApiDef,
+        ApiSystem,
+        AuditLog,
+        Catalog,
+        Dictionary,
+        Flow,
+        FlowVersion,
+        Role,
+        Service,
+        User,
+    )
 
     from .api_apps import ApiAppView
     from .base import SecureIndexView

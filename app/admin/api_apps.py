@@ -1,14 +1,13 @@
 """API apps (应用): the client systems allowed to call the BlueKing-compatible API."""
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
-from flask_admin import expose
+from flask import flash
 from flask_admin.actions import action
 from wtforms import BooleanField, StringField
 from wtforms.validators import InputRequired, Length, Regexp
 
-from app.services import admin_audit
-from app.services.api_auth import create_api_app, reset_api_app_secret
+from app.services import system
+from app.services.integration import create_api_app, reset_api_app_secret
 
 from .base import AdminForm, SecureModelView, format_dt
 
@@ -41,7 +40,7 @@ class ApiAppView(SecureModelView):
             row, secret = create_api_app(form.app_code.data.strip(), name=form.name.data or "",
                                          act_for_users=bool(form.act_for_users.data), by=self.actor)
             row.is_enabled = bool(form.is_enabled.data)
-            admin_audit.record(self.actor, "create", "ApiApp", str(row.id), after=self._snapshot(row),
+            system.record(self.actor, "create", "ApiApp", str(row.id), after=self._snapshot(row),
                                summary=row.app_code)
             return row, secret
 
@@ -67,6 +66,6 @@ class ApiAppView(SecureModelView):
                 continue
             secret = self.run(lambda m=model: reset_api_app_secret(m.app_code))
             if secret:
-                admin_audit.record(self.actor, "update", "ApiApp", str(model.id), summary=f"{model.app_code} 重置密钥")
+                system.record(self.actor, "update", "ApiApp", str(model.id), summary=f"{model.app_code} 重置密钥")
                 self.run(lambda: None)
                 flash(f"应用 {model.app_code} 的新 bk_app_secret（只显示这一次）：{secret}", "success")

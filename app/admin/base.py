@@ -11,7 +11,8 @@ from flask_wtf.csrf import _FlaskFormCSRF
 
 from app.errors import ItsmError
 from app.extensions import db
-from app.services import admin_audit
+from app.infra.uow import commit, framework_commits, outside_transaction
+from app.services import system
 from app.timeutil import fmt
 
 
@@ -45,10 +46,18 @@ class _SecureMixin:
         """Run one service call as a unit of work: commit on success, a domain error becomes a flash (None)."""
         try:
             result = operation()
-            db.session.commit()
+            commit()
             return result if result is not None else True
         except ItsmError as exc:
             db.session.rollback()
+            flash(exc.message, "error")
+            return None
+
+    def run_outside_transaction(self, prepare, call, record):
+        """Read, call the network with no transaction open, record in a new one; a domain error becomes a flash."""
+        try:
+            return outside_transaction(prepare, call, record)
+        except ItsmError as exc:
             flash(exc.message, "error")
             return None
 
@@ -83,22 +92,32 @@ class SecureModelView(_SecureMixin, ModelView):
         return {}
 
     def _snapshot(self, model) -> dict:
-        return admin_audit.snapshot(model, self.audit_extra(model))
+        return system.snapshot(model, self.audit_extra(model))
+
+    # Flask-Admin commits a create, edit or delete itself: that commit is this admin request's unit of work
+    def create_model(self, form):
+        with framework_commits():
+            return super().create_model(form)
 
     def update_model(self, form, model):
         g.admin_audit_before = self._snapshot(model)
-        return super().update_model(form, model)
+        with framework_commits():
+            return super().update_model(form, model)
+
+    def delete_model(self, model):
+        with framework_commits():
+            return super().delete_model(model)
 
     def on_model_change(self, form, model, is_created):
         self.check_change(form, model, is_created)
         db.session.flush()
-        admin_audit.record(self.actor, "create" if is_created else "update", self.audit_model or type(model).__name__,
+        system.record(self.actor, "create" if is_created else "update", self.audit_model or type(model).__name__,
                            _pk(model), before=None if is_created else g.pop("admin_audit_before", None),
                            after=self._snapshot(model), summary=str(getattr(model, "name", "") or ""))
 
     def on_model_delete(self, model):
         self.check_delete(model)
-        admin_audit.record(self.actor, "delete", self.audit_model or type(model).__name__, _pk(model),
+        system.record(self.actor, "delete", self.audit_model or type(model).__name__, _pk(model),
                            before=self._snapshot(model), summary=str(getattr(model, "name", "") or ""))
 
     def check_change(self, form, model, is_created) -> None:
@@ -143,7 +162,7 @@ class SecureIndexView(_SecureMixin, AdminIndexView):
 
     @expose("/")
     def index(self):
-        from app.services.admin_overview import overview
+        from app.services.stats import overview
 
         return self.render("admin/itsm_index.html", stats=overview())
 

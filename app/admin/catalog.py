@@ -5,11 +5,11 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.form import Select2Widget
 from markupsafe import Markup, escape
-from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms import SelectField, SelectMultipleField
 
 from app.extensions import db
 from app.models import Catalog, FlowVersion
-from app.services import admin_catalog, admin_dictionaries
+from app.services import catalog, system
 from app.services.catalog import SERVICE_TYPE_NAMES
 
 from .base import SecureModelView, format_dt
@@ -55,8 +55,8 @@ class ServiceView(SecureModelView):
     }
 
     def _fill_choices(self, form):
-        form.service_type.choices = admin_dictionaries.service_type_choices()
-        form.catalog_ids.choices = admin_catalog.catalog_choices()
+        form.service_type.choices = system.service_type_choices()
+        form.catalog_ids.choices = catalog.catalog_choices()
         return form
 
     def create_form(self, obj=None):
@@ -73,13 +73,13 @@ class ServiceView(SecureModelView):
         return {"catalogs": sorted(link.catalog.name for link in model.links if link.catalog is not None)}
 
     def check_change(self, form, model, is_created):
-        admin_dictionaries.check_service(model)
+        system.check_service(model)
         model.updated_by = self.actor
         db.session.flush()
-        admin_catalog.set_service_catalogs(model, form.catalog_ids.data or [])
+        catalog.set_service_catalogs(model, form.catalog_ids.data or [])
 
     def check_delete(self, model):
-        admin_catalog.check_service_deletable(model)
+        catalog.check_service_deletable(model)
 
 
 def _catalog_parent_query():
@@ -99,7 +99,7 @@ class CatalogView(SecureModelView):
 
     @expose("/")
     def index_view(self):
-        return self.render("admin/catalog/tree.html", rows=admin_catalog.catalog_rows())
+        return self.render("admin/catalog/tree.html", rows=catalog.catalog_rows())
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
@@ -109,44 +109,44 @@ class CatalogView(SecureModelView):
         return form
 
     def check_change(self, form, model, is_created):
-        admin_catalog.check_catalog_parent(model, model.parent)
-        admin_catalog.fix_catalog_levels(model)
+        catalog.check_catalog_parent(model, model.parent)
+        catalog.fix_catalog_levels(model)
         if is_created:
             siblings = [c for c in (model.parent.children if model.parent else
                                     db.session.query(Catalog).filter(Catalog.parent_id.is_(None)).all()) if c is not model]
             model.order = max((c.order for c in siblings), default=-1) + 1
 
     def check_delete(self, model):
-        admin_catalog.check_catalog_deletable(model)
+        catalog.check_catalog_deletable(model)
 
     def audit_extra(self, model):
         return {"services": [link.service.name for link in model.links if link.service is not None]}
 
     @expose("/move/<int:id>/<direction>", methods=["POST"])
     def move(self, id, direction):
-        self.run(lambda: admin_catalog.move_catalog(id, 1 if direction == "down" else -1, by=self.actor))
+        self.run(lambda: catalog.move_catalog(id, 1 if direction == "down" else -1, by=self.actor))
         return redirect(url_for(".index_view"))
 
     @expose("/services/<int:id>", methods=["GET", "POST"])
     def services(self, id):
-        catalog = db.session.get(Catalog, id)
-        if catalog is None:
+        row = db.session.get(Catalog, id)
+        if row is None:
             flash("服务目录不存在", "error")
             return redirect(url_for(".index_view"))
         if request.method == "POST":
             op = request.form.get("op")
             if op == "add":
                 ids = request.form.getlist("service_ids")
-                if self.run(lambda: admin_catalog.add_services_to_catalog(id, ids, by=self.actor)):
+                if self.run(lambda: catalog.add_services_to_catalog(id, ids, by=self.actor)):
                     flash("已添加到目录", "success")
             elif op == "remove":
                 sid = request.form.get("service_id", type=int)
-                if self.run(lambda: admin_catalog.remove_service_from_catalog(id, sid, by=self.actor)):
+                if self.run(lambda: catalog.remove_service_from_catalog(id, sid, by=self.actor)):
                     flash("已从目录移除该服务（服务本身不受影响）", "success")
             elif op in ("up", "down"):
                 sid = request.form.get("service_id", type=int)
-                self.run(lambda: admin_catalog.move_service_in_catalog(id, sid, 1 if op == "down" else -1,
+                self.run(lambda: catalog.move_service_in_catalog(id, sid, 1 if op == "down" else -1,
                                                                         by=self.actor))
             return redirect(url_for(".services", id=id))
-        return self.render("admin/catalog/services.html", catalog=catalog, links=list(catalog.links),
-                           others=admin_catalog.services_not_in(id))
+        return self.render("admin/catalog/services.html", catalog=row, links=list(row.links),
+                           others=catalog.services_not_in(id))

@@ -12,9 +12,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.extensions import db
 from app.models import FLOW_STATUS_NAMES, Flow, FlowVersion
-from app.services import admin_flows
+from app.services import flows
 from app.services.catalog import SERVICE_TYPE_NAMES
-from app.services.flow_graph import layout_definition
+from app.services.flows import layout_definition
 
 from .base import AdminForm, SecureModelView, format_dt
 
@@ -138,7 +138,7 @@ class FlowView(SecureModelView):
         status = 200
         if request.method == "POST":
             if form.validate():
-                saved = self.run(lambda: admin_flows.save_flow_from_editor(form.source.data, by=self.actor,
+                saved = self.run(lambda: flows.save_flow_from_editor(form.source.data, by=self.actor,
                                                                            flow_id=flow_id))
                 if saved:
                     flash(f"流程「{saved.name}」已保存", "success")
@@ -146,7 +146,7 @@ class FlowView(SecureModelView):
                         return redirect(url_for(".edit_view", id=saved.id))
                     return redirect(url_for(".index_view"))
             status = 400
-        flow, errors, warnings = admin_flows.check_flow_text(form.source.data or "")
+        flow, errors, warnings = flows.check_flow_text(form.source.data or "")
         preview = preview_context(flow.definition) if flow else None
         return self.render("admin/flow/editor.html", form=form, row=row, errors=errors, warnings=warnings,
                            preview=preview), status
@@ -155,7 +155,7 @@ class FlowView(SecureModelView):
     def validate(self):
         """Live validation for the editor: errors (block saving), warnings (block deploying), the preview."""
         text = request.form.get("source", "")
-        flow, errors, warnings = admin_flows.check_flow_text(text)
+        flow, errors, warnings = flows.check_flow_text(text)
         html = render_template("admin/flow/_preview.html", **preview_context(flow.definition)) if flow else ""
         return jsonify(ok=not errors, errors=[str(i) for i in errors], warnings=[str(i) for i in warnings],
                        preview=html)
@@ -166,14 +166,14 @@ class FlowView(SecureModelView):
         if row is None:
             flash("流程不存在", "error")
             return redirect(url_for(".index_view"))
-        flow, errors, warnings = admin_flows.check_flow_text(row.source, row.source_path or row.key)
+        flow, errors, warnings = flows.check_flow_text(row.source, row.source_path or row.key)
         return self.render("admin/flow/preview.html", row=row, errors=errors, warnings=warnings,
                            preview=preview_context(flow.definition) if flow else None)
 
     @expose("/graph/<int:id>.svg")
     def graph(self, id):
         row = db.session.get(Flow, id)
-        flow = admin_flows.check_flow_text(row.source)[0] if row else None
+        flow = flows.check_flow_text(row.source)[0] if row else None
         if flow is None:
             return Response("flow not found or invalid", status=404)
         svg = render_template("admin/flow/_graph.html", graph=layout_definition(flow.definition))
@@ -192,7 +192,7 @@ class FlowView(SecureModelView):
             if not text.strip():
                 flash("请选择文件或粘贴内容", "error")
             else:
-                row = self.run(lambda: admin_flows.import_flow(text, name, by=self.actor))
+                row = self.run(lambda: flows.import_flow(text, name, by=self.actor))
                 if row:
                     flash(f"已导入流程「{row.name}」，状态为关闭", "success")
                     return redirect(url_for(".index_view"))
@@ -201,7 +201,7 @@ class FlowView(SecureModelView):
 
     @expose("/export/<int:id>")
     def export(self, id):
-        name, text, mimetype = admin_flows.export_flow(id, request.args.get("format", "yaml"))
+        name, text, mimetype = flows.export_flow(id, request.args.get("format", "yaml"))
         return Response(text, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
 
     @expose("/deploy/<int:id>", methods=["GET", "POST"])
@@ -213,11 +213,11 @@ class FlowView(SecureModelView):
         form = DeployForm(request.form if request.method == "POST" else None)
         if request.method == "POST" and form.validate():
             def deploy():
-                policy = admin_flows.notify_policy(
+                policy = flows.notify_policy(
                     enabled=form.notify.data == "yes", channels=form.channels.data, frequency=form.frequency.data,
                     supervise=form.supervise.data == "yes", starter=form.supervise_starter.data,
                     supervisors=(form.supervisors.data or "").replace("，", ",").split(","))
-                return admin_flows.deploy(id, by=self.actor, notify=policy)
+                return flows.deploy(id, by=self.actor, notify=policy)
 
             version = self.run(deploy)
             if version:
@@ -230,22 +230,22 @@ class FlowView(SecureModelView):
     # --- status and delete -----------------------------------------------
     @action("enable", "启用", "确认启用选中的流程？")
     def action_enable(self, ids):
-        count = self.run(lambda: admin_flows.set_flow_status(self.action_ids(ids), "ENABLED", by=self.actor))
+        count = self.run(lambda: flows.set_flow_status(self.action_ids(ids), "ENABLED", by=self.actor))
         if count:
             flash(f"已启用 {count} 个流程", "success")
 
     @action("close", "关闭", "确认关闭选中的流程？")
     def action_close(self, ids):
-        count = self.run(lambda: admin_flows.set_flow_status(self.action_ids(ids), "CLOSED", by=self.actor))
+        count = self.run(lambda: flows.set_flow_status(self.action_ids(ids), "CLOSED", by=self.actor))
         if count:
             flash(f"已关闭 {count} 个流程", "success")
 
     def delete_model(self, model):
-        return bool(self.run(lambda: admin_flows.delete_flow(model.id, by=self.actor)))
+        return bool(self.run(lambda: flows.delete_flow(model.id, by=self.actor)))
 
 
 def _version_services(view, context, model, name):
-    services = admin_flows.services_using(model.id)
+    services = flows.services_using(model.id)
     return "、".join(s.name for s in services) or "—"
 
 
@@ -275,16 +275,16 @@ class FlowVersionView(SecureModelView):
             flash("流程版本不存在", "error")
             return redirect(url_for(".index_view"))
         return self.render("admin/flow/version_preview.html", version=version,
-                           services=admin_flows.services_using(id),
-                           preview=preview_context(admin_flows.version_definition(id)))
+                           services=flows.services_using(id),
+                           preview=preview_context(flows.version_definition(id)))
 
     @expose("/restore/<int:id>", methods=["POST"])
     def restore(self, id):
-        row = self.run(lambda: admin_flows.restore_version(id, by=self.actor))
+        row = self.run(lambda: flows.restore_version(id, by=self.actor))
         if row:
             flash(f"已将该版本还原到流程模板「{row.name}」", "success")
             return redirect(url_for("flow.edit_view", id=row.id))
         return redirect(url_for(".index_view"))
 
     def delete_model(self, model):
-        return bool(self.run(lambda: admin_flows.delete_version(model.id, by=self.actor)))
+        return bool(self.run(lambda: flows.delete_version(model.id, by=self.actor)))

@@ -8,7 +8,7 @@ from wtforms import SelectField, TextAreaField
 
 from app.extensions import db
 from app.models import API_METHODS, ApiDef
-from app.services import admin_integration
+from app.services import integration
 
 from .base import AdminForm, SecureModelView, format_dt
 
@@ -20,7 +20,7 @@ class ApiSystemView(SecureModelView):
                      "headers_text": "认证头"}
     column_searchable_list = ["name", "key", "base_url"]
     column_filters = ["is_enabled"]
-    column_formatters = {"auth_headers": lambda v, c, m, n: admin_integration.masked_header_names(m.auth_headers),
+    column_formatters = {"auth_headers": lambda v, c, m, n: integration.masked_header_names(m.auth_headers),
                          "updated_at": format_dt}
     form_columns = ["name", "key", "base_url", "desc", "is_enabled", "headers_text"]
     form_extra_fields = {"headers_text": TextAreaField(
@@ -29,12 +29,12 @@ class ApiSystemView(SecureModelView):
     form_args = {"base_url": {"label": "系统地址", "description": "如 https://cmdb.example.com/api"}}
 
     def on_form_prefill(self, form, id):
-        form.headers_text.data = admin_integration.masked_headers_text(self.get_one(id).auth_headers)
+        form.headers_text.data = integration.masked_headers_text(self.get_one(id).auth_headers)
 
     def check_change(self, form, model, is_created):
         previous = dict(model.auth_headers or {})
-        model.auth_headers = admin_integration.parse_headers(form.headers_text.data or "", previous)
-        admin_integration.check_system(model)
+        model.auth_headers = integration.parse_headers(form.headers_text.data or "", previous)
+        integration.check_system(model)
         model.updated_by = self.actor
 
     def check_delete(self, model):
@@ -58,22 +58,24 @@ class ApiView(SecureModelView):
     column_list = ["system", "name", "key", "method", "path", "is_enabled", "updated_at", "ops"]
     column_labels = {"system": "所属系统", "name": "API 名称", "key": "API 标识", "method": "请求方法", "path": "接口路径",
                      "request_template": "请求模板（JSON）", "response_mapping": "返回映射（JSON）", "desc": "描述",
-                     "is_enabled": "启用", "updated_at": "更新时间", "ops": "操作", "system.name": "所属系统"}
+                     "is_enabled": "启用", "follow_redirects": "跟随重定向", "updated_at": "更新时间", "ops": "操作",
+                     "system.name": "所属系统"}
     column_searchable_list = ["name", "key", "path"]
     column_filters = ["system.name", "method", "is_enabled"]
     column_formatters = {"ops": _api_ops, "updated_at": format_dt, "system": lambda v, c, m, n: m.system.name}
     form_columns = ["system", "name", "key", "method", "path", "request_template", "response_mapping", "desc",
-                    "is_enabled"]
+                    "is_enabled", "follow_redirects"]
     form_overrides = {"method": SelectField, "request_template": TextAreaField, "response_mapping": TextAreaField}
     form_args = {"system": {"label": "所属系统", "get_label": "name"},
                  "method": {"label": "请求方法", "choices": [(m, m) for m in API_METHODS]},
                  "request_template": {"render_kw": {"rows": 6, "class": "yaml-editor", "style": "min-height: 120px"},
                                       "description": "JSON 对象，调用时作为请求体（GET 时为查询参数）"},
                  "response_mapping": {"render_kw": {"rows": 4, "class": "yaml-editor", "style": "min-height: 90px"},
-                                      "description": "JSON 对象：{\"名称\": \"返回数据中的路径\"}，如 {\"name\": \"data.name\"}"}}
+                                      "description": "JSON 对象：{\"名称\": \"返回数据中的路径\"}，如 {\"name\": \"data.name\"}"},
+                 "follow_redirects": {"description": "默认不跟随：接口返回 3xx 时调用按失败处理"}}
 
     def check_change(self, form, model, is_created):
-        admin_integration.check_api(model)
+        integration.check_api(model)
         model.updated_by = self.actor
 
     @expose("/test/<int:id>", methods=["GET", "POST"])
@@ -85,9 +87,10 @@ class ApiView(SecureModelView):
         form = ApiTestForm(request.form if request.method == "POST" else None)
         log = None
         if request.method == "POST" and form.validate():
-            log = self.run(lambda: admin_integration.test_call(id, form.body.data or "", by=self.actor))
-            if log:
-                log = db.session.merge(log)
+            log = self.run_outside_transaction(
+                lambda: integration.test_call_request(id, form.body.data or ""), integration.send_api,
+                lambda call, result: integration.log_api_call(call, result, called_by=self.actor))
+            api = db.session.get(ApiDef, id)
         return self.render("admin/system/api_test.html", api=api, form=form, log=log)
 
 

@@ -11,7 +11,7 @@ from wtforms.validators import Optional
 from wtforms.widgets import PasswordInput
 
 from app.integrations.notify.smtp import SECURITY
-from app.services import notifications, notify_render, notify_settings as ns
+from app.services import notify
 
 from .base import AdminForm, SecureModelView, SecureView, format_dt
 
@@ -53,11 +53,11 @@ class NotifySettingsView(SecureView):
 
     @expose("/")
     def index(self):
-        smtp, webhook, wecom = (ns.masked_config(k) for k in (ns.SMTP, ns.WEBHOOK, ns.WECOM))
-        hours, minutes = ns.daily_time()
+        smtp, webhook, wecom = (notify.masked_config(k) for k in (notify.SMTP, notify.WEBHOOK, notify.WECOM))
+        hours, minutes = notify.daily_time()
         return self.render("admin/notify/index.html", smtp_form=SmtpForm(data=smtp), webhook_form=WebhookForm(data=webhook),
                            wecom_form=WecomForm(data=wecom), reminder_form=ReminderForm(data={"daily_time": f"{hours:02d}:{minutes:02d}"}),
-                           kinds=ns.template_kinds())
+                           kinds=notify.template_kinds())
 
     def _save(self, form_class, save, done: str):
         form = form_class(request.form)
@@ -70,27 +70,30 @@ class NotifySettingsView(SecureView):
 
     @expose("/smtp/", methods=["POST"])
     def save_smtp(self):
-        return self._save(SmtpForm, lambda f: ns.save_smtp(
+        return self._save(SmtpForm, lambda f: notify.save_smtp(
             host=f.host.data, port=f.port.data, security=f.security.data, username=f.username.data,
             password=f.password.data, sender=f.sender.data, timeout=f.timeout.data, by=self.actor), "SMTP 配置已保存")
 
     @expose("/webhook/", methods=["POST"])
     def save_webhook(self):
-        return self._save(WebhookForm, lambda f: ns.save_webhook(url=f.url.data, secret=f.secret.data,
+        return self._save(WebhookForm, lambda f: notify.save_webhook(url=f.url.data, secret=f.secret.data,
                                                                  timeout=f.timeout.data, by=self.actor), "Webhook 配置已保存")
 
     @expose("/wecom/", methods=["POST"])
     def save_wecom(self):
-        return self._save(WecomForm, lambda f: ns.save_wecom(url=f.url.data, timeout=f.timeout.data, by=self.actor),
+        return self._save(WecomForm, lambda f: notify.save_wecom(url=f.url.data, timeout=f.timeout.data, by=self.actor),
                           "企业微信机器人配置已保存")
 
     @expose("/reminder/", methods=["POST"])
     def save_reminder(self):
-        return self._save(ReminderForm, lambda f: ns.save_daily_time(f.daily_time.data, by=self.actor), "每日提醒时间已保存")
+        return self._save(ReminderForm, lambda f: notify.save_daily_time(f.daily_time.data, by=self.actor), "每日提醒时间已保存")
 
     @expose("/test/<channel>/", methods=["POST"])
     def send_test(self, channel):
-        result = self.run(lambda: notifications.send_test_message(channel, current_user))
+        username = current_user.username
+        result = self.run_outside_transaction(
+            lambda: notify.test_message(channel, username),
+            notify.send_test_message, notify.record_test_message)
         if result is not None:
             if result.ok:
                 flash(f"测试通知已发送（{channel}）", "success")
@@ -100,21 +103,21 @@ class NotifySettingsView(SecureView):
 
     @expose("/template/<kind>/", methods=["GET", "POST"])
     def template(self, kind):
-        if kind not in notify_render.KINDS and kind != notify_render.LAYOUT:
+        if kind not in notify.KINDS and kind != notify.LAYOUT:
             abort(404)
-        form = TemplateForm(request.form if request.method == "POST" else None, data={"source": ns.template_source(kind)})
+        form = TemplateForm(request.form if request.method == "POST" else None, data={"source": notify.template_source(kind)})
         sample = None
         if request.method == "POST" and form.validate():
-            sample = self.run(lambda: ns.save_template(kind, form.source.data, by=self.actor))
+            sample = self.run(lambda: notify.save_template(kind, form.source.data, by=self.actor))
             if sample:
                 flash("模板已保存", "success")
-        name = dict(notify_render.KINDS, **{notify_render.LAYOUT: "邮件 HTML 外框"})[kind]
+        name = dict(notify.KINDS, **{notify.LAYOUT: "邮件 HTML 外框"})[kind]
         return self.render("admin/notify/template.html", form=form, kind=kind, name=name, sample=sample,
-                           context=notify_render.sample_context(), custom=notify_render.override_source(kind) is not None)
+                           context=notify.sample_context(), custom=notify.override_source(kind) is not None)
 
     @expose("/template/<kind>/reset/", methods=["POST"])
     def reset_template(self, kind):
-        if self.run(lambda: ns.reset_template(kind, by=self.actor)):
+        if self.run(lambda: notify.reset_template(kind, by=self.actor)):
             flash("已恢复默认模板", "success")
         return redirect(url_for(".template", kind=kind))
 
@@ -132,12 +135,12 @@ class NotificationView(SecureModelView):
     column_filters = ["status", "kind", "created_at"]
     column_default_sort = ("id", True)
     column_formatters = {"created_at": format_dt, "next_attempt_at": format_dt,
-                         "kind": lambda v, c, m, n: notify_render.KINDS.get(m.kind, m.kind),
+                         "kind": lambda v, c, m, n: notify.KINDS.get(m.kind, m.kind),
                          "recipients": lambda v, c, m, n: ", ".join(m.recipients or [])}
     action_disallowed_list = ["delete"]
 
     @action("retry", "重新发送", "将选中的失败通知重新排入发送队列？")
     def action_retry(self, ids):
-        count = self.run(lambda: notifications.retry_notifications(self.action_ids(ids), by=self.actor))
+        count = self.run(lambda: notify.retry_notifications(self.action_ids(ids), by=self.actor))
         if count:
             flash(f"已重新排队 {count} 条通知", "success")

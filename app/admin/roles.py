@@ -7,8 +7,8 @@ from flask_admin.form import Select2Widget
 from wtforms import SelectMultipleField
 
 from app.models import Role
-from app.services import admin_roles
-from app.services.directory import user_choices
+from app.services import people
+from app.services.people import user_choices
 
 from .base import SecureModelView, format_dt
 
@@ -56,8 +56,8 @@ class GeneralRoleView(SecureModelView):
 
     def check_change(self, form, model, is_created):
         model.type = "GENERAL"
-        admin_roles.check_general_role_key(model)
-        admin_roles.set_role_members(model, form.member_names.data or [])
+        people.check_general_role_key(model)
+        people.set_role_members(model, form.member_names.data or [])
 
 
 class CmdbRoleView(SecureModelView):
@@ -81,13 +81,10 @@ class CmdbRoleView(SecureModelView):
 
     @expose("/sync/", methods=["POST"])
     def sync(self):
-        source = current_app.config.get("CMDB_SOURCE") or "cmdb_roles.yaml"
-
-        def sync():
-            roles = admin_roles.read_cmdb_source(source, current_app.instance_path)
-            return admin_roles.sync_cmdb_roles(roles, by=self.actor)
-
-        result = self.run(sync)
+        source, instance_path = people.cmdb_source(), current_app.instance_path
+        result = self.run_outside_transaction(
+            lambda: source, lambda src: people.fetch_cmdb_roles(src, instance_path),
+            lambda _src, roles: people.sync_cmdb_roles(roles, by=self.actor))
         if result:
             flash(f"已从 CMDB 同步 {result['roles']} 个业务角色（移除 {result['removed']} 个）", "success")
         return redirect(url_for(".index_view"))
@@ -108,7 +105,7 @@ class AdminRoleView(SecureModelView):
 
     def update_model(self, form, model):
         try:
-            admin_roles.check_admin_roles_change(model, by=self.actor, is_superuser=bool(form.is_superuser.data))
+            people.check_admin_roles_change(model, by=self.actor, is_superuser=bool(form.is_superuser.data))
         except Exception as exc:  # ItsmError: flash it and keep the row as it was
             if not self.handle_view_exception(exc):
                 raise

@@ -9,9 +9,8 @@ from markupsafe import Markup, escape
 from wtforms import DecimalField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange
 
-from app.models import Dictionary
-from app.services import admin_dictionaries, admin_settings
-from app.services.dictionaries import load_dictionary_files
+from app.services import system
+from app.services.system import load_dictionary_files
 
 from .base import AdminForm, SecureModelView, SecureView, format_dt
 
@@ -37,7 +36,7 @@ class DictionaryView(SecureModelView):
     list_template = "admin/system/dictionary_list.html"
 
     def on_form_prefill(self, form, id):
-        form.items_text.data = admin_dictionaries.items_yaml(self.get_one(id))
+        form.items_text.data = system.items_yaml(self.get_one(id))
 
     def update_model(self, form, model):
         from flask import g
@@ -46,35 +45,35 @@ class DictionaryView(SecureModelView):
         return super().update_model(form, model)
 
     def audit_extra(self, model):
-        return {"items": admin_dictionaries.items_tree(model)}
+        return {"items": system.items_tree(model)}
 
     def check_change(self, form, model, is_created):
         from flask import g
 
-        admin_dictionaries.check_key_unique(model)
+        system.check_key_unique(model)
         if not is_created:
-            admin_dictionaries.check_dictionary_change(model, old_key=g.pop("dictionary_old_key", None))
-        parsed = admin_dictionaries.parse_items(model.key, model.name, form.items_text.data or "")
+            system.check_dictionary_change(model, old_key=g.pop("dictionary_old_key", None))
+        parsed = system.parse_items(model.key, model.name, form.items_text.data or "")
         model.updated_by = self.actor
-        admin_dictionaries.replace_items(model, parsed)
+        system.replace_items(model, parsed)
 
     def check_delete(self, model):
-        admin_dictionaries.check_dictionary_change(model, old_key=model.key, deleting=True)
+        system.check_dictionary_change(model, old_key=model.key, deleting=True)
 
     @expose("/load/", methods=["POST"])
     def load_files(self):
         directory = current_app.config["DICTIONARIES_DIR"]
 
         def load():
-            from app.flowdef.dictionaries import DictionaryLoadError
             from app.errors import ValidationFailed
-            from app.services import admin_audit
+            from app.flowdef.dictionaries import DictionaryLoadError
+            from app.services import system
 
             try:
                 rows = load_dictionary_files(directory, by=self.actor)
             except DictionaryLoadError as exc:
                 raise ValidationFailed("字典文件有错误:\n" + str(exc)) from None
-            admin_audit.record(self.actor, "load", "Dictionary", "", after={"keys": [r.key for r in rows]},
+            system.record(self.actor, "load", "Dictionary", "", after={"keys": [r.key for r in rows]},
                                summary=f"从 {directory} 加载 {len(rows)} 个字典")
             return rows
 
@@ -95,20 +94,20 @@ class SettingsView(SecureView):
 
     @expose("/", methods=["GET", "POST"])
     def index(self):
-        current = admin_settings.attachment_settings()
+        current = system.attachment_settings()
         form = AttachmentForm(request.form if request.method == "POST" else None, data=current)
         if request.method == "POST" and form.validate():
-            if self.run(lambda: admin_settings.save_attachment_settings(
+            if self.run(lambda: system.save_attachment_settings(
                     form.upload_dir.data, float(form.upload_max_mb.data), by=self.actor)):
                 flash("附件存储配置已保存", "success")
                 return redirect(url_for(".index"))
         return self.render("admin/system/settings.html", form=form,
-                           cleared_at=admin_settings.get_setting(admin_settings.CACHE_CLEARED_AT),
+                           cleared_at=system.get_setting(system.CACHE_CLEARED_AT),
                            cmdb_source=current_app.config.get("CMDB_SOURCE") or "instance/cmdb_roles.yaml")
 
     @expose("/clear-cache/", methods=["POST"])
     def clear_cache(self):
-        when = self.run(lambda: admin_settings.clear_cache(by=self.actor))
+        when = self.run(lambda: system.clear_cache(by=self.actor))
         if when:
             flash(f"缓存已清除（{when}）", "success")
         return redirect(url_for(".index"))

@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, jsonify, request
 
 from app.errors import AuthenticationFailed, ItsmError
 from app.extensions import csrf, db
+from app.infra.uow import OutboundFirst, commit
 from app.models import ApiRequestLog
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def _credentials(params: dict) -> dict:
 
 
 def dispatch(name: str):
-    from app.services.api_auth import authenticate
+    from app.services.integration import authenticate
 
     from .endpoints import ENDPOINTS
 
@@ -91,8 +92,10 @@ def dispatch(name: str):
             response = envelope(endpoint(params, Caller(api_app, user)))
             # a served call: its log row joins the work's transaction, so one commit covers both
             _log_call(app_code, username, name, 0, (time.monotonic() - started) * 1000)
-            db.session.commit()
+            commit()
             return response
+        except OutboundFirst:
+            raise                       # the app runs the call with no transaction open, then this request again
         except ItsmError as exc:
             db.session.rollback()
             prefix = PREFIX.get(exc.code)
@@ -106,7 +109,7 @@ def dispatch(name: str):
     # a refused or failed call: its work was rolled back; the call log gets a transaction of its own
     try:
         _log_call(app_code, username, name, code, (time.monotonic() - started) * 1000)
-        db.session.commit()
+        commit()
     except Exception:  # noqa: BLE001 - the call log never turns an answer into another error
         db.session.rollback()
         log.exception("could not write the API call log")

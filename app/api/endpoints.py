@@ -7,29 +7,43 @@ from datetime import datetime
 from typing import Any, Callable
 
 from flask import request
-from sqlalchemy import func, select
 
-from app.errors import NotFound, OperationRefused, PermissionDenied, ServiceNotFound
-from app.extensions import db
-from app.models import CatalogService, FlowVersion, Role, Service, Ticket
-from app.services import queries
-from app.services.api_auth import verify_callback_token
-from app.services.callbacks import failed_callback_sns, mark_reported
-from app.services.catalog import catalog_tree, create_catalog, publish_service, submittable_services
-from app.services.comments import comment_ticket
-from app.services.flows import compiled_version, node_by_state_id
-from app.services.tickets import (allowed, can_view, create_ticket, lock_ticket_by_sn, logs_of, open_steps,
-                                  operate_step, operate_ticket)
-from app.services.users import find_user
+from app.engine.state import OPERATION_NAMES
+from app.errors import OperationRefused, PermissionDenied
+from app.models import Service, Ticket
+from app.services.catalog import catalog_tree, create_catalog, get_service, publish_service, submittable_services
+from app.services.flows import compiled_version, get_version, node_by_state_id
+from app.services.integration import failed_callback_sns, verify_callback_token
+from app.services.people import find_user, general_role_keys
+from app.services.tickets import (
+    TicketSearch,
+    allowed,
+    approval_results,
+    can_view,
+    comment_ticket,
+    create_ticket,
+    get_ticket,
+    lock_ticket,
+    logs_of,
+    open_steps,
+    operate_step,
+    operate_ticket,
+    search_tickets,
+    ticket_url,
+)
 from app.timeutil import fmt, parse_local
 
 from . import ApiParamError, Caller
-from .serializers import (field_config, service_item, step_summary, ticket_fields, ticket_item, ticket_url,
-                          workflow_detail)
+from .serializers import (
+    field_config,
+    service_item,
+    step_summary,
+    ticket_fields,
+    ticket_item,
+    workflow_detail,
+)
 
 ENDPOINTS: dict[str, Callable[[dict, Caller], Any]] = {}
-OP_NAMES = {"TRANSITION": "提交", "CLAIM": "认领", "DISTRIBUTE": "派单", "DELIVER": "转单", "TERMINATE": "终止",
-            "SUSPEND": "挂起", "UNSUSPEND": "恢复", "WITHDRAW": "撤单", "SUPERVISE": "督办"}
 
 
 def endpoint(name: str):
@@ -139,18 +153,9 @@ def _trusted(caller: Caller) -> bool:
 
 def _ticket(params: dict, caller: Caller) -> Ticket:
     sn = str(_required(params, "sn"))
-    ticket = _by_sn(sn)
+    ticket = get_ticket(sn)
     if not _trusted(caller) and not can_view(ticket, caller.user):
         raise PermissionDenied("你没有查看该单据的权限")
-    return ticket
-
-
-def _by_sn(sn: str) -> Ticket:
-    from app.errors import TicketNotFound
-
-    ticket = db.session.execute(select(Ticket).where(Ticket.sn == sn)).scalar_one_or_none()
-    if ticket is None:
-        raise TicketNotFound()
     return ticket
 
 
@@ -163,24 +168,8 @@ def _require_admin(caller: Caller) -> None:
 
 @endpoint("get_service_catalogs")
 def get_service_catalogs(params: dict, caller: Caller):
-    tree = catalog_tree()
-    service_key = _str(params, "service_key")
-    if str(params.get("has_service", "")).lower() == "true" or service_key:
-        stmt = select(CatalogService.catalog_id).join(Service).where(Service.is_valid.is_(True))
-        if service_key:
-            stmt = stmt.where((Service.key == service_key) | (Service.service_type == service_key))
-        keep = set(db.session.execute(stmt).scalars())
-        tree = _prune(tree, keep)
-    return tree
-
-
-def _prune(nodes: list[dict], keep: set[int]) -> list[dict]:
-    out = []
-    for node in nodes:
-        children = _prune(node["children"], keep)
-        if node["id"] in keep or children:
-            out.append({**node, "children": children})
-    return out
+    return catalog_tree(with_services_only=str(params.get("has_service", "")).lower() == "true",
+                        service_key=_str(params, "service_key"))
 
 
 @endpoint("get_services")
@@ -191,10 +180,7 @@ def get_services(params: dict, caller: Caller):
 
 
 def _service(params: dict) -> Service:
-    service = db.session.get(Service, _int(params, "service_id"))
-    if service is None or service.flow_version_id is None:
-        raise ServiceNotFound()
-    return service
+    return get_service(_int(params, "service_id"))
 
 
 @endpoint("get_service_detail")
@@ -223,9 +209,7 @@ def get_service_roles(params: dict, caller: Caller):
 
 @endpoint("get_workflow_detail")
 def get_workflow_detail(params: dict, caller: Caller):
-    version = db.session.get(FlowVersion, _int(params, "workflow_id"))
-    if version is None:
-        raise NotFound("流程版本不存在")
+    version = get_version(_int(params, "workflow_id"))
     return workflow_detail(version, compiled_version(version))
 
 
@@ -299,43 +283,15 @@ def create_ticket_endpoint(params: dict, caller: Caller):
 def get_tickets(params: dict, caller: Caller):
     page = max(_int(params, "page", required=False, default=1), 1)
     size = min(max(_int(params, "page_size", required=False, default=10), 1), 10000)
-    username = _str(params, "username")
-    if username:
-        stream, me = queries.waiting_for(queries.PENDING_STATUSES), queries.params(username)
-    elif _trusted(caller):
-        stream, me = queries.all_tickets(), {}
-    else:
-        stream, me = queries.involving(), queries.params(caller.user.username)
-    stmt = stream.stmt
-    filters = []
-    if params.get("sns"):
-        filters.append(Ticket.sn.in_([str(s) for s in _list(params["sns"])]))
-    if params.get("creator"):
-        filters.append(Ticket.creator == _str(params, "creator"))
-    for key, column in (("create_at", Ticket.created_at), ("end_at", Ticket.end_at)):
-        lower = _datetime(params, f"{key}__gte")
-        upper = _datetime(params, f"{key}__lte") or (_datetime(params, "create_atlte") if key == "create_at" else None)
-        if lower:
-            filters.append(column >= lower)
-        if upper:
-            filters.append(column <= upper)
-    for key, column in (("service_id__in", Ticket.service_id), ("bk_biz_id__in", Ticket.bk_biz_id)):
-        if params.get(key):
-            try:
-                filters.append(column.in_([_as_int(v, key) for v in _list(params[key])]))
-            except ApiParamError:
-                raise ApiParamError(f"参数 {key} 应为整数列表") from None
-    if params.get("current_status__in"):
-        filters.append(Ticket.status.in_([str(v) for v in _list(params["current_status__in"])]))
-    if params.get("service_type"):
-        filters.append(Ticket.service_type == _str(params, "service_type"))
-    stmt = stmt.where(*filters)
-    if username and not filters:         # the exact count from step_processors' index alone
-        count = queries.pending_count(username)
-    else:
-        count = db.session.execute(select(func.count()).select_from(
-            stmt.with_only_columns(Ticket.id).subquery()), me).scalar_one()
-    rows = db.session.execute(stmt.order_by(*stream.order()).limit(size).offset((page - 1) * size), me).scalars()
+    search = TicketSearch(
+        sns=[str(s) for s in _list(params.get("sns"))], creator=_str(params, "creator"),
+        created_from=_datetime(params, "create_at__gte"),
+        created_to=_datetime(params, "create_at__lte") or _datetime(params, "create_atlte"),
+        ended_from=_datetime(params, "end_at__gte"), ended_to=_datetime(params, "end_at__lte"),
+        service_ids=_int_list(params, "service_id__in"), biz_ids=_int_list(params, "bk_biz_id__in"),
+        statuses=[str(v) for v in _list(params.get("current_status__in"))], service_type=_str(params, "service_type"))
+    count, rows = search_tickets(caller.user, search, see_all=_trusted(caller), waiting_for=_str(params, "username"),
+                                 page=page, per_page=size)
     total_page = max(1, math.ceil(count / size))
     base = request.base_url
 
@@ -344,6 +300,13 @@ def get_tickets(params: dict, caller: Caller):
 
     return {"page": page, "total_page": total_page, "count": count, "next": link(page + 1),
             "previous": link(page - 1) if page > 1 else None, "items": [ticket_item(t) for t in rows]}
+
+
+def _int_list(params: dict, key: str) -> list[int]:
+    try:
+        return [_as_int(v, key) for v in _list(params.get(key))]
+    except ApiParamError:
+        raise ApiParamError(f"参数 {key} 应为整数列表") from None
 
 
 @endpoint("get_ticket_info")
@@ -375,12 +338,12 @@ def get_ticket_status(params: dict, caller: Caller):
     current = []
     for s in steps:
         item = step_summary(s, _action_type(s))
-        item["operations"] = [{"key": k, "name": OP_NAMES[k], "can_operate": True} for k in step_ops.get(s.node_key, [])]
+        item["operations"] = [{"key": k, "name": OPERATION_NAMES[k], "can_operate": True} for k in step_ops.get(s.node_key, [])]
         item["fields"] = [field_config(flow, f) for f in flow.node(s.node_key).fields]
         current.append(item)
     return {"ticket_url": ticket_url(ticket), "iframe_ticket_url": ticket_url(ticket),
             "current_status": ticket.status, "is_commented": ticket.is_commented,
-            "operations": [{"key": k, "name": OP_NAMES[k], "can_operate": True} for k in ticket_ops],
+            "operations": [{"key": k, "name": OPERATION_NAMES[k], "can_operate": True} for k in ticket_ops],
             "current_steps": current}
 
 
@@ -395,16 +358,12 @@ def get_ticket_logs(params: dict, caller: Caller):
 def _role_keys(processors_type: str, processors: Any) -> str:
     """GENERAL processors may be given as role ids (BlueKing) or role keys; the services take keys."""
     values = [str(v) for v in _list(processors)]
-    if processors_type != "GENERAL":
-        return ",".join(values)
-    ids = [_as_int(v, "processors") for v in values if v.isdigit()]
-    by_id = dict(db.session.execute(select(Role.id, Role.key).where(Role.id.in_(ids))).all()) if ids else {}
-    return ",".join(by_id.get(_as_int(v, "processors"), v) if v.isdigit() else v for v in values)
+    return ",".join(general_role_keys(values) if processors_type == "GENERAL" else values)
 
 
 @endpoint("operate_node")
 def operate_node(params: dict, caller: Caller):
-    ticket = lock_ticket_by_sn(str(_required(params, "sn")))       # operate_step uses it as read here
+    ticket = lock_ticket(str(_required(params, "sn")))     # the row alone; operate_step reads its steps next
     operator = _acting_user(caller, str(_required(params, "operator")))
     action = str(_required(params, "action_type")).upper()
     flow = compiled_version(ticket.flow_version_id)
@@ -420,7 +379,7 @@ def operate_node(params: dict, caller: Caller):
 
 @endpoint("operate_ticket")
 def operate_ticket_endpoint(params: dict, caller: Caller):
-    ticket = lock_ticket_by_sn(str(_required(params, "sn")))       # operate_ticket uses it as read here
+    ticket = lock_ticket(str(_required(params, "sn")))     # the row alone; operate_ticket reads its steps next
     operator = _acting_user(caller, str(_required(params, "operator")))
     operate_ticket(ticket, operator, str(_required(params, "action_type")),
                    message=str(params.get("action_message") or ""), source="API")
@@ -429,7 +388,7 @@ def operate_ticket_endpoint(params: dict, caller: Caller):
 
 @endpoint("comment_ticket")
 def comment_ticket_endpoint(params: dict, caller: Caller):
-    ticket = _by_sn(str(_required(params, "sn")))
+    ticket = get_ticket(str(_required(params, "sn")))
     operator = _acting_user(caller, _str(params, "operator") or caller.user.username)
     stars = params.get("stars")
     try:
@@ -445,12 +404,10 @@ def comment_ticket_endpoint(params: dict, caller: Caller):
 @endpoint("ticket_approval_result")
 def ticket_approval_result(params: dict, caller: Caller):
     sns = [str(s) for s in _list(_required(params, "sn"))]
-    stmt = select(Ticket).where(Ticket.sn.in_(sns)).order_by(Ticket.id)
-    tickets = [t for t in db.session.execute(stmt).scalars() if _trusted(caller) or can_view(t, caller.user)]
-    mark_reported([t.id for t in tickets])
     return [{"sn": t.sn, "title": t.title, "ticket_url": ticket_url(t), "current_status": t.status,
              "updated_by": t.updated_by, "update_at": fmt(t.updated_at),
-             "approve_result": bool(t.approve_result) if t.is_over else None} for t in tickets]
+             "approve_result": bool(t.approve_result) if t.is_over else None}
+            for t in approval_results(sns, caller.user, see_all=_trusted(caller))]
 
 
 @endpoint("callback_failed_ticket")

@@ -11,6 +11,8 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
+from app.engine.state import TICKET_STATUS_NAMES
+
 DATETIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$",
             "description": "YYYY-MM-DD HH:MM:SS in the configured time zone"}
 NULLABLE_DATETIME = {**DATETIME, "nullable": True}
@@ -38,7 +40,7 @@ def nullable(schema: dict) -> dict:
 
 STEP_STATUSES = ["WAIT", "RUNNING", "QUEUEING", "RECEIVING", "DISTRIBUTING", "TERMINATED", "FINISHED", "FAILED",
                  "SUSPEND"]
-TICKET_STATUSES = ["RUNNING", "SUSPENDED", "FINISHED", "TERMINATED", "REVOKED"]
+TICKET_STATUSES = list(TICKET_STATUS_NAMES)
 
 SCHEMAS: dict[str, Any] = {
     "Catalog": obj({"id": INT, "key": STR, "name": STR, "level": INT, "desc": STR,

@@ -3,19 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-
 from app.flowdef import CompiledFlow, FieldDef
 from app.models import Service, Ticket, TicketStep
 from app.services.fields import display, field_context
 from app.services.flows import state_id
+from app.services.tickets import ticket_url
 from app.timeutil import fmt
 
 LIST_TYPES = ("MULTISELECT", "MEMBERS", "CHECKBOX", "CASCADE")
-
-
-def ticket_url(ticket: Ticket) -> str:
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/tickets/{ticket.id}"
 
 
 def field_id(flow: CompiledFlow, key: str) -> int:

@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.errors import ItsmError
-from app.services.database import unit_of_work
+from app.infra.uow import unit_of_work
 
 itsm_cli = AppGroup("itsm", help="ITSM administration commands.")
 
@@ -22,7 +22,7 @@ def _fail(message: str) -> None:
 @click.option("--demo", is_flag=True, help="Also create demo users, roles, catalogs and services.")
 def init_command(demo: bool) -> None:
     """Migrate the database to head, load dictionaries and flows, create the admin (safe to run twice)."""
-    from app.services.setup import init_system, migrate_to_head
+    from app.services.system import init_system, migrate_to_head
 
     migrate_to_head()
     try:
@@ -112,7 +112,7 @@ itsm_cli.add_command(users_cli)
 @click.option("--email", default="")
 def users_create(name: str, admin: bool, password: str | None, display_name: str, email: str) -> None:
     """Create a user account."""
-    from app.services.users import create_user
+    from app.services.people import create_user
 
     try:
         with unit_of_work():
@@ -129,7 +129,7 @@ def users_create(name: str, admin: bool, password: str | None, display_name: str
 @click.option("--password", default=None, help="New password (default: generated and printed once).")
 def users_set_password(name: str, password: str | None) -> None:
     """Set a user's password (e.g. when the one printed by init was lost)."""
-    from app.services.users import set_password
+    from app.services.people import set_password
 
     try:
         with unit_of_work():
@@ -150,7 +150,7 @@ itsm_cli.add_command(roles_cli)
 @click.argument("user")
 def roles_add_member(role: str, user: str) -> None:
     """Add USER to the general role ROLE."""
-    from app.services.users import add_role_member
+    from app.services.people import add_role_member
 
     try:
         with unit_of_work():
@@ -203,7 +203,7 @@ itsm_cli.add_command(api_cli)
 @click.option("--name", default="", help="A readable name.")
 def api_app_create(code: str, act_for_users: bool, name: str) -> None:
     """Register an API app; prints its secret once (or takes ITSM_API_APP_SECRET)."""
-    from app.services.api_auth import create_api_app
+    from app.services.integration import create_api_app
 
     given = current_app.config.get("API_APP_SECRET")
     try:

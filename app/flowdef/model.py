@@ -6,7 +6,7 @@ checks that pydantic cannot express live in `app.flowdef.checks`.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator,
                       model_validator)
@@ -16,13 +16,12 @@ SERVICE_TYPES = ("request", "change", "event", "question")
 SERVICE_TYPE_ALIASES = {"incident": "event", "problem": "question"}
 
 NODE_KINDS = ("start", "manual", "api", "automation", "end")
-DISTRIBUTE_TYPES = (
-    "PROCESS",
-    "CLAIM_THEN_PROCESS",
-    "DISTRIBUTE_THEN_PROCESS",
-    "DISTRIBUTE_THEN_CLAIM",
-)
-PROCESSOR_TYPES = ("PERSON", "GENERAL", "CMDB", "STARTER", "BY_ASSIGNOR", "OPEN")
+# each vocabulary once: a Literal for validation, its values as a tuple for everyone else
+DistributeType = Literal["PROCESS", "CLAIM_THEN_PROCESS", "DISTRIBUTE_THEN_PROCESS", "DISTRIBUTE_THEN_CLAIM"]
+DISTRIBUTE_TYPES = get_args(DistributeType)
+ProcessorType = Literal["PERSON", "GENERAL", "CMDB", "STARTER", "BY_ASSIGNOR", "OPEN"]
+PROCESSOR_TYPES = get_args(ProcessorType)
+PROCESSOR_TYPES_WITHOUT_VALUE = ("STARTER", "BY_ASSIGNOR", "OPEN")    # who they are follows from the ticket
 
 FIELD_TYPES = (
     "STRING", "TEXT", "INT", "DATE", "DATETIME", "DATETIMERANGE", "TABLE",
@@ -177,7 +176,7 @@ class FieldDef(_Frozen):
 class ProcessorSpec(_Frozen):
     """Who may act on a step: `{type: GENERAL, value: [change_managers]}`."""
 
-    type: Literal["PERSON", "GENERAL", "CMDB", "STARTER", "BY_ASSIGNOR", "OPEN"]
+    type: ProcessorType
     value: tuple[str, ...] = ()
 
     @field_validator("value", mode="before")
@@ -191,7 +190,7 @@ class ProcessorSpec(_Frozen):
     def _needs_value(self) -> "ProcessorSpec":
         if self.type in ("PERSON", "GENERAL", "CMDB") and not self.value:
             raise ValueError(f"processor type {self.type} needs a 'value'")
-        if self.type in ("STARTER", "BY_ASSIGNOR", "OPEN") and self.value:
+        if self.type in PROCESSOR_TYPES_WITHOUT_VALUE and self.value:
             raise ValueError(f"processor type {self.type} takes no 'value'")
         return self
 
@@ -205,9 +204,7 @@ class NodeDef(_Frozen):
     key: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     name: str
     kind: str
-    distribute_type: Literal[
-        "PROCESS", "CLAIM_THEN_PROCESS", "DISTRIBUTE_THEN_PROCESS", "DISTRIBUTE_THEN_CLAIM"
-    ] = "PROCESS"
+    distribute_type: DistributeType = "PROCESS"
     processors: ProcessorSpec | None = None
     assignors: ProcessorSpec | None = None   # who dispatches on DISTRIBUTE_* nodes
     can_deliver: bool = False

@@ -11,7 +11,11 @@ import socket
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import Flask
+from flask import Flask, current_app
+
+from app.extensions import db
+from app.infra.uow import CommitOutsideBoundary, outside_transaction, unit_of_work
+from app.services import automation, integration, notify, people
 
 log = logging.getLogger(__name__)
 
@@ -20,36 +24,62 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def deliver_callbacks() -> int:
-    from app.services.callbacks import deliver_due_callbacks
+def _each_claimed(claim_due: Callable[[str], list[int]], prepare, send, record, worker: str,
+                  on_crash: Callable[[int, str], object] | None = None) -> int:
+    """Claim due work rows in one unit of work, then for each: read, call with no transaction, record.
 
-    return deliver_due_callbacks(worker_id())
+    One item's failure is logged and does not stop the others (`on_crash` records it in a
+    unit of work of its own); a claim left unsettled is taken over after its lease.
+    """
+    with unit_of_work():
+        ids = claim_due(worker)
+    for item_id in ids:
+        try:
+            outside_transaction(lambda: prepare(item_id, worker), send,
+                                lambda plan, outcome: record(plan, outcome, worker))
+        except CommitOutsideBoundary:
+            raise                          # a bug in the code, not in the item: fail loudly
+        except Exception:  # noqa: BLE001 - one broken item must not stop the others; it is retried after the lease
+            log.exception("work item %s of %s failed unexpectedly", item_id, claim_due.__module__)
+            db.session.rollback()
+            if on_crash is not None:
+                with unit_of_work():
+                    on_crash(item_id, worker)
+    return len(ids)
 
 
-def run_automatic_steps() -> int:
-    from app.services.automation import run_due_automatic_steps
-
-    return run_due_automatic_steps(worker_id())
-
-
-def send_notifications() -> int:
-    from app.services.notifications import deliver_due_notifications
-
-    return deliver_due_notifications(worker_id())
+def deliver_callbacks(worker: str | None = None) -> int:
+    return _each_claimed(integration.claim_due_callbacks, integration.prepare_callback, integration.send_callback,
+                         integration.record_callback,
+                         worker or worker_id())
 
 
-def daily_reminders() -> int:
-    from app.services.notifications import enqueue_daily_reminders
+def run_automatic_steps(worker: str | None = None) -> int:
+    return _each_claimed(automation.claim_due_runs, automation.prepare_run, automation.execute_run,
+                         automation.record_run,
+                         worker or worker_id())
 
-    return enqueue_daily_reminders()
+
+def send_notifications(worker: str | None = None) -> int:
+    return _each_claimed(notify.claim_due_notices, notify.prepare_notice, notify.send_notice, notify.record_notice,
+                         worker or worker_id(), on_crash=notify.record_notice_crash)
+
+
+def daily_reminders(now=None) -> int:
+    with unit_of_work():
+        return notify.enqueue_daily_reminders(now)
 
 
 def sync_cmdb_roles() -> str:
-    from flask import current_app
-
-    from app.services.admin_roles import scheduled_cmdb_sync
-
-    return scheduled_cmdb_sync(min_interval_seconds=current_app.config["CMDB_SYNC_SECONDS"])
+    """Refresh CMDB business roles from CMDB_SOURCE, at most once per CMDB_SYNC_SECONDS across schedulers."""
+    interval = current_app.config["CMDB_SYNC_SECONDS"]
+    with unit_of_work():
+        source, why_not = people.cmdb_sync_due(min_interval_seconds=interval)
+    if source is None:
+        return why_not
+    fetched = people.fetch_cmdb_roles(source, current_app.instance_path)
+    with unit_of_work():
+        return people.record_scheduled_cmdb_sync(fetched, min_interval_seconds=interval)
 
 
 @dataclass(frozen=True)
@@ -71,8 +101,6 @@ JOBS = [
 
 def run_job(app: Flask, job: JobDef) -> object:
     """One run of a job inside an app context; errors are logged, never kill the scheduler."""
-    from app.extensions import db
-
     with app.app_context():
         try:
             return job.func()

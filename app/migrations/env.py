@@ -16,8 +16,8 @@ logger = logging.getLogger('alembic.env')
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Full-text search objects are made by app.services.search, not by the models: leave them alone."""
-    from app.services.search import is_search_object
+    """Full-text search objects are made by app.services.knowledge.search, not by the models: leave them alone."""
+    from app.infra.search_ddl import is_search_object
 
     return not is_search_object(name)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -48,6 +48,8 @@ class ApiDef(db.Model):
     response_mapping: Mapped[str] = mapped_column(Text, default="")    # JSON text: {name: "dotted.path"}
     desc: Mapped[str] = mapped_column(Text, default="")
     is_enabled: Mapped[bool] = mapped_column(default=True)
+    # outbound calls never follow redirects unless the admin allows it for this API
+    follow_redirects: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="system")
     system: Mapped[ApiSystem] = relationship(back_populates="apis")

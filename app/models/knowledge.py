@@ -1,7 +1,7 @@
 """The knowledge base: categories (a tree), articles in Markdown, their versions, tags and ticket links.
 
 The full-text index (SQLite FTS5 table or PostgreSQL trigram/tsvector indexes) is not a model:
-`app.services.search.install_search_index` creates it, after `knowledge_articles` is created.
+`app.infra.search_ddl.install_search_index` creates it, after `knowledge_articles` is created.
 """
 from __future__ import annotations
 
@@ -110,13 +110,13 @@ class ArticleTicket(db.Model):
 @event.listens_for(Article.__table__, "after_create")
 def _install_search_index(target, connection, **kw):
     """`create_all` (tests) builds the full-text index right after the articles table."""
-    from app.services.search import install_search_index
+    from app.infra.search_ddl import install_search_index
 
     install_search_index(connection)
 
 
 @event.listens_for(Article.__table__, "before_drop")
 def _drop_search_index(target, connection, **kw):
-    from app.services.search import drop_search_index
+    from app.infra.search_ddl import drop_search_index
 
     drop_search_index(connection)

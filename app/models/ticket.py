@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.engine.state import TICKET_OVER
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -51,7 +52,7 @@ class Ticket(db.Model):
 
     @property
     def is_over(self) -> bool:
-        return self.status in ("FINISHED", "TERMINATED", "REVOKED")
+        return self.status in TICKET_OVER
 
     def __repr__(self) -> str:
         return f"<Ticket {self.sn} {self.status}>"

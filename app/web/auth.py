@@ -9,9 +9,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
-from app.services.api_auth import issue_user_token
-from app.services.database import unit_of_work
-from app.services.users import authenticate
+from app.infra.uow import unit_of_work
+from app.services.integration import issue_user_token
+from app.services.people import authenticate
 
 bp = Blueprint("auth", __name__)
 
@@ -63,7 +63,7 @@ def set_language():
     """Switch the UI language (kept on the user, or in the session before login)."""
     from flask import session
 
-    from .i18n import LANGUAGES
+    from app.i18n import LANGUAGES
 
     lang = request.form.get("lang", "zh")
     if lang not in LANGUAGES:

@@ -15,9 +15,8 @@ STATUS_BADGE = {
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.services.ticket_lists import human_duration
-
-    from .i18n import LANGUAGES, get_locale, gettext
+    from app.i18n import LANGUAGES, get_locale, gettext
+    from app.services.tickets import human_duration
 
     app.jinja_env.globals["_"] = gettext
     app.jinja_env.globals["get_locale"] = get_locale
@@ -43,7 +42,7 @@ def table_rows(flow, node_key: str, field_key: str, value) -> tuple[list[str], l
 
 def gettext_duration(text: str) -> str:
     """"3.5 小时" -> "3.5 hours" in English."""
-    from .i18n import get_locale
+    from app.i18n import get_locale
 
     if get_locale() != "en":
         return text

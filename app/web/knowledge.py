@@ -8,10 +8,9 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAre
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.errors import ItsmError
-from app.services import knowledge as kb
-from app.services import queries
-from app.services.database import unit_of_work
-from app.services.search import search_articles
+from app.infra.uow import unit_of_work
+from app.services import knowledge, tickets
+from app.services.knowledge import search_articles
 
 bp = Blueprint("knowledge", __name__, url_prefix="/knowledge")
 
@@ -48,41 +47,41 @@ def _category_choices(tree, empty: str):
 @bp.app_template_global()
 def knowledge_panel(ticket) -> dict:
     """What the ticket page's knowledge card shows: attached articles, and whether an article can be written."""
-    return {"links": kb.articles_for_ticket(ticket.id), "can_write": kb.can_write_from(ticket)}
+    return {"links": knowledge.articles_for_ticket(ticket.id), "can_write": knowledge.can_write_from(ticket)}
 
 
 @bp.route("/")
 def index():
-    tree = kb.category_tree()
+    tree = knowledge.category_tree()
     q = request.args.get("q", "").strip()
     category = request.args.get("category", type=int)
     tag = request.args.get("tag") or None
     page = max(request.args.get("page", 1, type=int), 1)
     attach_to = request.args.get("ticket", type=int)
-    category_ids = kb.descendant_ids(category, tree) if category else None
+    category_ids = knowledge.descendant_ids(category, tree) if category else None
     result = rows = None
     if q:
         result = search_articles(q, category_ids=category_ids, limit=20, offset=(page - 1) * 20)
     else:
-        rows = queries.paginate(kb.list_articles(category_ids=category_ids, tag=tag), page, 20)
+        rows = tickets.paginate(knowledge.list_articles(category_ids=category_ids, tag=tag), page, 20)
     return render_template("knowledge/index.html", tree=tree, q=q, category=category, tag=tag, page=page,
-                           result=result, rows=rows, tags=kb.popular_tags(), attach_to=attach_to,
-                           categories={c.id: c for c, _ in tree}, is_admin=kb.is_knowledge_admin(current_user))
+                           result=result, rows=rows, tags=knowledge.popular_tags(), attach_to=attach_to,
+                           categories={c.id: c for c, _ in tree}, is_admin=knowledge.is_knowledge_admin(current_user))
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    tree = kb.category_tree()
+    tree = knowledge.category_tree()
     form = ArticleForm()
     form.category_id.choices = _category_choices(tree, "未分类")
     source = request.args.get("from_ticket", type=int)
     if request.method == "GET" and source:
-        draft = kb.draft_from_ticket(current_user, source)
+        draft = knowledge.draft_from_ticket(current_user, source)
         form.title.data, form.body.data, form.tags.data = draft["title"], draft["body"], draft["tags"]
         form.source_ticket_id.data = str(source)
     if form.validate_on_submit():
         with unit_of_work():
-            article = kb.save_article(current_user, title=form.title.data, body=form.body.data,
+            article = knowledge.save_article(current_user, title=form.title.data, body=form.body.data,
                                       category_id=form.category_id.data, tags=form.tags.data,
                                       note=form.note.data or "创建",
                                       source_ticket_id=int(form.source_ticket_id.data or 0) or None)
@@ -94,20 +93,20 @@ def new():
 
 @bp.route("/<int:article_id>")
 def detail(article_id: int):
-    article = kb.get_article(article_id)
-    tickets, ticket_total = kb.tickets_helped(article, current_user)
-    return render_template("knowledge/detail.html", article=article, html=kb.render_markdown(article.body),
-                           tickets=tickets, ticket_total=ticket_total, can_edit=kb.can_edit(article, current_user),
+    article = knowledge.get_article(article_id)
+    helped, ticket_total = knowledge.tickets_helped(article, current_user)
+    return render_template("knowledge/detail.html", article=article, html=knowledge.render_markdown(article.body),
+                           tickets=helped, ticket_total=ticket_total, can_edit=knowledge.can_edit(article, current_user),
                            attach_to=request.args.get("ticket", type=int))
 
 
 @bp.route("/<int:article_id>/edit", methods=["GET", "POST"])
 def edit(article_id: int):
-    article = kb.get_article(article_id)
-    if not kb.can_edit(article, current_user):
+    article = knowledge.get_article(article_id)
+    if not knowledge.can_edit(article, current_user):
         abort(403, "只有作者和知识库管理员可以修改这篇文章")
     form = ArticleForm(obj=None if request.method == "POST" else article)
-    form.category_id.choices = _category_choices(kb.category_tree(), "未分类")
+    form.category_id.choices = _category_choices(knowledge.category_tree(), "未分类")
     if request.method == "GET":
         form.category_id.data = article.category_id or 0
         form.base_version.data = str(article.version)
@@ -115,7 +114,7 @@ def edit(article_id: int):
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                kb.save_article(current_user, article_id=article_id, title=form.title.data, body=form.body.data,
+                knowledge.save_article(current_user, article_id=article_id, title=form.title.data, body=form.body.data,
                                 category_id=form.category_id.data, tags=form.tags.data, note=form.note.data or "",
                                 base_version=int(form.base_version.data or 0) or None)
         except ItsmError as exc:      # keep what was typed: a conflict must not throw the edit away
@@ -129,7 +128,7 @@ def edit(article_id: int):
 @bp.route("/<int:article_id>/delete", methods=["POST"])
 def delete(article_id: int):
     with unit_of_work():
-        kb.delete_article(current_user, article_id)
+        knowledge.delete_article(current_user, article_id)
     flash("文章已删除", "success")
     return redirect(url_for(".index"))
 
@@ -137,28 +136,28 @@ def delete(article_id: int):
 @bp.route("/preview", methods=["POST"])
 def preview():
     """The editor's preview: the same Markdown rendering and sanitizing as the article page."""
-    return str(kb.render_markdown(request.form.get("body", "")))
+    return str(knowledge.render_markdown(request.form.get("body", "")))
 
 
 @bp.route("/<int:article_id>/versions")
 def versions(article_id: int):
-    article = kb.get_article(article_id)
-    return render_template("knowledge/versions.html", article=article, versions=kb.versions_of(article_id),
-                           can_edit=kb.can_edit(article, current_user))
+    article = knowledge.get_article(article_id)
+    return render_template("knowledge/versions.html", article=article, versions=knowledge.versions_of(article_id),
+                           can_edit=knowledge.can_edit(article, current_user))
 
 
 @bp.route("/<int:article_id>/versions/<int:number>")
 def version(article_id: int, number: int):
-    article = kb.get_article(article_id)
-    old = kb.get_version(article_id, number)
-    return render_template("knowledge/version.html", article=article, version=old, html=kb.render_markdown(old.body),
-                           diff=kb.diff_lines(old, article), can_edit=kb.can_edit(article, current_user))
+    article = knowledge.get_article(article_id)
+    old = knowledge.get_version(article_id, number)
+    return render_template("knowledge/version.html", article=article, version=old, html=knowledge.render_markdown(old.body),
+                           diff=knowledge.diff_lines(old, article), can_edit=knowledge.can_edit(article, current_user))
 
 
 @bp.route("/<int:article_id>/versions/<int:number>/restore", methods=["POST"])
 def restore(article_id: int, number: int):
     with unit_of_work():
-        article = kb.restore_version(current_user, article_id, number)
+        article = knowledge.restore_version(current_user, article_id, number)
         new_number = article.version
     flash(f"已将第 {number} 版恢复为第 {new_number} 版", "success")
     return redirect(url_for(".detail", article_id=article_id))
@@ -170,7 +169,7 @@ def link(article_id: int):
     if not form.validate_on_submit():
         abort(400, "缺少单据")
     with unit_of_work():
-        kb.link_ticket(current_user, article_id, form.ticket_id.data)
+        knowledge.link_ticket(current_user, article_id, form.ticket_id.data)
     flash("已关联知识文章", "success")
     return redirect(url_for("tickets.detail", ticket_id=form.ticket_id.data) + "#knowledge")
 
@@ -178,21 +177,21 @@ def link(article_id: int):
 @bp.route("/<int:article_id>/tickets/<int:ticket_id>/remove", methods=["POST"])
 def unlink(article_id: int, ticket_id: int):
     with unit_of_work():
-        kb.unlink_ticket(current_user, article_id, ticket_id)
+        knowledge.unlink_ticket(current_user, article_id, ticket_id)
     flash("已取消关联", "success")
     return redirect(url_for("tickets.detail", ticket_id=ticket_id) + "#knowledge")
 
 
 @bp.route("/categories", methods=["GET", "POST"])
 def categories():
-    if not kb.is_knowledge_admin(current_user):
+    if not knowledge.is_knowledge_admin(current_user):
         abort(403, "只有知识库管理员可以管理分类")
-    tree = kb.category_tree()
+    tree = knowledge.category_tree()
     form = CategoryForm()
     form.parent_id.choices = _category_choices(tree, "（顶级分类）")
     if form.validate_on_submit():
         with unit_of_work():
-            kb.create_category(current_user, form.name.data, form.parent_id.data or None)
+            knowledge.create_category(current_user, form.name.data, form.parent_id.data or None)
         flash("分类已添加", "success")
         return redirect(url_for(".categories"))
     return render_template("knowledge/categories.html", tree=tree, form=form)

@@ -10,11 +10,10 @@ from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.errors import ItsmError
+from app.i18n import LANGUAGES, gettext
+from app.infra.uow import unit_of_work
 from app.integrations.notify import CHANNELS, USER_CHANNELS
-from app.services.database import unit_of_work
-from app.services.notify_settings import preferences, save_preferences
-
-from .i18n import LANGUAGES, gettext
+from app.services.notify import preferences, save_preferences
 
 bp = Blueprint("profile", __name__)
 

@@ -1,6 +1,6 @@
 """运营数据: charts drawn in the browser by plotly.js, which the app serves from the installed plotly package.
 
-Each chart is one `Chart` table from `app.services.statistics`; the page draws it, shows it as a
+Each chart is one `Chart` table from `app.services.stats.charts`; the page draws it, shows it as a
 table, and `/statistics/<key>.csv` exports the same rows. No request leaves the server.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import plotly
 from flask import Blueprint, Response, abort, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from app.services import statistics as stats
+from app.services import stats
 from app.services.catalog import SERVICE_TYPE_NAMES
 from app.timeutil import local, parse_local
 

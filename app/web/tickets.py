@@ -8,13 +8,18 @@ from flask_wtf import FlaskForm
 from app.engine.state import OPERATION_NAMES
 from app.errors import OperationRefused
 from app.forms import build_form, form_initial, form_values
-from app.services.attachments import attachment_for
-from app.services.database import unit_of_work
-from app.services.directory import general_roles, user_choices
-from app.services.api_choices import choice_errors
-from app.services.fields import field_context, hidden_keys
-from app.services.ticket_view import ticket_page
-from app.services.tickets import can_view, flow_of, get_ticket, operate_step, operate_ticket
+from app.infra.uow import unit_of_work
+from app.services.fields import choice_errors, field_context, hidden_keys
+from app.services.people import general_roles, user_choices
+from app.services.tickets import (
+    attachment_for,
+    can_view,
+    flow_of,
+    get_ticket,
+    operate_step,
+    operate_ticket,
+    ticket_page,
+)
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 

@@ -8,13 +8,10 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from app.forms import build_form, form_values
-from app.services import catalog as catalog_svc
-from app.services import ticket_lists as lists
-from app.services.database import unit_of_work
-from app.services.api_choices import choice_errors
-from app.services.fields import field_context, hidden_keys
-from app.services.ticket_lists import ListFilters
-from app.services.tickets import create_ticket, get_ticket
+from app.infra.uow import unit_of_work
+from app.services import catalog, tickets
+from app.services.fields import choice_errors, field_context, hidden_keys
+from app.services.tickets import ListFilters, create_ticket, get_ticket
 from app.timeutil import parse_local
 
 bp = Blueprint("workbench", __name__)
@@ -31,11 +28,11 @@ def index():
     """工作台: my to-do, to-claim, my numbers, recent activity."""
     empty = ListFilters()
     return render_template("workbench.html",
-                           todo=lists.list_tickets(current_user, "todo", empty, 1, 8, count=False),
-                           claim=lists.list_tickets(current_user, "claim", empty, 1, 8, count=False),
-                           mine=lists.list_tickets(current_user, "mine", empty, 1, 5, count=False),
-                           numbers=lists.my_numbers(current_user.username),
-                           activity=lists.recent_activity(current_user.username))
+                           todo=tickets.list_tickets(current_user, "todo", empty, 1, 8, count=False),
+                           claim=tickets.list_tickets(current_user, "claim", empty, 1, 8, count=False),
+                           mine=tickets.list_tickets(current_user, "mine", empty, 1, 5, count=False),
+                           numbers=tickets.my_numbers(current_user.username),
+                           activity=tickets.recent_activity(current_user.username))
 
 
 def _filters() -> ListFilters:
@@ -61,9 +58,9 @@ def _list_page(template: str, *, tab: str, service_type: str | None = None, **ex
     filters = _filters()
     if service_type:
         filters.service_type = service_type
-    rows = lists.list_tickets(current_user, tab, filters, request.args.get("page", 1, type=int),
+    rows = tickets.list_tickets(current_user, tab, filters, request.args.get("page", 1, type=int),
                               current_app.config["PAGE_SIZE"])
-    return render_template(template, rows=rows, tab=tab, filters=filters, services=lists.services_for_filter(),
+    return render_template(template, rows=rows, tab=tab, filters=filters, services=tickets.services_for_filter(),
                            args={k: v for k, v in request.args.items() if k != "page"}, **extra)
 
 
@@ -71,34 +68,34 @@ def _list_page(template: str, *, tab: str, service_type: str | None = None, **ex
 def ticket_list():
     """全局视图: every ticket I am involved in, across the four types, with filters."""
     tab = request.args.get("tab", "involved")
-    tab = tab if tab in lists.TABS else "involved"
+    tab = tab if tab in tickets.TABS else "involved"
     return _list_page("ticket_list.html", tab=tab)
 
 
 @bp.route("/modules/<service_type>")
 def module(service_type: str):
     """请求/变更/事件/问题管理: one service type with its submit entry and tabs."""
-    if service_type not in catalog_svc.SERVICE_TYPE_NAMES:
+    if service_type not in catalog.SERVICE_TYPE_NAMES:
         abort(404)
     tab = request.args.get("tab", "todo")
     tab = tab if tab in ("all", "todo", "claim", "mine", "history") else "todo"
     return _list_page("module.html", tab=tab, service_type=service_type, module_type=service_type,
-                      module_services=catalog_svc.submittable_services(service_type=service_type))
+                      module_services=catalog.submittable_services(service_type=service_type))
 
 
 @bp.route("/submit")
 def submit_catalog():
     catalog_id = request.args.get("catalog", type=int)
     service_type = request.args.get("type") or None
-    services = catalog_svc.submittable_services(catalog_id=catalog_id, service_type=service_type)
-    return render_template("submit_catalog.html", tree=catalog_svc.catalog_tree(), services=services,
+    services = catalog.submittable_services(catalog_id=catalog_id, service_type=service_type)
+    return render_template("submit_catalog.html", tree=catalog.catalog_tree(), services=services,
                            catalog_id=catalog_id, related=request.args.get("related", type=int),
                            service_type=service_type)
 
 
 @bp.route("/submit/<int:service_id>", methods=["GET", "POST"])
 def submit_form(service_id: int):
-    service, flow = catalog_svc.service_for_submit(service_id)
+    service, flow = catalog.service_for_submit(service_id)
     fields = flow.start.fields
     related = request.values.get("related", type=int)
     if related:

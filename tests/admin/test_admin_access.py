@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import User
 
 ADMIN_URLS = [
@@ -23,7 +24,7 @@ ADMIN_POSTS = ["/admin/flow/validate/", "/admin/catalog/move/1/up", "/admin/cmdb
 def stats_admin(browser, demo):
     with demo.app_context():
         db.session.query(User).filter_by(username="pm").update({"is_stats_admin": True})
-        db.session.commit()
+        commit()
     return browser("pm")
 
 

@@ -176,7 +176,7 @@ def test_yaml_files_and_database_stay_in_step(admin, rows, demo, tmp_path):
     """After admin edits, `flows export` writes exactly what the admin saved, and it loads back."""
     admin.post("/admin/flow/new/", {"source": NEW_FLOW})
     from app.extensions import db
-    from app.services.flows import export_flow_files, validate_files
+    from app.services.flows.library import export_flow_files, validate_files
 
     with demo.app_context():
         export_flow_files(tmp_path)

@@ -18,7 +18,8 @@ from werkzeug.serving import make_server
 
 from app.api import UNEXPECTED
 from app.extensions import db
-from app.services.api_auth import create_api_app
+from app.infra.uow import commit
+from app.services.integration.api_apps import create_api_app
 
 APP_CODE, APP_SECRET = "ops-portal", "s3cret-value-for-tests"
 PLAIN_CODE, PLAIN_SECRET = "plain-app", "plain-secret"
@@ -33,7 +34,7 @@ def api(demo):
     with demo.app_context():
         create_api_app(APP_CODE, act_for_users=True, secret=APP_SECRET)
         create_api_app(PLAIN_CODE, act_for_users=False, secret=PLAIN_SECRET)
-        db.session.commit()
+        commit()
     client = demo.test_client()
 
     def call(name, /, username="admin", method=None, header=True, **params):

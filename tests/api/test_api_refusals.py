@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.infra.uow import commit
 
 APP_CODE, APP_SECRET = "ops-portal", "s3cret-value-for-tests"      # as in conftest.py
 PLAIN_CODE, PLAIN_SECRET = "plain-app", "plain-secret"
@@ -160,7 +161,7 @@ def test_bk_token_of_a_disabled_user_is_refused(api, browser, demo):
     token = _login_cookie(browser("bob"))
     with demo.app_context():
         db.session.execute(update(User).where(User.username == "bob").values(is_enabled=False))
-        db.session.commit()
+        commit()
     r = _raw(api, "get_services", headers=_auth(bk_app_code=PLAIN_CODE, bk_app_secret=PLAIN_SECRET, bk_token=token))
     assert r["code"] == 3900401
 
@@ -234,7 +235,7 @@ def test_members_field_refuses_a_disabled_user_and_takes_enabled_ones(demo, api,
 
     with demo.app_context():
         db.session.execute(update(User).where(User.username == "bob").values(is_enabled=False))
-        db.session.commit()
+        commit()
     values = {**SERVICES["account"][1], "cc": "alice,bob"}
     refused(3900003, "提单失败: 【抄送人】包含未知用户：bob", "create_ticket", service_id=service("account"),
             creator="alice", fields=fields(**values))
@@ -463,7 +464,7 @@ def many(api, ticket, demo):
     with demo.app_context():
         for i, sn in enumerate(sns):
             db.session.execute(update(Ticket).where(Ticket.sn == sn).values(created_at=start + timedelta(hours=i)))
-        db.session.commit()
+        commit()
     return sns
 
 

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.extensions import db
+from app.infra.uow import commit
 
 DRIVERS = ["component", "component-v2", "sdk"]
 SDK_METHODS = {"create_ticket", "ticket_approval_result", "get_ticket_logs", "get_service_catalogs", "get_services",
@@ -358,7 +359,7 @@ def _make_due(app) -> None:
 
     with app.app_context():
         db.session.execute(update(TicketCallback).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
-        db.session.commit()
+        commit()
         db.session.remove()
 
 

@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import ApiDef, ApiSystem
 
 FLOW = """
@@ -113,5 +114,5 @@ def auto_service(app, demo, make_service, fake_api):
         db.session.flush()
         db.session.add(ApiDef(system_id=system.id, key="create_account", name="创建账号", method="POST",
                               path="/accounts"))
-        db.session.commit()
+        commit()
     return make_service(FLOW)

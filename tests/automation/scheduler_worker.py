@@ -5,7 +5,7 @@ import time
 def run_worker(database_url: str, name: str, lease_seconds: int, max_seconds: float, idle_rounds: int = 6) -> None:
     from app import create_app
     from app.extensions import db
-    from app.services.automation import run_due_automatic_steps
+    from app.jobs import run_automatic_steps as run_due_automatic_steps
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
                       "AUTOMATION_LEASE_SECONDS": lease_seconds})

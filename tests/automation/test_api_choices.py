@@ -6,8 +6,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import ApiCallLog, ApiDef, ApiSystem
-from app.services.api_choices import clear_cache
+from app.services.fields.api_choices import clear_cache
 
 FLOW = """
 key: pick_host
@@ -64,7 +65,7 @@ def host_service(app, demo, make_service):
         db.session.add(system)
         db.session.flush()
         db.session.add(ApiDef(system_id=system.id, key="hosts", name="主机列表", method="GET", path="/hosts"))
-        db.session.commit()
+        commit()
     yield make_service(FLOW)
     server.shutdown()
     server.server_close()

@@ -2,11 +2,11 @@
 from sqlalchemy import update
 
 from app.extensions import db
+from app.infra.uow import commit, unit_of_work
+from app.jobs import run_automatic_steps as run_due_automatic_steps
 from app.models import ApiCallLog, AutomaticRun, Ticket, TicketLog, TicketStep
-from app.services.automation import run_due_automatic_steps
-from app.services.database import unit_of_work
-from app.services.tickets import create_ticket, operate_step
-from app.services.users import find_user
+from app.services.people.users import find_user
+from app.services.tickets.operations import create_ticket, operate_step
 from app.timeutil import utcnow
 
 
@@ -27,7 +27,7 @@ def _due_now(app):
     """Skip the backoff wait: make every pending run due now."""
     with app.app_context():
         db.session.execute(update(AutomaticRun).values(next_attempt_at=utcnow()))
-        db.session.commit()
+        commit()
 
 
 def _state(app, ticket_id):
@@ -137,14 +137,14 @@ def test_suspended_ticket_waits_and_resumed_ticket_runs(app, auto_service, fake_
     ticket_id = _create(app, auto_service)
     with app.app_context():
         with unit_of_work():
-            from app.services.tickets import operate_ticket
+            from app.services.tickets.operations import operate_ticket
 
             operate_ticket(ticket_id, find_user("admin"), "SUSPEND", message="等待窗口")
     _tick(app)
     assert fake_api.calls == [] and _state(app, ticket_id)[0].status == "SUSPENDED"
     with app.app_context():
         with unit_of_work():
-            from app.services.tickets import operate_ticket
+            from app.services.tickets.operations import operate_ticket
 
             operate_ticket(ticket_id, find_user("admin"), "UNSUSPEND")
     _due_now(app)
@@ -157,7 +157,7 @@ def test_terminated_ticket_cancels_its_pending_run(app, auto_service, fake_api):
     ticket_id = _create(app, auto_service)
     with app.app_context():
         with unit_of_work():
-            from app.services.tickets import operate_ticket
+            from app.services.tickets.operations import operate_ticket
 
             operate_ticket(ticket_id, find_user("admin"), "TERMINATE", message="不需要了")
     assert _tick(app) == 0 and fake_api.calls == []

@@ -6,13 +6,14 @@ import time
 from collections import Counter
 
 import pytest
+from scheduler_worker import run_worker
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import ApiDef, ApiSystem, AutomaticRun, Ticket, TicketLog
-from app.services.tickets import create_ticket
-from app.services.users import find_user
-from scheduler_worker import run_worker
+from app.services.people.users import find_user
+from app.services.tickets.operations import create_ticket
 
 FLOW = """
 key: auto_once
@@ -49,13 +50,13 @@ def many_tickets(app, demo, make_service, fake_api, database_url):
             db.session.flush()
             db.session.add(ApiDef(system_id=system.id, key="create_account", name="创建账号", method="POST",
                                   path="/accounts"))
-            db.session.commit()
+            commit()
         service_id = make_service(FLOW)
         with app.app_context():
             alice = find_user("alice")
             sns = [create_ticket(service_id=service_id, creator=alice, fields={"title": f"t{i}", "username": f"u{i}"}).sn
                    for i in range(count)]
-            db.session.commit()
+            commit()
         return sns
 
     return make

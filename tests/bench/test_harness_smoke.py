@@ -11,7 +11,8 @@ import re
 
 import pytest
 
-from app.services import flows
+from app.infra.uow import commit
+from app.services.flows import library as flows
 
 
 @pytest.fixture(autouse=True)
@@ -57,7 +58,7 @@ def test_seeded_articles_are_found_by_the_search_query(tmp_path):
     from app import create_app
     from app.extensions import db
     from app.models import Article, ArticleTag, ArticleVersion
-    from app.services.search import search_articles
+    from app.services.knowledge.search import search_articles
     from bench import run
 
     app = create_app(run.app_config(f"sqlite:///{tmp_path / 'kb.sqlite'}"))
@@ -82,8 +83,8 @@ def test_seed_writes_what_the_services_would(tmp_path):
     from app import create_app
     from app.extensions import db
     from app.models import SnCounter, StepProcessor, Ticket, TicketLog, TicketStep
-    from app.services.tickets import create_ticket
-    from app.services.users import find_user
+    from app.services.people.users import find_user
+    from app.services.tickets.operations import create_ticket
     from bench import run
     from bench.seed import seed
 
@@ -119,7 +120,7 @@ def test_seed_writes_what_the_services_would(tmp_path):
         before = db.session.execute(select(func.max(SnCounter.value))).scalar()
         ticket = create_ticket(service_id=_service_id("account_apply"), creator=find_user("alice"),
                                fields={"title": "t", "system": "crm", "account_type": "permanent", "reason": "r"})
-        db.session.commit()
+        commit()
         assert ticket.sn not in sns and before >= 1
         db.session.remove()
         db.engine.dispose()

@@ -147,9 +147,9 @@ def test_redeploying_a_demo_flow_keeps_running_tickets_on_their_version(demo, it
 
 def submit_and_approve_account(app) -> int:
     """alice asks for an account and the leader approves it (through the services, as the web does)."""
-    from app.services.database import unit_of_work
-    from app.services.tickets import create_ticket, operate_step
-    from app.services.users import find_user
+    from app.infra.uow import unit_of_work
+    from app.services.people.users import find_user
+    from app.services.tickets.operations import create_ticket, operate_step
 
     with app.test_request_context():
         with unit_of_work():

@@ -10,8 +10,9 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
+from app.infra.search_ddl import is_search_object
+from app.infra.uow import commit
 from app.models import FlowVersion, Service, User
-from app.services.search import is_search_object
 
 PG_SERVER = os.environ.get("ITSM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/itsm_test")
 MIGRATE_DB = f"itsm_migrate_test_{os.getpid()}"    # per test process: parallel runs never meet
@@ -168,8 +169,8 @@ def _migration_backfills_participants_and_counters(app):
     """Tickets written by the services, migrated down to 0007 and up again: 0008 rebuilds the same rows."""
     from flask_migrate import downgrade, upgrade
 
-    from app.services.tickets import create_ticket, operate_step
-    from app.services.users import find_user
+    from app.services.people.users import find_user
+    from app.services.tickets.operations import create_ticket, operate_step
 
     assert init(app, "--demo").exit_code == 0
     with app.app_context():
@@ -179,7 +180,7 @@ def _migration_backfills_participants_and_counters(app):
         create_ticket(service_id=service_id, creator=find_user("bob"), fields=fields)
         operate_step(first, find_user("leader"), "TRANSITION", "leader_approve",
                      fields={"leader_result": "agree", "leader_comment": "ok"})
-        db.session.commit()
+        commit()
         db.session.remove()
     before = _participants_and_counters(app)
     assert {(u, c) for t, u, c in before[0] if t == first} == {

@@ -4,10 +4,11 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import Service
-from app.services import knowledge as kb
-from app.services.tickets import create_ticket, operate_step
-from app.services.users import find_user
+from app.services.knowledge import articles as kb
+from app.services.people.users import find_user
+from app.services.tickets.operations import create_ticket, operate_step
 
 INCIDENT_FIELDS = {"title": "打印机无法连接", "event_type": "fault", "event_source": "monitor", "impact": "high",
                    "urgency": "high", "occurred_at": "2030-01-05 09:30:00", "description": "三楼打印机脱机，无法打印"}
@@ -20,7 +21,7 @@ def write(demo):
     def make(username: str, title: str, body: str, *, category: int | None = None, tags: str = "") -> int:
         with demo.app_context():
             article = kb.save_article(find_user(username), title=title, body=body, category_id=category, tags=tags)
-            db.session.commit()
+            commit()
             return article.id
 
     return make
@@ -33,7 +34,7 @@ def category(demo):
     def make(name: str, parent: int | None = None) -> int:
         with demo.app_context():
             c = kb.create_category(find_user("admin"), name, parent)
-            db.session.commit()
+            commit()
             return c.id
 
     return make
@@ -55,7 +56,7 @@ def incident(demo):
             if finish:
                 operate_step(ticket_id, alice, "TRANSITION", "confirm",
                              fields={"confirm_result": "solved", "satisfaction": "5"})
-            db.session.commit()
+            commit()
             return ticket_id
 
     return make

@@ -2,9 +2,10 @@
 import re
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import Article, ArticleVersion
-from app.services import knowledge as kb
-from app.services.users import add_role_member, find_user
+from app.services.knowledge import articles as kb
+from app.services.people.users import add_role_member, find_user
 
 
 def new_article(user, **overrides):
@@ -99,7 +100,7 @@ def test_only_the_author_and_knowledge_admins_edit(browser, demo):
     with demo.app_context():                       # bob joins the knowledge admins role (made on demand)
         kb.knowledge_admin_role()
         add_role_member(kb.KNOWLEDGE_ADMINS, "bob")
-        db.session.commit()
+        commit()
     assert edit(bob, article_id, 2, body="知识库管理员改的").status_code == 302
     assert [(v[0], v[2]) for v in versions(demo, article_id)] == [(1, "alice"), (2, "admin"), (3, "bob")]
     assert bob.post(f"/knowledge/{article_id}/delete").status_code == 302

@@ -1,7 +1,7 @@
 """Articles are Markdown rendered to HTML and sanitized: formatting survives, scripts and dangerous links do not."""
 import pytest
 
-from app.services.knowledge import plain_text, render_markdown
+from app.services.knowledge.articles import plain_text, render_markdown
 
 XSS_CASES = [
     "<script>alert(1)</script>",

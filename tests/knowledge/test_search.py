@@ -3,9 +3,10 @@ highlighted snippets, the category filter, and an index that follows every save 
 import pytest
 
 from app.extensions import db
-from app.services import knowledge as kb
-from app.services.search import search_articles
-from app.services.users import find_user
+from app.infra.uow import commit
+from app.services.knowledge import articles as kb
+from app.services.knowledge.search import search_articles
+from app.services.people.users import find_user
 
 
 @pytest.fixture
@@ -111,12 +112,12 @@ def test_index_follows_edits_and_deletes(demo, library):
     article_id = library["ids"]["vpn"]
     with demo.app_context():
         kb.save_article(find_user("bob"), article_id=article_id, title="VPN 拨号失败", body="拨号报错 691：密码错误。")
-        db.session.commit()
+        commit()
     assert found(demo, "809")[0] == []
     assert found(demo, "密码错误")[0] == ["VPN 拨号失败"]
     with demo.app_context():
         kb.delete_article(find_user("bob"), article_id)
-        db.session.commit()
+        commit()
     assert found(demo, "密码错误")[0] == [] and found(demo, "密码")[0] == []
 
 

@@ -5,9 +5,10 @@ import pytest
 from notify_kit import HttpReceiver, SmtpServer
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import Notification
-from app.services import notify_settings
-from app.services.users import find_user
+from app.services.notify import settings as notify_settings
+from app.services.people.users import find_user
 
 FLOW = """
 key: notify_{key}
@@ -43,12 +44,12 @@ def receiver():
 @pytest.fixture
 def people(app):
     """alice (requester), bob and carol (approvers), each with a display name and an email address."""
-    from app.services.users import create_user
+    from app.services.people.users import create_user
 
     with app.app_context():
         for name, display in PEOPLE.items():
             create_user(name, password="pw-123456", display_name=display, email=f"{name}@example.com")
-        db.session.commit()
+        commit()
     return list(PEOPLE)
 
 
@@ -78,7 +79,7 @@ def configure(app):
                 notify_settings.save_wecom(url=wecom, timeout=5, by="admin")
             if daily_time is not None:
                 notify_settings.save_daily_time(daily_time, by="admin")
-            db.session.commit()
+            commit()
 
     return apply
 
@@ -86,12 +87,12 @@ def configure(app):
 @pytest.fixture
 def submit(app):
     """`submit(service_id, "title", by="alice")`: create a ticket through the service; returns its id."""
-    from app.services.tickets import create_ticket
+    from app.services.tickets.operations import create_ticket
 
     def make(service_id: int, title: str = "申请 VPN 账号", *, by: str = "alice") -> int:
         with app.app_context():
             ticket = create_ticket(service_id=service_id, creator=find_user(by), fields={"title": title})
-            db.session.commit()
+            commit()
             return ticket.id
 
     return make
@@ -100,7 +101,7 @@ def submit(app):
 @pytest.fixture
 def send(app):
     """Run the send job once as worker `w` (`send()` returns how many notices it attempted)."""
-    from app.services.notifications import deliver_due_notifications
+    from app.jobs import send_notifications as deliver_due_notifications
 
     def run(worker: str = "w1") -> int:
         with app.app_context():

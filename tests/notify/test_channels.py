@@ -6,6 +6,7 @@ import hmac
 import logging
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import ApiCallLog, NotifyPreference
 
 SECRET = "whsec-0123456789"
@@ -96,7 +97,7 @@ def test_each_user_gets_only_the_policy_channels_they_chose(app, smtp, receiver,
     with app.app_context():
         db.session.add(NotifyPreference(username="bob", channels=["wecom"]))       # bob: WeCom only
         db.session.add(NotifyPreference(username="carol", channels=["email", "log"]))
-        db.session.commit()
+        commit()
     submit(notify_flow("{channels: [email, wecom]}"))
 
     send()

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import Notification, NotificationDelivery
-from app.services.tickets import operate_ticket
-from app.services.users import find_user
+from app.services.people.users import find_user
+from app.services.tickets.operations import operate_ticket
 
 
 def test_new_todo_is_emailed_to_each_processor_with_text_and_html(smtp, configure, notify_flow, submit, send,
@@ -36,7 +37,7 @@ def test_supervise_notice_names_the_supervisor_and_the_note(app, smtp, configure
     send()
     with app.app_context():
         operate_ticket(ticket_id, find_user("alice"), "SUPERVISE", message="请今天处理完")
-        db.session.commit()
+        commit()
 
     send()
 
@@ -60,7 +61,7 @@ def test_user_without_email_address_is_skipped_and_the_others_still_get_it(app, 
     configure(smtp=smtp)
     with app.app_context():
         find_user("carol").email = ""
-        db.session.commit()
+        commit()
     submit(notify_flow())
 
     send()
@@ -73,14 +74,14 @@ def test_user_without_email_address_is_skipped_and_the_others_still_get_it(app, 
 
 
 def test_finished_ticket_notifies_the_creator(app, smtp, configure, notify_flow, submit, send):
-    from app.services.tickets import operate_step
+    from app.services.tickets.operations import operate_step
 
     configure(smtp=smtp)
     ticket_id = submit(notify_flow())
     send()
     with app.app_context():
         operate_step(ticket_id, find_user("bob"), "TRANSITION", "approve", fields={})
-        db.session.commit()
+        commit()
 
     send()
 

@@ -7,6 +7,7 @@ from html import unescape
 import pytest
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import AuditLog, Notification, NotifyPreference, Setting, User
 
 SMTP_PASSWORD = "smtp-pass-9876"
@@ -133,9 +134,9 @@ def test_webhook_secret_is_masked_and_the_reminder_time_checked(demo, browser):
 
 
 def test_admin_edits_a_template_and_the_notice_uses_it(demo, browser):
-    from app.services.notifications import build_message
-    from app.services.tickets import create_ticket
-    from app.services.users import find_user
+    from app.services.notify.delivery import build_message
+    from app.services.people.users import find_user
+    from app.services.tickets.operations import create_ticket
 
     admin = browser("admin")
     source = "{% block subject %}待办 {{ ticket.sn }}{% endblock %}{% block body %}请处理 {{ step }}{% endblock %}"
@@ -172,7 +173,7 @@ def test_test_button_emails_the_admin(demo, browser, smtp):
     admin = browser("admin")
     with demo.app_context():
         db.session.query(User).filter_by(username="admin").update({User.email: "admin@example.com"})
-        db.session.commit()
+        commit()
     admin.post("/admin/notifysettings/smtp/", {"host": "127.0.0.1", "port": str(smtp.port), "security": "none",
                                                "sender": "itsm@example.com", "password": "", "timeout": "5"})
 
@@ -186,7 +187,7 @@ def test_failed_notices_can_be_queued_again_from_the_outbox(demo, browser):
     with demo.app_context():
         notice = Notification(ticket_id=None, kind="todo", recipients=["bob"], status="FAILED", attempts=5)
         db.session.add(notice)
-        db.session.commit()
+        commit()
         notice_id = notice.id
     admin = browser("admin")
     assert "bob" in text_of(admin.get("/admin/notification/"))

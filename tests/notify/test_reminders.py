@@ -5,8 +5,9 @@ import threading
 from datetime import datetime, timedelta
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import Notification, StepReminder, TicketStep
-from app.services.notifications import enqueue_daily_reminders
+from app.jobs import daily_reminders
 from app.timeutil import local, parse_local, utcnow
 
 DAILY = "{channels: [email], frequency: daily}"
@@ -21,13 +22,13 @@ def _at(local_text: str, days: int = 0) -> datetime:
 def _opened(app, ticket_id: int, when: datetime) -> None:
     with app.app_context():
         db.session.query(TicketStep).filter_by(ticket_id=ticket_id, is_open=True).update({TicketStep.opened_at: when})
-        db.session.commit()
+        commit()
 
 
 def _reminders(app, now: datetime) -> int:
     with app.app_context():
         try:
-            return enqueue_daily_reminders(now)
+            return daily_reminders(now)
         finally:
             db.session.remove()
 
@@ -58,8 +59,8 @@ def test_default_reminder_time_is_nine_oclock(app, notify_flow, submit):
 
 def test_no_reminder_for_once_flows_for_steps_opened_today_or_for_suspended_tickets(app, notify_flow, submit,
                                                                                     notices):
-    from app.services.tickets import operate_ticket
-    from app.services.users import find_user
+    from app.services.people.users import find_user
+    from app.services.tickets.operations import operate_ticket
 
     once = submit(notify_flow("{channels: [email], frequency: once}"))
     today = submit(notify_flow(DAILY))
@@ -69,7 +70,7 @@ def test_no_reminder_for_once_flows_for_steps_opened_today_or_for_suspended_tick
     _opened(app, suspended, _at("08:00:00", days=-2))
     with app.app_context():
         operate_ticket(suspended, find_user("bob"), "SUSPEND", message="等待备件")
-        db.session.commit()
+        commit()
 
     assert _reminders(app, _at("12:00:00")) == 0
     assert notices(kind="reminder") == []

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import Notification, NotificationDelivery
 from app.timeutil import utcnow
 
@@ -16,7 +17,7 @@ SECRET = "whsec-0123456789"
 def _make_due(app):
     with app.app_context():
         db.session.query(Notification).update({Notification.next_attempt_at: utcnow() - timedelta(seconds=1)})
-        db.session.commit()
+        commit()
 
 
 def _next_attempt_in(app) -> float:
@@ -108,7 +109,7 @@ def test_a_crashed_workers_claim_is_taken_over_after_the_lease(app, smtp, config
     with app.app_context():
         db.session.query(Notification).update({Notification.claimed_by: "dead-host:1",
                                                Notification.claimed_at: utcnow() - timedelta(minutes=claimed_minutes_ago)})
-        db.session.commit()
+        commit()
 
     assert send("w2") == (1 if taken_over else 0)
     assert len(smtp.mails) == (2 if taken_over else 0)

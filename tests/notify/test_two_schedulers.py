@@ -9,6 +9,7 @@ from notify_kit import scheduler_worker
 from sqlalchemy import insert
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import Notification, Ticket
 from app.timeutil import utcnow
 
@@ -27,7 +28,7 @@ def test_two_scheduler_processes_deliver_200_notices_with_no_duplicates(app, smt
         db.session.execute(insert(Notification), [
             {"ticket_id": ticket_id, "kind": "supervise", "recipients": ["bob"], "message": f"#{i}",
              "status": "PENDING", "attempts": 0, "next_attempt_at": now, "created_at": now} for i in range(COUNT)])
-        db.session.commit()
+        commit()
         expected = {n.id for n in db.session.query(Notification.id)}
         assert db.session.get(Ticket, ticket_id) is not None
 
@@ -58,7 +59,7 @@ def test_a_killed_schedulers_notices_are_sent_by_another_after_the_lease_exactly
 
     from notify_kit import BlackHole
 
-    from app.services import notify_settings
+    from app.services.notify import settings as notify_settings
 
     service_id = notify_flow()
     for i in range(3):
@@ -69,7 +70,7 @@ def test_a_killed_schedulers_notices_are_sent_by_another_after_the_lease_exactly
         with app.app_context():                 # the first scheduler hangs talking to this "SMTP server"
             notify_settings.save_smtp(host="127.0.0.1", port=hole.port, security="none", username="", password="",
                                       sender="itsm@example.com", timeout=120, by="admin")
-            db.session.commit()
+            commit()
         worker = spawn.Process(target=scheduler_worker, args=(app.config["DATABASE_URL"], start, 1, results))
         worker.start()
         start.set()
@@ -80,7 +81,7 @@ def test_a_killed_schedulers_notices_are_sent_by_another_after_the_lease_exactly
         with app.app_context():                 # while it waits on the network it holds no database lock
             began = time.monotonic()
             notify_settings.save_daily_time("09:00", by="admin")
-            db.session.commit()
+            commit()
             assert time.monotonic() - began < 5
         os.kill(worker.pid, signal.SIGKILL)
         worker.join(10)

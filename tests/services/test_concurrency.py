@@ -1,14 +1,12 @@
 """Concurrent submits: one step submitted by 8 processors at once, 8 tickets created at once."""
 import threading
 
-import pytest
-
 from app.errors import ItsmError
 from app.extensions import db
+from app.infra.uow import commit, unit_of_work
 from app.models import Ticket, TicketLog, TicketStep
-from app.services.database import unit_of_work
-from app.services.tickets import create_ticket, operate_step
-from app.services.users import find_user
+from app.services.people.users import find_user
+from app.services.tickets.operations import create_ticket, operate_step
 
 FLOW = """
 key: race
@@ -61,7 +59,7 @@ def test_eight_processors_submitting_one_step_at_once_only_one_wins(app, make_se
     service_id = make_service(FLOW, roles={"approvers": APPROVERS}, users=("alice", "impl"))
     with app.app_context():
         ticket = create_ticket(service_id=service_id, creator=find_user("alice"), fields={"title": "race"})
-        db.session.commit()
+        commit()
         ticket_id = ticket.id
 
     def submit(i):

@@ -1,11 +1,11 @@
 """SQL statements per create and per operation do not grow with the number of fields."""
-import pytest
 from flask import current_app
 
 from app.extensions import db
-from app.services.dictionaries import load_dictionary_files
-from app.services.tickets import create_ticket, operate_step
-from app.services.users import find_user
+from app.infra.uow import commit
+from app.services.people.users import find_user
+from app.services.system.dictionaries import load_dictionary_files
+from app.services.tickets.operations import create_ticket, operate_step
 from tests.statement_counter import StatementCounter
 
 # the first five cover every kind of lookup a field can need (dictionary, users), so 5 and 50 compare fairly
@@ -66,7 +66,7 @@ transitions:
 def _measure(app, make_service, n: int) -> dict[str, int]:
     with app.app_context():
         load_dictionary_files(current_app.config["DICTIONARIES_DIR"])
-        db.session.commit()
+        commit()
     yaml_text, start_values, step_values = _flow(n)
     service_id = make_service(yaml_text, roles={"approvers": ["u1", "u2"]}, users=("alice",))
     counts = {}
@@ -74,21 +74,21 @@ def _measure(app, make_service, n: int) -> dict[str, int]:
         alice = find_user("alice")
         with StatementCounter(db.engine) as c:
             ticket_id = create_ticket(service_id=service_id, creator=alice, fields=start_values).id
-            db.session.commit()
+            commit()
         counts["create"] = c.count
 
     with app.test_request_context():
         u1 = find_user("u1")
         with StatementCounter(db.engine) as c:
             operate_step(ticket_id, u1, "TRANSITION", "approve", fields=step_values)
-            db.session.commit()
+            commit()
         counts["transition"] = c.count
 
     with app.test_request_context():
         u1 = find_user("u1")
         with StatementCounter(db.engine) as c:
             operate_step(ticket_id, u1, "CLAIM", "implement")
-            db.session.commit()
+            commit()
         counts["claim"] = c.count
     return counts
 

@@ -22,9 +22,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import Service, StepProcessor, Ticket, TicketParticipant, TicketStep
-from app.services.tickets import create_ticket, operate_step
-from app.services.users import find_user
+from app.services.people.users import find_user
+from app.services.tickets.operations import create_ticket, operate_step
 
 RANGE = {"from": "2024-03-01", "to": "2024-03-03"}
 ACCOUNT = {"title": "申请 CRM 账号", "system": "crm", "account_type": "permanent", "permissions": ["read"],
@@ -76,7 +77,7 @@ def incident(*, finish: bool) -> int:
 
 def rebuild_counters() -> None:
     """The handled-steps day counters, recomputed from the (backdated) steps, as a migration would."""
-    from app.services.counters import rebuild
+    from app.services.tickets.counters import rebuild
 
     rebuild(db.session.connection())
 
@@ -90,4 +91,4 @@ def many_tickets(app, count: int) -> None:
             _set_times(ticket_id, f"2024-03-0{day} 10:00", f"2024-03-0{day} 12:00" if i % 2 == 0 else None,
                        {"leader_approve": (f"2024-03-0{day} 10:00", f"2024-03-0{day} 12:00" if i % 2 == 0 else None)})
         rebuild_counters()
-        db.session.commit()
+        commit()

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 import pytest
 from stats_kit import incident
 
-from app.extensions import db
-from app.services import knowledge as kb
-from app.services.users import find_user
+from app.infra.uow import commit
+from app.services.knowledge import articles as kb
+from app.services.people.users import find_user
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path("/tmp/kb-shots")
@@ -69,7 +69,7 @@ def test_statistics_page_draws_every_chart_offline(page, known_tickets):
 def write(app, username, title, body, tags=""):
     with app.app_context():
         kb.save_article(find_user(username), title=title, body=body, tags=tags)
-        db.session.commit()
+        commit()
 
 
 def test_knowledge_base_in_the_browser(page, demo):
@@ -89,7 +89,7 @@ def test_knowledge_base_in_the_browser(page, demo):
     # write one from a finished incident, preview it, publish it
     with demo.app_context():
         ticket_id = incident(finish=True)
-        db.session.commit()
+        commit()
     page.goto(f"/tickets/{ticket_id}")
     page.click("#kb-from-ticket")
     page.click("#kb-preview-tab")

@@ -4,7 +4,7 @@ from datetime import datetime
 import pytest
 from stats_kit import utc
 
-from app.services import statistics as stats
+from app.services.stats import charts as stats
 
 RANGE_FILTER = dict(start=utc("2024-03-01 00:00"), end=utc("2024-03-04 00:00"))
 

@@ -6,12 +6,12 @@ import io
 import json
 import re
 
-import pytest
 from stats_kit import many_tickets
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import User
-from app.services.statistics import CHARTS
+from app.services.stats.charts import CHARTS
 from tests.statement_counter import statements_of_get
 
 QUERY = "from=2024-03-01&to=2024-03-03"
@@ -31,7 +31,7 @@ def read_csv(response) -> list[list[str]]:
 def make_stats_admin(app, username):
     with app.app_context():
         db.session.query(User).filter_by(username=username).update({"is_stats_admin": True})
-        db.session.commit()
+        commit()
 
 
 def test_only_super_admins_and_statistics_admins_see_it(browser, demo):

@@ -2,7 +2,7 @@
 import re
 from pathlib import Path
 
-from app.web.i18n_en import EN
+from app.i18n.en import EN
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 FRONT_OFFICE = ["base.html", "_macros.html", "_progress.html", "workbench.html", "ticket_list.html", "module.html",

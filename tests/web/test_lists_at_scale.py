@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import TicketParticipant, UserDayCounter
-from app.services import queries
+from app.services.tickets import queries
 
 ACCOUNT = {"title": "申请 CRM 账号", "system": "crm", "account_type": "permanent", "reason": "工作需要"}
 SN = re.compile(r"\b(?:REQ|CRQ|INC|PBI)\d{14}\b")

@@ -2,7 +2,7 @@
 
 A channel turns a rendered `Message` and its recipients into sends and reports one
 `Result` per target, with the HTTP calls it made (secrets masked) for the API call log.
-Channels touch no database; `app.services.notifications` decides who gets what.
+Channels touch no database; `app.services.notify.delivery` decides who gets what.
 """
 from __future__ import annotations
 

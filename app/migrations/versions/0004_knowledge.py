@@ -93,7 +93,7 @@ def upgrade():
     sa.UniqueConstraint('article_id', 'number', name='uq_knowledge_article_versions_number')
     )
     # full-text search objects (FTS5 table + triggers on SQLite, pg_trgm/tsvector indexes on PostgreSQL)
-    from app.services.search import install_search_index
+    from app.infra.search_ddl import install_search_index
 
     install_search_index(op.get_bind())
     # ### end Alembic commands ###

@@ -69,8 +69,8 @@ def upgrade():
         JOIN tickets t ON t.id = p.ticket_id
         GROUP BY p.username, p.ticket_id, t.created_at
     """.replace("MAX(p.is_creator)", "MAX(p.is_creator) = 1"))
-    from app.services.counters import rebuild
-    from app.services.search import install_search_index
+    from app.services.tickets.counters import rebuild
+    from app.infra.search_ddl import install_search_index
 
     rebuild(op.get_bind())
     install_search_index(op.get_bind())      # PostgreSQL: the stored tsvector column replaces the expression index

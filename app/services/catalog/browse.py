@@ -1,0 +1,159 @@
+"""The service catalog as requesters see it: catalogs, services, the submit form's fields."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.errors import ServiceNotFound
+from app.extensions import db
+from app.flowdef import CompiledFlow
+from app.models import Catalog, CatalogService, Service
+from app.services.flows.library import compiled_version, deploy_flow, save_flow_source
+
+SERVICE_TYPE_NAMES = {"request": "请求", "change": "变更", "event": "事件", "question": "问题"}
+SERVICE_TYPE_EN = {"request": "Request", "change": "Change", "event": "Incident", "question": "Problem"}
+
+
+def catalog_tree(*, with_services_only: bool = False, service_key: str = "") -> list[dict]:
+    """Every catalog as nested dicts `{id,key,name,level,desc,children}`.
+
+    `with_services_only` / `service_key` keep only the catalogs holding an enabled service (with that
+    key or service type) and their ancestors (get_service_catalogs' has_service and service_key).
+    """
+    if with_services_only or service_key:
+        stmt = select(CatalogService.catalog_id).join(Service).where(Service.is_valid.is_(True))
+        if service_key:
+            stmt = stmt.where((Service.key == service_key) | (Service.service_type == service_key))
+        return _prune(catalog_tree(), set(db.session.execute(stmt).scalars()))
+    rows = list(db.session.execute(select(Catalog).order_by(Catalog.level, Catalog.order, Catalog.id)).scalars())
+    nodes = {c.id: {"id": c.id, "key": c.key, "name": c.name, "level": c.level, "desc": c.desc, "children": []}
+             for c in rows}
+    roots = []
+    for c in rows:
+        (nodes[c.parent_id]["children"] if c.parent_id in nodes else roots).append(nodes[c.id])
+    return roots
+
+
+def _prune(nodes: list[dict], keep: set[int]) -> list[dict]:
+    out = []
+    for node in nodes:
+        children = _prune(node["children"], keep)
+        if node["id"] in keep or children:
+            out.append({**node, "children": children})
+    return out
+
+
+def get_service(service_id: int) -> Service:
+    """A service bound to a flow version (ServiceNotFound otherwise)."""
+    service = db.session.get(Service, service_id)
+    if service is None or service.flow_version_id is None:
+        raise ServiceNotFound()
+    return service
+
+
+def submittable_services(*, catalog_id: int | None = None, service_type: str | None = None) -> list[Service]:
+    """Enabled services bound to a version, optionally within one catalog (in its order) or one type."""
+    stmt = select(Service).where(Service.is_valid.is_(True), Service.flow_version_id.is_not(None))
+    if catalog_id is not None:
+        stmt = stmt.join(CatalogService).where(CatalogService.catalog_id == catalog_id) \
+            .order_by(CatalogService.order, Service.id)
+    else:
+        stmt = stmt.order_by(Service.service_type, Service.id)
+    if service_type:
+        stmt = stmt.where(Service.service_type == service_type)
+    return list(db.session.execute(stmt).scalars())
+
+
+def service_for_submit(service_id: int) -> tuple[Service, CompiledFlow]:
+    service = db.session.get(Service, service_id)
+    if service is None or not service.is_valid or service.flow_version_id is None:
+        raise ServiceNotFound()
+    return service, compiled_version(service.flow_version_id)
+
+
+def ensure_catalog(key: str, name: str, *, parent: Catalog | None = None, desc: str = "", order: int = 0) -> Catalog:
+    row = db.session.execute(select(Catalog).where(Catalog.key == key)).scalar_one_or_none()
+    if row is None:
+        row = Catalog(key=key, name=name, desc=desc, parent_id=parent.id if parent else None,
+                      level=(parent.level + 1) if parent else 0, order=order)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def ensure_service(key: str, name: str, *, service_type: str, flow_version_id: int | None, desc: str = "",
+                   owners: str = "", catalogs: list[Catalog] = ()) -> Service:
+    row = db.session.execute(select(Service).where(Service.key == key)).scalar_one_or_none()
+    if row is None:
+        row = Service(key=key, name=name, desc=desc, service_type=service_type, owners=owners)
+        db.session.add(row)
+    row.flow_version_id = row.flow_version_id or flow_version_id
+    db.session.flush()
+    have = {link.catalog_id for link in row.links}
+    for order, catalog in enumerate(catalogs):
+        if catalog.id not in have:
+            db.session.add(CatalogService(catalog_id=catalog.id, service_id=row.id, order=order))
+    db.session.flush()
+    return row
+
+
+def create_catalog(name: str, *, parent_id: int | None, desc: str = "", by: str = "system") -> Catalog:
+    """A new catalog under `parent_id` (None: a root); its key is generated from the id."""
+    from app.errors import NotFound, ValidationFailed
+
+    name = (name or "").strip()
+    if not name or len(name) > 128:
+        raise ValidationFailed("目录名称不能为空，且不超过 128 个字符")
+    parent = db.session.get(Catalog, parent_id) if parent_id else None
+    if parent_id and parent is None:
+        raise NotFound(f"父级目录 {parent_id} 不存在")
+    siblings = db.session.execute(select(Catalog.name).where(Catalog.parent_id == (parent.id if parent else None))).scalars()
+    if name in set(siblings):
+        raise ValidationFailed(f"同级目录下已存在名为 {name} 的目录")
+    import uuid
+
+    row = Catalog(key=f"c_{uuid.uuid4().hex[:12]}", name=name, desc=desc or "",
+                  parent_id=parent.id if parent else None, level=(parent.level + 1) if parent else 0)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def publish_service(*, key: str, name: str, flow_text: str | dict, desc: str = "", owners: str = "",
+                    catalog_id: int | None = None, is_valid: bool = True, service_id: int | None = None,
+                    by: str = "system") -> Service:
+    """Create (or update `service_id`) a service from a flow definition: save the template, deploy, bind.
+
+    `flow_text` is a flow in the flow language (YAML text, or the same structure as a dict).
+    """
+    import json
+
+    from app.errors import NotFound, ValidationFailed
+
+    if isinstance(flow_text, dict):
+        flow_text = json.dumps(flow_text, ensure_ascii=False, indent=2)
+    if not flow_text:
+        raise ValidationFailed("缺少流程定义 workflow")
+    row = db.session.get(Service, service_id) if service_id else None
+    if service_id and row is None:
+        raise NotFound(f"服务 {service_id} 不存在")
+    key = (key or (row.key if row else "")).strip()
+    if not key:
+        raise ValidationFailed("缺少服务标识 key")
+    clash = db.session.execute(select(Service).where(Service.key == key)).scalar_one_or_none()
+    if clash is not None and clash is not row:
+        raise ValidationFailed(f"服务标识 {key} 已被占用")
+    flow = save_flow_source(flow_text, by=by, filename=f"{key}.json")
+    version = deploy_flow(flow.key, by=by)
+    if row is None:
+        row = Service(key=key, name=name or flow.name, service_type=flow.service_type)
+        db.session.add(row)
+    row.name, row.desc, row.owners, row.is_valid = name or row.name, desc or row.desc, owners or row.owners, is_valid
+    row.service_type, row.flow_version_id, row.updated_by = version.service_type, version.id, by
+    db.session.flush()
+    if catalog_id:
+        if db.session.get(Catalog, catalog_id) is None:
+            raise NotFound(f"服务目录 {catalog_id} 不存在")
+        if not any(link.catalog_id == catalog_id for link in row.links):
+            db.session.add(CatalogService(catalog_id=catalog_id, service_id=row.id))
+    db.session.flush()
+    return row

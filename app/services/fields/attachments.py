@@ -1,0 +1,67 @@
+"""Uploaded files of FILE fields: stored under the instance folder with safe names."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from flask import current_app
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.models import Attachment
+from app.services.system.settings import attachment_settings
+
+
+def limits() -> tuple[Path, int]:
+    """Where uploads go and their size limit: the back office's 基础配置, else the configuration."""
+    settings = attachment_settings()
+    return Path(settings["upload_dir"]), int(float(settings["upload_max_mb"]) * 1024 * 1024)
+
+
+def upload_dir() -> Path:
+    path = limits()[0]
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def store_upload(file: FileStorage, username: str, field_key: str = "") -> Attachment:
+    """Save one upload (size and extension checked) and record it; the name on disk is random."""
+    original = (file.filename or "").strip()
+    safe = secure_filename(original) or "file"
+    ext = original.rsplit(".", 1)[-1].lower() if "." in original else ""
+    allowed = {e.lower() for e in current_app.config["UPLOAD_EXTENSIONS"]}
+    if ext not in allowed:
+        raise ValidationFailed(f"不支持的附件类型：{original}（允许：{', '.join(sorted(allowed))}）")
+    stored = uuid.uuid4().hex
+    folder, max_bytes = limits()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / stored
+    file.save(target)
+    size = target.stat().st_size
+    if size > max_bytes:
+        target.unlink(missing_ok=True)
+        raise ValidationFailed(f"附件 {original} 超过大小限制 {max_bytes / 1024 / 1024:g} MB")
+    name = original.replace("/", "_").replace("\\", "_")[:255] or safe
+    row = Attachment(original_name=name, stored_name=stored, size=size, field_key=field_key,
+                     content_type=file.mimetype or "application/octet-stream", uploaded_by=username)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def attachment_info(ident: str | int) -> dict | None:
+    try:
+        row = db.session.get(Attachment, int(ident))
+    except (TypeError, ValueError):
+        return None
+    return {"id": row.id, "name": row.original_name} if row else None
+
+
+def stored_path(row: Attachment) -> Path:
+    """Where an attachment's file is: the storage folder, or the default one it was saved in before a move."""
+    path = upload_dir() / row.stored_name
+    default = Path(current_app.config["UPLOAD_DIR"]) / row.stored_name
+    # files stay where they were saved when an admin moves the storage folder later
+    return path if path.exists() or not default.exists() else default

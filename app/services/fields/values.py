@@ -1,0 +1,101 @@
+"""The bridge between flow field definitions and the field registry (app.forms)."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import current_app, g, has_app_context
+from werkzeug.datastructures import FileStorage
+
+from app.flowdef import CompiledFlow, FieldDef
+from app.forms import FieldContext, display_value, validate_values
+from app.forms.builder import payload_formdata
+from app.services.fields.api_choices import api_choices
+from app.services.fields.attachments import attachment_info, store_upload
+from app.services.people.directory import enabled_users, user_choices
+from app.services.system.dictionaries import choices_for_dictionary
+
+MEMBER_TYPES = frozenset({"MEMBER", "MEMBERS"})
+
+
+def _choices(fdef: FieldDef):
+    if fdef.source and fdef.source.dictionary:
+        return choices_for_dictionary(fdef.source.dictionary)
+    if fdef.source and fdef.source.api:
+        return api_choices(fdef)
+    return ()
+
+
+def field_context() -> FieldContext:
+    """Choices, users and limits for building and validating forms (one per request)."""
+    if has_app_context() and "itsm_field_ctx" in g:
+        return g.itsm_field_ctx
+    ctx = _context(user_choices())
+    if has_app_context():
+        g.itsm_field_ctx = ctx
+    return ctx
+
+
+def _context(users) -> FieldContext:
+    cfg = current_app.config
+    # the per-file size limit of 基础配置 is enforced when a file is stored (attachments.store_upload),
+    # so building a form costs no settings query; here only the request's own ceiling applies
+    return FieldContext(choices_for=_choices, users=users, attachment_lookup=attachment_info,
+                        max_upload_bytes=cfg["MAX_CONTENT_LENGTH"],
+                        allowed_extensions=frozenset(e.lower() for e in cfg["UPLOAD_EXTENSIONS"]))
+
+
+def hidden_checker(flow: CompiledFlow, ticket_values: Mapping[str, Any]):
+    def is_hidden(key: str, values: Mapping[str, Any]) -> bool:
+        return flow.is_hidden(key, {**ticket_values, **values})
+
+    return is_hidden
+
+
+def hidden_keys(flow: CompiledFlow, field_defs, raw: Mapping[str, Any], ticket_values: Mapping[str, Any]) -> frozenset[str]:
+    merged = {**ticket_values, **raw}
+    return frozenset(f.key for f in field_defs if flow.is_hidden(f.key, merged))
+
+
+def validate_field_values(flow: CompiledFlow, field_defs, raw: Mapping[str, Any],
+                          ticket_values: Mapping[str, Any]) -> tuple[dict, dict, list[str]]:
+    """(clean values, errors by key, required keys missing from `raw`)."""
+    hidden = hidden_keys(flow, field_defs, raw, ticket_values)
+    missing = [f.key for f in field_defs if f.required and f.key not in hidden and f.key not in raw]
+    clean, errors = validate_values(field_defs, raw, _validation_context(field_defs, raw),
+                                    is_hidden=hidden_checker(flow, ticket_values))
+    return clean, errors, missing
+
+
+def _validation_context(field_defs, raw: Mapping[str, Any]) -> FieldContext:
+    """The field context for validating `raw`: member fields know only the users `raw` names.
+
+    Validation only checks that the named users exist and are enabled, so this reads those
+    few rows (or none) instead of every user; a form that is rendered uses field_context().
+    """
+    member_defs = [f for f in field_defs if f.type in MEMBER_TYPES]
+    formdata = payload_formdata(member_defs, raw) if member_defs else None
+    texts = [str(v) for f in member_defs for v in formdata.getlist(f.key)] if formdata else []
+    names = set(texts) | {t.strip() for t in texts}
+    return _context(enabled_users(names))
+
+
+def store_file_values(field_defs, values: dict, username: str) -> dict:
+    """Replace uploaded FileStorage objects by stored attachments `{id, name}`."""
+    for f in field_defs:
+        if f.type != "FILE" or not values.get(f.key):
+            continue
+        stored = []
+        for item in values[f.key]:
+            if isinstance(item, FileStorage):
+                if not item.filename:
+                    continue
+                row = store_upload(item, username, f.key)
+                stored.append({"id": row.id, "name": row.original_name})
+            else:
+                stored.append(item)
+        values[f.key] = stored
+    return values
+
+
+def display(fdef: FieldDef, value: Any) -> str:
+    return display_value(fdef, value, field_context())

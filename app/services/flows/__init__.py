@@ -1,0 +1,14 @@
+"""Flows: YAML templates, deployed immutable versions, the back office's flow editor, the graph layout.
+
+What the entry points (web, api, admin, jobs, cli) may call; inside `app.services` import the modules.
+"""
+from app.infra.exports import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "editor": ["check_flow_text", "delete_flow", "delete_version", "deploy", "deploy_flow", "export_flow",
+               "import_flow", "notify_policy", "restore_version", "save_flow_from_editor", "services_using",
+               "set_flow_status", "version_definition"],
+    "graph": ["layout_definition"],
+    "library": ["compiled_version", "export_flow_files", "get_version", "load_flow_files",
+                "node_by_state_id", "state_id", "validate_files"],
+})

@@ -1,0 +1,99 @@
+"""Result callbacks: when a ticket created with meta.callback_url ends, POST its result there.
+
+Rows are claimed in the database (an UPDATE ... RETURNING claim that works on
+SQLite and PostgreSQL, with a lease so a crashed worker's claims come back),
+so several scheduler processes never deliver one callback twice.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, select, update
+
+from app.extensions import db
+from app.infra.workqueue import backoff_seconds, claim
+from app.integrations.http_api import HttpResult
+from app.integrations.http_api import send as http_send
+from app.models import Ticket, TicketCallback
+from app.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class CallbackPost:
+    """One claimed callback as plain data: where to POST what, and within how long."""
+
+    id: int
+    url: str
+    payload: dict
+    deadline: float
+    max_bytes: int
+
+
+def claim_due_callbacks(worker: str, limit: int = 20) -> list[int]:
+    """Claim up to `limit` due callbacks for this worker; returns their ids."""
+    return claim(TicketCallback, worker, limit=limit, lease=LEASE)
+
+
+def prepare_callback(callback_id: int, worker: str) -> CallbackPost | None:
+    """The callback to send, if this worker still holds its claim."""
+    cb = _claimed(callback_id, worker)
+    if cb is None:
+        return None
+    return CallbackPost(cb.id, cb.url, dict(cb.payload), float(current_app.config["CALLBACK_TIMEOUT"]),
+                        int(current_app.config["OUTBOUND_MAX_BYTES"]))
+
+
+def send_callback(post: CallbackPost) -> HttpResult:
+    """POST the result (network only, within the total deadline; redirects are not followed)."""
+    result = http_send("POST", post.url, payload=post.payload, timeout=post.deadline, max_bytes=post.max_bytes,
+                       expect_json=False)
+    log.info("callback %s for ticket %s -> %s in %d ms", post.id, post.payload.get("sn"),
+             "ok" if result.ok else (result.error or f"HTTP {result.status_code}"), result.duration_ms)
+    return result
+
+
+def record_callback(post: CallbackPost, result: HttpResult, worker: str) -> bool:
+    """Settle the attempt: success, or the next try with exponential backoff (only while the claim is ours)."""
+    cb = _claimed(post.id, worker)
+    if cb is None:
+        log.warning("callback %s: claim lost while sending; result not recorded", post.id)
+        return False
+    now = utcnow()
+    cb.attempts += 1
+    cb.claimed_by, cb.claimed_at, cb.updated_at = None, None, now
+    if result.ok:
+        cb.status, cb.last_error = "SUCCEEDED", ""
+    else:
+        cb.last_error = (result.error or f"HTTP {result.status_code}: {result.text[:200]}")[:500]
+        if cb.attempts >= current_app.config["CALLBACK_MAX_ATTEMPTS"]:
+            cb.status = "FAILED"
+        else:
+            cb.next_attempt_at = now + timedelta(seconds=backoff_seconds(cb.attempts))
+    return result.ok
+
+
+def _claimed(callback_id: int, worker: str) -> TicketCallback | None:
+    return db.session.execute(select(TicketCallback).where(
+        and_(TicketCallback.id == callback_id, TicketCallback.claimed_by == worker))).scalar_one_or_none()
+
+
+def failed_callback_sns() -> list[str]:
+    """Tickets whose callback has failed at least once and not yet succeeded (until read by approval_result)."""
+    rows = db.session.execute(
+        select(Ticket.sn).join(TicketCallback, TicketCallback.ticket_id == Ticket.id)
+        .where(TicketCallback.status != "SUCCEEDED", TicketCallback.attempts > 0, TicketCallback.reported.is_(False))
+        .order_by(Ticket.sn).distinct()).scalars()
+    return list(rows)
+
+
+def mark_reported(ticket_ids: list[int]) -> None:
+    if ticket_ids:
+        db.session.execute(update(TicketCallback).where(TicketCallback.ticket_id.in_(ticket_ids),
+                                                        TicketCallback.status != "SUCCEEDED")
+                           .values(reported=True), execution_options={"synchronize_session": False})

@@ -1,0 +1,55 @@
+"""People lookups for the engine: role members, users, display names."""
+from __future__ import annotations
+
+from sqlalchemy import bindparam, select
+
+from app.extensions import db
+from app.models import Role, RoleMember, User
+
+
+class DbDirectory:
+    """The engine's `Directory`, backed by the roles tables (one query per lookup)."""
+
+    def role_members(self, role_type: str, keys: tuple[str, ...]) -> frozenset[str]:
+        if not keys:
+            return frozenset()
+        return frozenset(db.session.execute(_ROLE_MEMBERS, {"keys": list(keys), "role_type": role_type}).scalars())
+
+
+# built once: the engine asks for role members whenever a step opens
+_ROLE_MEMBERS = (select(RoleMember.username).join(Role)
+                 .where(Role.key.in_(bindparam("keys", expanding=True)), Role.type == bindparam("role_type")))
+
+
+def user_choices() -> list[tuple[str, str]]:
+    """(username, label) of every enabled user, for MEMBER(S) fields and processor pickers."""
+    rows = db.session.execute(
+        select(User.username, User.display_name).where(User.is_enabled.is_(True)).order_by(User.username)
+    ).all()
+    return [(u, f"{u}({n})" if n else u) for u, n in rows]
+
+
+def enabled_users(usernames) -> list[tuple[str, str]]:
+    """user_choices() restricted to these usernames: one query, none when there are no names."""
+    names = sorted({n for n in usernames if n})
+    if not names:
+        return []
+    rows = db.session.execute(select(User.username, User.display_name).where(
+        User.username.in_(names), User.is_enabled.is_(True)).order_by(User.username)).all()
+    return [(u, f"{u}({n})" if n else u) for u, n in rows]
+
+
+def general_roles() -> list[tuple[str, str]]:
+    rows = db.session.execute(select(Role.key, Role.name).where(Role.type == "GENERAL").order_by(Role.name)).all()
+    return [(k, n) for k, n in rows]
+
+
+def role_keys() -> set[str]:
+    return set(db.session.execute(select(Role.key)).scalars())
+
+
+def general_role_keys(values: list[str]) -> list[str]:
+    """General roles named by id (BlueKing sends role ids) or by key, as keys; unknown values stay as given."""
+    ids = [int(v) for v in values if v.isdigit()]
+    by_id = dict(db.session.execute(select(Role.id, Role.key).where(Role.id.in_(ids))).all()) if ids else {}
+    return [by_id.get(int(v), v) if v.isdigit() else v for v in values]

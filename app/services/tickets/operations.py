@@ -1,0 +1,189 @@
+"""Ticket use cases: create, operate a step, operate the ticket, link two tickets.
+
+The only writer of tickets and the only caller of the engine. Each public function is
+part of one unit of work that its entry point commits: lock the ticket row alone
+(`SELECT ... FOR UPDATE`), read its open steps after the lock is held, check the right,
+run the engine, persist what it decided. Web, API, jobs and CLI all come through here.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from sqlalchemy import select
+
+from app import engine
+from app.engine import operations as ops
+from app.engine.state import SYSTEM
+from app.errors import CreateFailed, OperationRefused, TicketNotFound, ValidationFailed
+from app.extensions import db
+from app.models import Role, Service, Ticket, TicketLink, User
+from app.services.fields.values import store_file_values, validate_field_values
+from app.services.flows.library import compiled_version
+from app.services.people.directory import DbDirectory
+from app.services.tickets.numbers import next_sn
+from app.services.tickets.persist import attach_files, persist
+from app.services.tickets.reading import actor_of, flow_of, lock_ticket, open_steps, state_of
+from app.timeutil import utcnow
+
+SOURCES = ("WEB", "MOBILE", "API", "SYS")
+
+
+# --- creating ------------------------------------------------------------------
+
+def create_ticket(*, service_id: int, creator: User, fields: Mapping[str, Any] | None = None,
+                  values: Mapping[str, Any] | None = None, source: str = "WEB", catalog_id: int | None = None,
+                  meta: Mapping[str, Any] | None = None, related_to: int | None = None) -> Ticket:
+    """Open a ticket on a service's flow version.
+
+    `fields` are raw client values (validated here); `values` are values an HTML
+    form already validated through the same field registry (files still to store).
+    """
+    service = db.session.get(Service, service_id) if service_id else None
+    if service is None or not service.is_valid or service.flow_version_id is None:
+        raise CreateFailed("服务不存在，请联系管理员！")
+    flow = compiled_version(service.flow_version_id)
+    start_fields = flow.start.fields
+    if values is None:
+        raw = dict(fields or {})
+        clean, errors, missing = validate_field_values(flow, start_fields, raw, {})
+        if missing:
+            raise CreateFailed(f"单据创建失败，缺少参数：{missing}", errors=errors)
+        if errors:
+            raise CreateFailed(_first_error(errors), errors=errors)
+        values = clean
+    values = store_file_values(start_fields, dict(values), creator.username)
+    outcome = engine.start_ticket(flow, creator.username, values, DbDirectory())
+    now = utcnow()
+    ticket = Ticket(sn=next_sn(service.service_type), title=_title(values, service), service_id=service.id,
+                    catalog_id=catalog_id, service_type=service.service_type, flow_version_id=service.flow_version_id,
+                    creator=creator.username, status=outcome.state.status, values=dict(outcome.state.values),
+                    source=source if source in SOURCES else "WEB", meta=dict(meta or {}), created_at=now,
+                    updated_at=now, updated_by=creator.username)
+    db.session.add(ticket)
+    db.session.flush()
+    persist(ticket, flow, [], outcome, source=ticket.source, now=now, new=True)
+    attach_files(ticket, start_fields, values)
+    if related_to:
+        link_tickets(related_to, ticket.id, creator)
+    return ticket
+
+
+def _title(values: Mapping[str, Any], service: Service) -> str:
+    title = values.get("title")
+    return str(title)[:120] if title else service.name
+
+
+def _first_error(errors: Mapping[str, list[str]]) -> str:
+    return next((msgs[0] for msgs in errors.values() if msgs), "参数验证失败")
+
+
+# --- operating -----------------------------------------------------------------
+
+def operate_step(ticket_ref: int | str | Ticket, user: User, action: str, node_key: str, *,
+                 fields: Mapping[str, Any] | None = None, values: Mapping[str, Any] | None = None,
+                 processors_type: str = "", processors: str | list[str] = "", message: str = "",
+                 source: str = "WEB") -> Ticket:
+    """One step operation: TRANSITION, CLAIM, DISTRIBUTE, DELIVER, TERMINATE, RETRY or SKIP."""
+    ticket = lock_ticket(ticket_ref)
+    steps = open_steps(ticket)
+    flow = flow_of(ticket)
+    state = state_of(ticket, steps)
+    actor, directory = actor_of(user), DbDirectory()
+    people = tuple(p.strip() for p in (processors.split(",") if isinstance(processors, str) else processors) if p.strip())
+    action = (action or "").upper()
+    builders = {
+        "TRANSITION": lambda: ops.Transition(node_key, {}),
+        "CLAIM": lambda: ops.Claim(node_key),
+        "DISTRIBUTE": lambda: ops.Distribute(node_key, processors_type, people, message),
+        "DELIVER": lambda: ops.Deliver(node_key, processors_type, people, message),
+        "TERMINATE": lambda: ops.TerminateStep(node_key, message),
+        "RETRY": lambda: ops.RetryStep(node_key),
+        "SKIP": lambda: ops.SkipStep(node_key, message),
+    }
+    if action not in builders:
+        raise OperationRefused(f"不支持的操作类型: {action}")
+    op = builders[action]()
+    refusal = engine.refusal(flow, state, op, actor, directory)
+    if refusal is not None:
+        raise refusal
+    if action in ("DISTRIBUTE", "DELIVER"):
+        _check_targets(processors_type, people)
+    if action == "TRANSITION":
+        node_fields = flow.node(node_key).fields
+        if values is None:
+            clean, errors, missing = validate_field_values(flow, node_fields, dict(fields or {}), state.values)
+            if missing:
+                raise ValidationFailed(f"单据处理失败，缺少参数：{missing}", errors=errors)
+            if errors:
+                raise ValidationFailed(_first_error(errors), errors=errors)
+            values = clean
+        values = store_file_values(node_fields, dict(values), user.username)
+        op = ops.Transition(node_key, values)
+        attach_files(ticket, node_fields, values)
+    outcome = engine.apply(flow, state, op, actor, directory)
+    persist(ticket, flow, steps, outcome, source=source, now=utcnow(), operator=user.username)
+    return ticket
+
+
+def operate_ticket(ticket_ref: int | str | Ticket, user: User, action: str, *, message: str = "",
+                   source: str = "WEB") -> Ticket:
+    """One ticket operation: SUSPEND, UNSUSPEND, WITHDRAW, SUPERVISE or TERMINATE."""
+    builders = {"SUSPEND": ops.Suspend, "UNSUSPEND": ops.Unsuspend, "WITHDRAW": ops.Withdraw,
+                "SUPERVISE": ops.Supervise, "TERMINATE": ops.TerminateTicket}
+    action = (action or "").upper()
+    if action not in builders:
+        raise OperationRefused(f"不支持的操作类型: {action}")
+    ticket = lock_ticket(ticket_ref)
+    steps = open_steps(ticket)
+    flow = flow_of(ticket)
+    outcome = engine.apply(flow, state_of(ticket, steps), builders[action](message or ""), actor_of(user),
+                           DbDirectory())
+    persist(ticket, flow, steps, outcome, source=source, now=utcnow(), operator=user.username)
+    return ticket
+
+
+def _check_targets(processors_type: str, people: tuple[str, ...]) -> None:
+    """Dispatch/transfer targets must exist: enabled users for PERSON, known roles for GENERAL."""
+    if processors_type == "PERSON":
+        known = set(db.session.execute(select(User.username).where(
+            User.username.in_(people), User.is_enabled.is_(True))).scalars())
+        unknown = [p for p in people if p not in known]
+        if unknown:
+            raise OperationRefused(f"处理人不存在或已停用：{','.join(unknown)}")
+    elif processors_type == "GENERAL":
+        known = set(db.session.execute(select(Role.key).where(Role.key.in_(people), Role.type == "GENERAL")).scalars())
+        unknown = [p for p in people if p not in known]
+        if unknown:
+            raise OperationRefused(f"角色不存在：{','.join(unknown)}")
+
+
+def apply_system_operation(ticket_id: int, op) -> Ticket:
+    """The scheduler reports an automatic step's outcome (locked like any operation, logged as SYS)."""
+    ticket = lock_ticket(ticket_id)
+    flow = flow_of(ticket)
+    steps = open_steps(ticket)
+    outcome = engine.apply(flow, state_of(ticket, steps), op, engine.Actor(SYSTEM), DbDirectory())
+    persist(ticket, flow, steps, outcome, source="SYS", now=utcnow(), operator=SYSTEM)
+    return ticket
+
+
+# --- related tickets -------------------------------------------------------------
+
+def link_tickets(from_id: int, to_id: int, user: User) -> TicketLink:
+    """关联单: link two tickets (shown on both); refuses self-links and unknown tickets."""
+    if from_id == to_id:
+        raise OperationRefused("不能关联单据自身")
+    for tid in (from_id, to_id):
+        if db.session.get(Ticket, tid) is None:
+            raise TicketNotFound()
+    existing = db.session.execute(select(TicketLink).where(
+        ((TicketLink.from_ticket_id == from_id) & (TicketLink.to_ticket_id == to_id))
+        | ((TicketLink.from_ticket_id == to_id) & (TicketLink.to_ticket_id == from_id)))).scalar_one_or_none()
+    if existing:
+        return existing
+    link = TicketLink(from_ticket_id=from_id, to_ticket_id=to_id, created_by=user.username)
+    db.session.add(link)
+    db.session.flush()
+    return link
+
+
