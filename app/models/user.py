@@ -26,14 +26,21 @@ class User(UserMixin, db.Model):
     language: Mapped[str] = mapped_column(String(8), default="zh")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # in every session and bk_token; raising it (logout, password change) ends them all
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def set_password(self, password: str) -> None:
+        """A new password hash; every session and bk_token issued before it stops working."""
         from flask import current_app
 
         self.password_hash = generate_password_hash(password, current_app.config["PASSWORD_HASH_METHOD"])
+        self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:  # flask-login: what the session keeps
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # flask-login

@@ -6,7 +6,7 @@ from pathlib import Path
 import flask_admin
 from flask import Blueprint, Flask
 
-from app.extensions import db, login_manager
+from app.extensions import login_manager
 
 
 def register_web(app: Flask) -> None:
@@ -28,10 +28,7 @@ def register_web(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    from app.models import User
+def _load_user(session_id: str):
+    from app.services.people import session_user
 
-    try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
-        return None
+    return session_user(session_id)

@@ -11,7 +11,7 @@ from wtforms.validators import InputRequired
 
 from app.infra.uow import unit_of_work
 from app.services.integration import issue_user_token
-from app.services.people import authenticate
+from app.services.people import authenticate, end_sessions
 
 bp = Blueprint("auth", __name__)
 
@@ -51,6 +51,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    with unit_of_work():
+        end_sessions(current_user._get_current_object())   # a copied session cookie or bk_token dies here too
     logout_user()
     flash("已退出登录", "info")
     response = redirect(url_for("auth.login"))

@@ -64,7 +64,7 @@ def authenticate(app_code: str | None, app_secret: str | None, username: str | N
     """
     if not app_code or not app_secret:
         raise AuthenticationFailed("应用认证失败：缺少 bk_app_code 或 bk_app_secret")
-    wanted = _token_username(bk_token) if bk_token else username
+    wanted, version = _token_user(bk_token) if bk_token else (username, None)
     if wanted:
         app, user = db.session.execute(_APP_AND_USER, {"app_code": app_code, "username": wanted}).first() \
             or (None, None)
@@ -73,7 +73,7 @@ def authenticate(app_code: str | None, app_secret: str | None, username: str | N
     if app is None or not app.is_enabled or not hmac.compare_digest(app.secret_digest, _digest(app_secret)):
         raise AuthenticationFailed("应用认证失败：bk_app_code 或 bk_app_secret 不正确")
     if bk_token:
-        if user is None or not user.is_enabled:
+        if user is None or not user.is_enabled or user.session_version != version:
             raise AuthenticationFailed("用户认证失败：bk_token 无效或已过期，请重新登录")
     elif username:
         if not app.act_for_users:
@@ -90,18 +90,23 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
 
 
 def issue_user_token(user: User) -> str:
-    """A bk_token for this user (signed; valid for BK_TOKEN_MAX_AGE seconds)."""
-    return _serializer("bk_token").dumps({"u": user.username})
+    """A bk_token for this user (signed; valid for BK_TOKEN_MAX_AGE seconds, and until the user's
+    session version moves: logout or a password change)."""
+    return _serializer("bk_token").dumps({"u": user.username, "v": user.session_version})
 
 
-def _token_username(token: str) -> str | None:
-    """The username a valid, unexpired bk_token carries (no query)."""
+def _token_user(token: str) -> tuple[str | None, int | None]:
+    """The username and session version a valid, unexpired bk_token carries (no query)."""
     try:
         data = _serializer("bk_token").loads(token, max_age=current_app.config["BK_TOKEN_MAX_AGE"])
     except BadSignature:
-        return None
-    name = data.get("u") if isinstance(data, dict) else None
-    return name if isinstance(name, str) and name else None
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    name, version = data.get("u"), data.get("v")
+    if not isinstance(name, str) or not name or not isinstance(version, int) or isinstance(version, bool):
+        return None, None           # a token from before session versions: log in again
+    return name, version
 
 
 def callback_token(sn: str) -> str:

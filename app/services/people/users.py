@@ -56,6 +56,27 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
+def session_user(session_id: str) -> User | None:
+    """The user a session's `id:version` names, while that version is current (flask-login's user loader).
+
+    Logout and a password change raise the user's session version, so a copied session cookie
+    stops working with them.
+    """
+    user_id, _, version = (session_id or "").partition(":")
+    try:
+        user = db.session.get(User, int(user_id))
+        current = user is not None and user.session_version == int(version)
+    except (TypeError, ValueError):
+        return None
+    return user if current else None
+
+
+def end_sessions(user: User) -> None:
+    """End every session and bk_token of this user (logout ends them on every device)."""
+    user.session_version = User.session_version + 1
+    db.session.flush()
+
+
 def ensure_role(key: str, name: str, *, type_: str = "GENERAL", desc: str = "") -> Role:
     role = db.session.execute(select(Role).where(Role.key == key)).scalar_one_or_none()
     if role is None:
