@@ -30,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     _finalize_config(app)
+    trust_proxies(app)
     configure_extensions(app)
     register_blueprints(app)
     init_admin(app)
@@ -62,6 +63,16 @@ def _finalize_config(app: Flask) -> None:
     from .timeutil import set_zone
 
     set_zone(cfg["TIMEZONE"])
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind PROXY_COUNT reverse proxies, take the client's address and scheme from their X-Forwarded-* headers
+    (the login throttle counts per client address)."""
+    count = int(app.config["PROXY_COUNT"] or 0)
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def configure_extensions(app: Flask) -> None:

@@ -43,6 +43,10 @@ class Defaults:
     NOTIFY_MAX_ATTEMPTS = 5            # sends of a notice before it is FAILED (retries back off 30 s, 60 s, ...)
     NOTIFY_LEASE_SECONDS = 300         # a claimed notice not settled by then is taken over by another scheduler
     PASSWORD_HASH_METHOD = "scrypt"
+    LOGIN_MAX_FAILURES = 5             # wrong passwords per account within the window, then refused until it passes
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20  # failed logins per client address within the window (any usernames)
+    LOGIN_FAILURE_WINDOW = 15 * 60     # seconds
+    PROXY_COUNT = 0                    # reverse proxies in front that set X-Forwarded-For/-Proto (nginx → gunicorn: 1)
     GUARD_COMMITS = False              # tests: a commit not issued by an entry point's unit of work raises
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -32,6 +32,13 @@ class PermissionDenied(ItsmError):
     http_status = 403
 
 
+class LoginThrottled(ItsmError):
+    """Too many failed logins for this account or from this address: try again later."""
+
+    code = 3900429
+    http_status = 429
+
+
 class ValidationFailed(ItsmError):
     """Input values are wrong; `errors` maps field keys to messages."""
 

@@ -5,13 +5,13 @@ from .dictionary import Dictionary, DictionaryItem
 from .flow import FLOW_STATUS_NAMES, Flow, FlowVersion
 from .ticket import (SN_PREFIX, Attachment, Notification, SnCounter, StepProcessor, Ticket, TicketLink,
                      TicketLog, TicketParticipant, TicketStep, UserDayCounter)
-from .user import Role, RoleMember, User
+from .user import LoginFailure, Role, RoleMember, User
 
 __all__ = [
     "ApiApp", "ApiRequestLog", "TicketCallback", "TicketComment",
     "Catalog", "CatalogService", "Service", "Dictionary", "DictionaryItem", "FLOW_STATUS_NAMES", "Flow",
     "FlowVersion", "SN_PREFIX", "Attachment", "Notification", "SnCounter", "StepProcessor", "Ticket",
-    "TicketLink", "TicketLog", "TicketParticipant", "TicketStep", "UserDayCounter", "Role", "RoleMember", "User",
+    "TicketLink", "TicketLog", "TicketParticipant", "TicketStep", "UserDayCounter", "LoginFailure", "Role", "RoleMember", "User",
 ]
 
 # Back office (issue 4): audit log, system settings, API configuration.

@@ -1,7 +1,9 @@
 """People and roles: users, general and CMDB business roles, role members."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
+from functools import lru_cache
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, Text
@@ -37,7 +39,7 @@ class User(UserMixin, db.Model):
         self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return password_matches(self.password_hash, password)
 
     def get_id(self) -> str:  # flask-login: what the session keeps
         return f"{self.id}:{self.session_version}"
@@ -52,6 +54,44 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+def password_matches(stored_hash: str | None, password: str) -> bool:
+    """Check a password with the same hash work whether or not there is a hash to check it against.
+
+    An unknown user or an account without a password is checked against a dummy hash of the
+    configured method, so the answer's timing does not tell which usernames exist.
+    """
+    if not stored_hash:
+        from flask import current_app
+
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+        return False
+    return check_password_hash(stored_hash, password)
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(16), method)
+
+
+class LoginFailure(db.Model):
+    """A failed login, counted per account and per client address over a window; kept in the database so
+    every worker and host sees the same counts."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_login_failures_username", "username", "failed_at"),
+                      Index("ix_login_failures_address", "address", "failed_at"),
+                      Index("ix_login_failures_failed_at", "failed_at"))
+
+    def __repr__(self) -> str:
+        return f"<LoginFailure {self.username}@{self.address} {self.failed_at}>"
 
 
 class Role(db.Model):

@@ -9,9 +9,10 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
+from app.errors import LoginThrottled
 from app.infra.uow import unit_of_work
 from app.services.integration import issue_user_token
-from app.services.people import authenticate, end_sessions
+from app.services.people import end_sessions, log_in
 
 bp = Blueprint("auth", __name__)
 
@@ -33,9 +34,14 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("workbench.index"))
     form = LoginForm()
+    status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
-        with unit_of_work():
-            user = authenticate(form.username.data, form.password.data)
+        try:
+            with unit_of_work():
+                user = log_in(form.username.data, form.password.data, request.remote_addr or "")
+        except LoginThrottled as exc:
+            flash(exc.message, "danger")
+            return render_template("auth/login.html", form=form), exc.http_status
         if user is not None:
             login_user(user)
             response = redirect(_safe_next(request.args.get("next")))
@@ -44,7 +50,6 @@ def login():
                                 max_age=current_app.config["BK_TOKEN_MAX_AGE"])
             return response
         flash("用户名或密码错误", "danger")
-    status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
 
 

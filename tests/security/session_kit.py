@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
 
 from app.infra.uow import commit
 
@@ -64,3 +65,48 @@ def opens_workbench(client) -> bool:
         return False
     assert response.status_code == 200
     return True
+
+
+@contextmanager
+def second_host(app):
+    """Another app process on the same database (a second gunicorn worker or host)."""
+    from app import create_app
+    from app.extensions import db
+
+    other = create_app({key: app.config[key] for key in (
+        "TESTING", "DATABASE_URL", "SECRET_KEY", "PASSWORD_HASH_METHOD", "UPLOAD_DIR", "SERVER_NAME",
+        "GUARD_COMMITS")})
+    try:
+        yield other
+    finally:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def login_failures(app) -> list:
+    """The login_failures rows, oldest first."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import LoginFailure
+
+    with app.app_context():
+        return list(db.session.execute(select(LoginFailure).order_by(LoginFailure.failed_at)).scalars())
+
+
+def backdate_login_failures(app, seconds: int) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.models import LoginFailure
+
+    with app.app_context():
+        db.session.execute(update(LoginFailure).values(failed_at=LoginFailure.failed_at - timedelta(seconds=seconds)))
+        commit()
+
+
+def flash_text(response) -> str:
+    return " ".join(re.findall(r'role="alert"[^>]*>([^<]*)<', response.get_data(as_text=True)))

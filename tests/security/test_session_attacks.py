@@ -2,7 +2,13 @@
 attack → answer, through HTTP, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from tests.security.session_kit import (api_with_token, bk_token_of, opens_workbench, register_plain_app,
+from datetime import timedelta
+
+import pytest
+
+from app.timeutil import local
+from tests.security.session_kit import (api_with_token, backdate_login_failures, bk_token_of, flash_text,
+                                        login_failures, opens_workbench, register_plain_app, second_host,
                                         set_password_by_cli, stolen_copy, try_login)
 
 DEMO_PASSWORD = "demo-pass-123"
@@ -76,3 +82,86 @@ def test_logout_of_one_user_leaves_other_users_signed_in(browser, demo):
 
     assert opens_workbench(bob.client)
     assert api_with_token(demo, bk_token_of(bob.client))["result"] is True
+
+
+# --- finding 9: login throttling and username timing ----------------------------------------------
+
+def test_guessing_one_accounts_password_is_refused_after_five_failures_with_when_to_try_again(demo):
+    client = demo.test_client()
+    for _ in range(5):
+        wrong = try_login(client, "alice", "guess")
+        assert wrong.status_code == 400 and "用户名或密码错误" in flash_text(wrong)
+    first_failure = login_failures(demo)[0].failed_at
+
+    refused = try_login(client, "alice", DEMO_PASSWORD)       # even the right password, now
+
+    assert refused.status_code == 429
+    retry_at = local(first_failure + timedelta(minutes=15))
+    assert f"登录失败次数过多，请于 {retry_at:%H:%M} 后再试" in flash_text(refused)
+    assert not opens_workbench(client)
+    assert len(login_failures(demo)) == 5                     # a refused attempt is not another failure
+
+
+def test_failures_on_other_workers_and_hosts_count_too(demo):
+    with second_host(demo) as other:
+        for host in (demo, other, demo, other, other):
+            assert try_login(host.test_client(), "alice", "guess").status_code == 400
+
+        for host in (demo, other):
+            assert try_login(host.test_client(), "alice", DEMO_PASSWORD).status_code == 429
+
+
+def test_many_usernames_from_one_address_are_refused_after_twenty_failures(demo):
+    attacker = demo.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    for n in range(20):
+        assert try_login(attacker, f"user{n}", "password1").status_code == 400
+
+    assert try_login(attacker, "bob", DEMO_PASSWORD).status_code == 429
+    # bob, from his own address, is not locked out by someone else's spraying
+    assert try_login(demo.test_client(), "bob", DEMO_PASSWORD).status_code == 302
+
+
+def test_failures_older_than_fifteen_minutes_no_longer_count(demo):
+    client = demo.test_client()
+    for _ in range(5):
+        try_login(client, "alice", "guess")
+    backdate_login_failures(demo, 15 * 60 + 1)
+
+    assert try_login(client, "alice", DEMO_PASSWORD).status_code == 302
+
+
+def test_a_successful_login_clears_the_accounts_failures(demo):
+    for _ in range(4):
+        try_login(demo.test_client(), "alice", "typo")
+    assert try_login(demo.test_client(), "alice", DEMO_PASSWORD).status_code == 302
+    for _ in range(4):
+        try_login(demo.test_client(), "alice", "typo")
+
+    assert try_login(demo.test_client(), "alice", DEMO_PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("username, password", [
+    ("alice", "wrong-password"),             # a known user, wrong password
+    ("no-such-user", "wrong-password"),      # an unknown user
+    ("disabled-user", DEMO_PASSWORD),        # a disabled user, right password
+    ("alice", DEMO_PASSWORD),                # a successful login
+])
+def test_every_login_answer_costs_the_same_password_hash_work(demo, monkeypatch, username, password):
+    """Timing cannot tell which usernames exist: one hash check per attempt, whoever is named."""
+    import app.models.user as user_model
+    from app.extensions import db
+    from app.infra.uow import commit
+    from app.services.people.users import create_user
+
+    with demo.app_context():
+        create_user("disabled-user", password=DEMO_PASSWORD)[0].is_enabled = False
+        db.session.flush()
+        commit()
+    checks = []
+    real_check = user_model.check_password_hash
+    monkeypatch.setattr(user_model, "check_password_hash", lambda *a: checks.append(a) or real_check(*a))
+
+    try_login(demo.test_client(), username, password)
+
+    assert len(checks) == 1

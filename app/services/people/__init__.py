@@ -5,6 +5,7 @@ What the entry points (web, api, admin, jobs, cli) may call; inside `app.service
 from app.infra.exports import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "logins": ["log_in"],
     "directory": ["general_role_keys", "general_roles", "user_choices"],
     "roles": ["check_admin_roles_change", "check_general_role_key", "cmdb_source", "cmdb_sync_due",
               "fetch_cmdb_roles", "record_scheduled_cmdb_sync", "set_role_members", "sync_cmdb_roles"],

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Role, RoleMember, User
+from app.models.user import password_matches
 from app.timeutil import utcnow
 
 
@@ -48,9 +49,11 @@ def set_password(username: str, password: str | None = None) -> str:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The enabled user with this password, or None (same answer for unknown user and bad password)."""
+    """The enabled user with this password, or None (same answer, and the same hash work, for an unknown
+    user, a disabled one and a wrong password)."""
     user = find_user((username or "").strip())
-    if user is None or not user.is_enabled or not user.check_password(password or ""):
+    matches = password_matches(user.password_hash if user is not None else None, password or "")
+    if user is None or not user.is_enabled or not matches:
         return None
     user.last_login_at = utcnow()
     return user
