@@ -83,3 +83,16 @@ def test_no_service_ends_or_opens_a_transaction(path):
         if isinstance(node, ast.ImportFrom) and node.module == "app.infra.uow":
             used = {a.name for a in node.names} & TRANSACTION_NAMES
             assert not used, f"{path.name}:{node.lineno} imports {used}: only entry points open units of work"
+
+
+def test_no_test_module_imports_another_test_module():
+    """Shared test builders live in kit modules (`*_kit.py`, `statement_counter.py`), never in a `test_*` module."""
+    tests_dir = Path(__file__).resolve().parent
+    offenders = []
+    for path in sorted(tests_dir.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            offenders += [f"{path.relative_to(tests_dir)}: {n}" for n in names
+                          if n.split(".")[-1].startswith("test_")]
+    assert not offenders, offenders

@@ -7,15 +7,14 @@ from flask import current_app
 from app.extensions import db
 from app.infra.uow import commit
 from app.services.system.dictionaries import load_dictionary_files
-from tests.services.test_statement_counts import _flow
-from tests.statement_counter import StatementCounter
+from tests.statement_counter import StatementCounter, wide_flow
 
 
 def _measure(app, api, make_service, n: int) -> dict[str, int]:
     with app.app_context():
         load_dictionary_files(current_app.config["DICTIONARIES_DIR"])
         commit()
-    yaml_text, start_values, step_values = _flow(n)
+    yaml_text, start_values, step_values = wide_flow(n)
     service_id = make_service(yaml_text, roles={"approvers": ["u1", "u2"]}, users=("alice",))
     counts = {}
     with app.app_context():

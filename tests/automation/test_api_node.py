@@ -73,8 +73,22 @@ def _fails_then_is_retried(app, auto_service, fake_api, mode, error_part):
     ticket, steps, logs, runs, calls = _state(app, ticket_id)
     assert steps[-1].status == "FAILED" and runs[0].status == "FAILED" and runs[0].attempts == 3
     assert error_part in runs[0].last_error and any(m.startswith("节点【创建账号】执行失败：") for m in logs)
-    assert len(calls) == (3 if mode != "refused" else 3) and ticket.status == "RUNNING"
+    assert ticket.status == "RUNNING"
+    # three attempts, each logged; what the server saw and answered depends on the mode
+    reached, http_ok, status_code = EXPECTED_ATTEMPTS[mode]
+    assert [(c.ok, c.status_code) for c in calls] == [(http_ok, status_code)] * 3
+    assert len(fake_api.calls) == (3 if reached else 0)
     return ticket_id
+
+
+# mode -> (did the request reach the server, the call log's HTTP-level ok, its status) for each attempt
+EXPECTED_ATTEMPTS = {
+    "error": (True, True, 200),        # answered 200, but the business code says no
+    "http500": (True, False, 500),
+    "malformed": (True, False, 200),   # answered 200, but a body that is not JSON is no success
+    "slow": (True, False, None),       # reached, cut off by the deadline before any status
+    "refused": (False, False, None),   # nobody listening: no request ever arrived
+}
 
 
 def test_business_error_code_fails_with_retries(app, auto_service, fake_api):

@@ -1,7 +1,9 @@
-"""Two scheduler processes on PostgreSQL share 200 due notices: each is emailed exactly once."""
+"""Two schedulers on PostgreSQL share due notices: each is emailed exactly once, and claims never overlap."""
 from __future__ import annotations
 
 import multiprocessing
+import threading
+import time
 from collections import Counter
 
 import pytest
@@ -47,15 +49,62 @@ def test_two_scheduler_processes_deliver_200_notices_with_no_duplicates(app, smt
     per_notice = Counter(m.notification_id for m in smtp.mails)
     assert len(smtp.mails) == COUNT
     assert set(per_notice) == expected and max(per_notice.values()) == 1
-    assert sum(attempted.values()) == COUNT and all(attempted.values()), attempted    # both took a share
+    assert sum(attempted.values()) == COUNT, attempted       # no notice was taken by both
     assert {status for _, status, _, _ in notices()} == {"SENT"}
+
+
+def test_a_second_scheduler_skips_the_notices_a_first_is_claiming_and_takes_the_next(app, smtp, configure,
+                                                                                       notify_flow, submit, send):
+    """The sharing, made deterministic: w1's claim is held open while w2 claims and sends."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SKIP LOCKED claims across connections: PostgreSQL only")
+    from app.infra.uow import unit_of_work
+    from app.services.notify.delivery import claim_due_notices
+
+    configure(smtp=smtp)
+    ticket_id = submit(notify_flow())
+    with app.app_context():
+        db.session.query(Notification).delete()
+        now = utcnow()
+        db.session.execute(insert(Notification), [
+            {"ticket_id": ticket_id, "kind": "supervise", "recipients": ["bob"], "message": f"#{i}",
+             "status": "PENDING", "attempts": 0, "next_attempt_at": now, "created_at": now} for i in range(30)])
+        commit()
+    claimed, release = {}, threading.Event()
+
+    def first_scheduler():
+        with app.app_context():
+            with unit_of_work():
+                claimed["w1"] = claim_due_notices("w1")      # rows locked until this unit of work ends
+                claimed["locked"] = True
+                release.wait(30)
+
+    holder = threading.Thread(target=first_scheduler)
+    holder.start()
+    for _ in range(200):
+        if claimed.get("locked"):
+            break
+        threading.Event().wait(0.05)
+    try:
+        assert len(claimed["w1"]) == 20
+        began = time.monotonic()
+        sent_by_w2 = send("w2")
+        waited = time.monotonic() - began
+    finally:
+        release.set()
+        holder.join(30)
+    assert sent_by_w2 == 10 and waited < 10                   # skipped w1's locked rows instead of waiting 30 s
+    sent_ids = {m.notification_id for m in smtp.mails}
+    assert len(smtp.mails) == 10 and not sent_ids & set(claimed["w1"])
+    with app.app_context():
+        owners = Counter(n.claimed_by for n in db.session.query(Notification).filter(Notification.status == "PENDING"))
+    assert owners == {"w1": 20}                                # w1's claim stands; nobody else took them
 
 
 def test_a_killed_schedulers_notices_are_sent_by_another_after_the_lease_exactly_once(app, smtp, configure,
                                                                                       notify_flow, submit, send):
     import os
     import signal
-    import time
 
     from notify_kit import BlackHole
 
