@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .loader import (FlowIssue, FlowLoadError, _dedupe, _duplicate_mapping_keys, _line_map, _Locator,
+from .loader import (FlowIssue, FlowLoadError, _dedupe, check_document_limits, _duplicate_mapping_keys, _line_map, _Locator,
                      _pydantic_message)
 from .model import Choice
 
@@ -51,6 +51,7 @@ class DictionaryLoadError(FlowLoadError):
 
 def parse_dictionary_text(text: str, filename: str = "<dictionary>") -> DictionaryDef:
     """Parse and validate one dictionary document; raise DictionaryLoadError with every issue."""
+    check_document_limits(text, filename, DictionaryLoadError)
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)

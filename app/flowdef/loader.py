@@ -77,6 +77,56 @@ def _duplicate_mapping_keys(node: yaml.Node | None, path: tuple = ()) -> list[tu
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
+# A flow or dictionary file is a few KiB; these limits refuse hostile documents before any parser builds them.
+MAX_DOCUMENT_BYTES = 1024 * 1024
+MAX_DEPTH = 40
+
+
+def check_document_limits(text: str, filename: str, error: type[FlowLoadError] = FlowLoadError) -> None:
+    """Refuse a document that is too large, nested too deep, or uses YAML anchors/aliases (alias bombs).
+
+    Reads YAML parser events only (linear in the text, nothing is built), so a billion-laughs
+    document is refused in milliseconds; the issue names the line of the first offending event.
+    """
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_DOCUMENT_BYTES:
+        raise error([FlowIssue(filename, 1, "", f"document too large: {size} bytes (at most {MAX_DOCUMENT_BYTES})")])
+    if "\x00" in text:
+        raise error([FlowIssue(filename, text[:text.index("\x00")].count("\n") + 1, "", "document contains a NUL byte")])
+    if _json_depth(text) > MAX_DEPTH:       # flow-style nesting first: cheap, and YAML's scanner is slow on it
+        raise error([FlowIssue(filename, 1, "", f"document nested too deep (more than {MAX_DEPTH} levels)")])
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise error([FlowIssue(filename, line, "", "YAML anchors and aliases (&name, *name) are not allowed "
+                                                            "in flow files; write the value out")])
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise error([FlowIssue(filename, line, "", f"document nested too deep (more than {MAX_DEPTH} levels)")])
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        pass        # not YAML: the parsers below report it (or read it as JSON)
+
+
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _json_depth(text: str) -> int:
+    """The deepest bracket nesting outside strings (JSON that YAML does not read, e.g. tab-indented)."""
+    depth = deepest = 0
+    for token in _JSON_TOKENS.finditer(text):
+        ch = token.group()
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
 
 def _json_line_map(text: str) -> tuple[dict[tuple, int], list[tuple[int, str, str]]]:
     """For JSON text that `json.loads` accepts: the `_line_map` of its paths, and its duplicate keys.
@@ -138,6 +188,7 @@ def _parse_document(text: str, filename: str) -> tuple[Any, dict[tuple, int], li
     YAML first (JSON with space indentation is YAML too); a document that starts like JSON and
     is not YAML (e.g. indented with tabs) is read as JSON.
     """
+    check_document_limits(text, filename)
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)

@@ -103,6 +103,18 @@ def index():
                            plotly_version=plotly.__version__)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A cell as spreadsheets will not run it: text starting like a formula gets a leading quote."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 @bp.route("/<key>.csv")
 def export(key: str):
     build = stats.CHARTS.get(key)
@@ -111,8 +123,8 @@ def export(key: str):
     chart = build(_filter()[0])
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(chart.columns)
-    writer.writerows([["" if v is None else v for v in row] for row in chart.rows])
+    writer.writerow([csv_cell(c) for c in chart.columns])
+    writer.writerows([[csv_cell(v) for v in row] for row in chart.rows])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
                     headers={"Content-Disposition": f"attachment; filename={key}.csv"})
 

@@ -9,7 +9,7 @@ from app.engine.state import OPERATION_NAMES
 from app.errors import OperationRefused
 from app.forms import build_form, form_initial, form_values
 from app.infra.uow import unit_of_work
-from app.services.fields import choice_errors, field_context, hidden_keys
+from app.services.fields import choice_errors, field_context, hidden_keys, safe_content_type
 from app.services.people import general_roles, user_choices
 from app.services.tickets import (
     attachment_for,
@@ -128,4 +128,8 @@ def attachment(attachment_id: int):
     row, path = attachment_for(current_user, attachment_id)
     if not path.exists():
         raise OperationRefused("附件文件已丢失，请联系管理员")
-    return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.original_name)
+    # the type comes from the extension's allow-list, not from the uploader (rows stored before kept theirs)
+    response = send_file(path, mimetype=safe_content_type(row.original_name), as_attachment=True,
+                         download_name=row.original_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

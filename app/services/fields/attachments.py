@@ -14,6 +14,27 @@ from app.models import Attachment
 from app.services.system.settings import attachment_settings
 
 
+# Content types an attachment is served with, by extension; anything else is application/octet-stream.
+# The type the uploader's browser claimed is never used: "notes.txt" sent as text/html stays text/plain.
+SAFE_CONTENT_TYPES = {
+    "txt": "text/plain", "log": "text/plain", "md": "text/plain", "csv": "text/csv",
+    "json": "application/json", "yaml": "text/plain", "yml": "text/plain", "xml": "text/plain",
+    "pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+    "gif": "image/gif", "bmp": "image/bmp", "webp": "image/webp",
+    "doc": "application/msword", "xls": "application/vnd.ms-excel", "ppt": "application/vnd.ms-powerpoint",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "zip": "application/zip", "gz": "application/gzip", "tar": "application/x-tar", "7z": "application/x-7z-compressed",
+}
+
+
+def safe_content_type(filename: str) -> str:
+    """The content type to serve a file with, from its extension's allow-list (never the uploader's claim)."""
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return SAFE_CONTENT_TYPES.get(ext, "application/octet-stream")
+
+
 def limits() -> tuple[Path, int]:
     """Where uploads go and their size limit: the back office's 基础配置, else the configuration."""
     settings = attachment_settings()
@@ -45,7 +66,7 @@ def store_upload(file: FileStorage, username: str, field_key: str = "") -> Attac
         raise ValidationFailed(f"附件 {original} 超过大小限制 {max_bytes / 1024 / 1024:g} MB")
     name = original.replace("/", "_").replace("\\", "_")[:255] or safe
     row = Attachment(original_name=name, stored_name=stored, size=size, field_key=field_key,
-                     content_type=file.mimetype or "application/octet-stream", uploaded_by=username)
+                     content_type=safe_content_type(original), uploaded_by=username)
     db.session.add(row)
     db.session.flush()
     return row

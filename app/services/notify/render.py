@@ -69,7 +69,8 @@ def render(kind: str, context: dict[str, Any], *, overrides: dict[str, str] | No
     body = _block(template, "body", context) or ""
     url = context.get("url", "")
     text = f"{body}\n\n查看单据：{url}\n" if url else body + "\n"
-    html = _block(template, "html", context)
+    # the HTML block is rendered by an escaping environment: ticket titles and notes are text, never markup
+    html = _block(_environment(True, overrides).get_template(template_name(kind)), "html", context)
     if html is None:
         layout = _environment(True, overrides).get_template(template_name(LAYOUT))
         html = layout.render({**context, "subject": subject, "body": body})
