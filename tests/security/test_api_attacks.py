@@ -108,3 +108,24 @@ def test_richtext_field_drops_an_image_pointing_at_the_api(api, service):
     info = api("get_ticket_info", sn=r["data"]["sn"])["data"]
     stored = next(f["value"] for f in info["fields"] if f["key"] == "plan")
     assert "/api/" not in stored and "<p>plan</p>" in stored and 'href="/tickets/1"' in stored, stored
+
+
+# --- 3. get_tickets username=<someone else> --------------------------------------------------------------
+
+def test_plain_app_asking_get_tickets_for_another_users_waiting_tickets_is_refused(api, browser, ticket):
+    ticket(creator="alice")                                     # waits for leader's approval
+    auth = auth_header(PLAIN_CODE, PLAIN_SECRET, bk_token=login_cookie(browser("bob")))
+    r = api.raw("POST", "get_tickets", headers=auth, json={"username": "leader"})
+    assert r == {"result": False, "code": 3900004, "data": None,
+                 "message": "单据操作失败: username 只能是当前用户 bob（应用未被允许代替用户查询他人的待办）"}
+    r = api.raw("POST", "get_tickets", headers=auth, json={"username": "bob"})     # about itself: fine
+    assert r["result"] and r["data"]["count"] == 0, r
+
+
+def test_trusted_app_and_super_admin_may_ask_get_tickets_for_another_user(api, browser, ticket):
+    sn = ticket(creator="alice")
+    r = api.raw("POST", "get_tickets", headers=auth_header(bk_username="bob"), json={"username": "leader"})
+    assert [t["sn"] for t in r["data"]["items"]] == [sn], r
+    admin = auth_header(PLAIN_CODE, PLAIN_SECRET, bk_token=login_cookie(browser("admin")))
+    r = api.raw("POST", "get_tickets", headers=admin, json={"username": "leader"})
+    assert [t["sn"] for t in r["data"]["items"]] == [sn], r
