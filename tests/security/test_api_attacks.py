@@ -129,3 +129,29 @@ def test_trusted_app_and_super_admin_may_ask_get_tickets_for_another_user(api, b
     admin = auth_header(PLAIN_CODE, PLAIN_SECRET, bk_token=login_cookie(browser("admin")))
     r = api.raw("POST", "get_tickets", headers=admin, json={"username": "leader"})
     assert [t["sn"] for t in r["data"]["items"]] == [sn], r
+
+
+# --- 5. create_ticket with from_ticket_id --------------------------------------------------------------
+
+def _account(service, creator, **extra):
+    return {"service_id": service("account"), "creator": creator, "fields": fields(**ACCOUNT), **extra}
+
+
+def test_linking_a_ticket_the_creator_may_not_view_is_refused_like_a_missing_one(api, browser, service, snapshot):
+    secret = api("create_ticket", **_account(service, "alice"))["data"]
+    before = snapshot()
+    bob = auth_header(PLAIN_CODE, PLAIN_SECRET, bk_token=login_cookie(browser("bob")))
+    hidden = api.raw("POST", "create_ticket", headers=bob, json=_account(service, "bob", from_ticket_id=secret["id"]))
+    missing = api.raw("POST", "create_ticket", headers=bob, json=_account(service, "bob", from_ticket_id=999999))
+    expected = {"result": False, "code": 3900022, "data": None, "message": "关联单据不存在或你没有查看它的权限"}
+    assert hidden == expected and missing == {**expected}
+    # an app trusted to act for users names bob as the creator: the rule is the creator's, in the service
+    r = api("create_ticket", **_account(service, "bob", from_ticket_id=secret["id"]))
+    assert r == expected
+    assert snapshot() == before
+
+
+def test_linking_a_ticket_the_creator_may_view_still_works(api, service):
+    mine = api("create_ticket", **_account(service, "alice"))["data"]
+    r = api("create_ticket", **_account(service, "alice", from_ticket_id=mine["id"]))
+    assert r["result"], r
