@@ -2,7 +2,9 @@
 
 HTTP 200 with the envelope `{"result", "code", "message", "data"}` for every handled
 outcome, as BlueKing does. Credentials come from the `X-Bkapi-Authorization`
-header (bkapi-component-open) or from bk_* query/body parameters (bk-itsm-sdk).
+header (bkapi-component-open) or from bk_* query/body parameters (bk-itsm-sdk), never from a
+cookie: a browser attaches cookies to requests other sites make it send. Endpoints that write
+accept only a POST with a JSON body, which another site cannot make a browser send.
 """
 from __future__ import annotations
 
@@ -66,14 +68,21 @@ def _credentials(params: dict) -> dict:
         creds.setdefault(key, params.get(key))
         if creds[key] is not None and not isinstance(creds[key], str):
             creds[key] = json.dumps(creds[key]) if isinstance(creds[key], (dict, list)) else str(creds[key])
-    creds["bk_token"] = creds.get("bk_token") or request.cookies.get("bk_token")
-    return creds
+    return creds        # never the `bk_token` login cookie: a browser sends it with any cross-site request
+
+
+def _json_post_only(name: str) -> None:
+    """A writing endpoint takes a POST with a JSON object body (what BlueKing's clients send), nothing else:
+    an <img>, a link or a cross-site form can make a browser send a GET or a form post, not this."""
+    body = request.get_json(silent=True) if request.method == "POST" and request.is_json else None
+    if not isinstance(body, dict):
+        raise ApiParamError(f"接口 {name} 只接受 POST 请求，请求体为 JSON（Content-Type: application/json）")
 
 
 def dispatch(name: str):
     from app.services.integration import authenticate
 
-    from .endpoints import ENDPOINTS
+    from .endpoints import ENDPOINTS, WRITES
 
     started = time.monotonic()
     name = name.strip("/")
@@ -84,6 +93,8 @@ def dispatch(name: str):
     else:
         params = _params()
         try:
+            if name in WRITES:
+                _json_post_only(name)
             creds = _credentials(params)
             app_code = creds.get("bk_app_code") or ""
             api_app, user = authenticate(creds.get("bk_app_code"), creds.get("bk_app_secret"),

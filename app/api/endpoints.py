@@ -44,11 +44,14 @@ from .serializers import (
 )
 
 ENDPOINTS: dict[str, Callable[[dict, Caller], Any]] = {}
+WRITES: set[str] = set()        # endpoints that change something: POST with a JSON body only
 
 
-def endpoint(name: str):
+def endpoint(name: str, *, writes: bool = False):
     def register(fn):
         ENDPOINTS[name] = fn
+        if writes:
+            WRITES.add(name)
         return fn
 
     return register
@@ -213,7 +216,7 @@ def get_workflow_detail(params: dict, caller: Caller):
     return workflow_detail(version, compiled_version(version))
 
 
-@endpoint("create_service_catalog")
+@endpoint("create_service_catalog", writes=True)
 def create_service_catalog(params: dict, caller: Caller):
     _require_admin(caller)
     parent_id = _int(params, "parent__id", required=False)
@@ -241,19 +244,19 @@ def _publish(params: dict, caller: Caller, service_id: int | None):
     return {"id": service.id, "name": service.name, "service_type": service.service_type, "desc": service.desc}
 
 
-@endpoint("import_service")
+@endpoint("import_service", writes=True)
 def import_service(params: dict, caller: Caller):
     return _publish(params, caller, None)
 
 
-@endpoint("update_service")
+@endpoint("update_service", writes=True)
 def update_service(params: dict, caller: Caller):
     return _publish(params, caller, _int(params, "id"))
 
 
 # --- tickets -------------------------------------------------------------------------
 
-@endpoint("create_ticket")
+@endpoint("create_ticket", writes=True)
 def create_ticket_endpoint(params: dict, caller: Caller):
     try:
         service_id = _as_int(params.get("service_id"), "service_id")
@@ -361,7 +364,7 @@ def _role_keys(processors_type: str, processors: Any) -> str:
     return ",".join(general_role_keys(values) if processors_type == "GENERAL" else values)
 
 
-@endpoint("operate_node")
+@endpoint("operate_node", writes=True)
 def operate_node(params: dict, caller: Caller):
     ticket = lock_ticket(str(_required(params, "sn")))     # the row alone; operate_step reads its steps next
     operator = _acting_user(caller, str(_required(params, "operator")))
@@ -377,7 +380,7 @@ def operate_node(params: dict, caller: Caller):
     return []
 
 
-@endpoint("operate_ticket")
+@endpoint("operate_ticket", writes=True)
 def operate_ticket_endpoint(params: dict, caller: Caller):
     ticket = lock_ticket(str(_required(params, "sn")))     # the row alone; operate_ticket reads its steps next
     operator = _acting_user(caller, str(_required(params, "operator")))
@@ -386,7 +389,7 @@ def operate_ticket_endpoint(params: dict, caller: Caller):
     return []
 
 
-@endpoint("comment_ticket")
+@endpoint("comment_ticket", writes=True)
 def comment_ticket_endpoint(params: dict, caller: Caller):
     ticket = get_ticket(str(_required(params, "sn")))
     operator = _acting_user(caller, _str(params, "operator") or caller.user.username)
@@ -401,7 +404,7 @@ def comment_ticket_endpoint(params: dict, caller: Caller):
     return []
 
 
-@endpoint("ticket_approval_result")
+@endpoint("ticket_approval_result", writes=True)     # marks failed callbacks as reported
 def ticket_approval_result(params: dict, caller: Caller):
     sns = [str(s) for s in _list(_required(params, "sn"))]
     return [{"sn": t.sn, "title": t.title, "ticket_url": ticket_url(t), "current_status": t.status,

@@ -287,7 +287,10 @@ def search_tickets(user: User, search: TicketSearch, *, see_all: bool, waiting_f
 
     `waiting_for`: the tickets waiting for that user (to-do and to-claim); else everything for
     `see_all` callers (super admins, apps trusted to act for users), else the tickets involving `user`.
+    Only `see_all` callers may ask what waits for someone else.
     """
+    if waiting_for and waiting_for != user.username and not see_all:
+        raise PermissionDenied(f"username 只能是当前用户 {user.username}（应用未被允许代替用户查询他人的待办）")
     if waiting_for:
         stream, me = queries.waiting_for(queries.PENDING_STATUSES), queries.params(waiting_for)
     elif see_all:

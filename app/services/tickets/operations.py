@@ -22,7 +22,7 @@ from app.services.flows.library import compiled_version
 from app.services.people.directory import DbDirectory
 from app.services.tickets.numbers import next_sn
 from app.services.tickets.persist import attach_files, persist
-from app.services.tickets.reading import actor_of, flow_of, lock_ticket, open_steps, state_of
+from app.services.tickets.reading import actor_of, can_view, flow_of, lock_ticket, open_steps, state_of
 from app.timeutil import utcnow
 
 SOURCES = ("WEB", "MOBILE", "API", "SYS")
@@ -37,7 +37,10 @@ def create_ticket(*, service_id: int, creator: User, fields: Mapping[str, Any] |
 
     `fields` are raw client values (validated here); `values` are values an HTML
     form already validated through the same field registry (files still to store).
+    `related_to` (关联单) must be a ticket the creator may view.
     """
+    if related_to:
+        _linkable(related_to, creator)
     service = db.session.get(Service, service_id) if service_id else None
     if service is None or not service.is_valid or service.flow_version_id is None:
         raise CreateFailed("服务不存在，请联系管理员！")
@@ -169,13 +172,23 @@ def apply_system_operation(ticket_id: int, op) -> Ticket:
 
 # --- related tickets -------------------------------------------------------------
 
+LINK_REFUSED = "关联单据不存在或你没有查看它的权限"     # one answer for both: a refusal must not tell what exists
+
+
+def _linkable(ticket_id: int, user: User) -> Ticket:
+    """The ticket to link, if it exists and `user` may view it (its number, title and status show on the link)."""
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None or not can_view(ticket, user):
+        raise TicketNotFound(LINK_REFUSED)
+    return ticket
+
+
 def link_tickets(from_id: int, to_id: int, user: User) -> TicketLink:
-    """关联单: link two tickets (shown on both); refuses self-links and unknown tickets."""
+    """关联单: link two tickets (shown on both); refuses self-links and tickets `user` may not view."""
     if from_id == to_id:
         raise OperationRefused("不能关联单据自身")
     for tid in (from_id, to_id):
-        if db.session.get(Ticket, tid) is None:
-            raise TicketNotFound()
+        _linkable(tid, user)
     existing = db.session.execute(select(TicketLink).where(
         ((TicketLink.from_ticket_id == from_id) & (TicketLink.to_ticket_id == to_id))
         | ((TicketLink.from_ticket_id == to_id) & (TicketLink.to_ticket_id == from_id)))).scalar_one_or_none()
