@@ -202,11 +202,12 @@ def get_service_roles(params: dict, caller: Caller):
     show_all = str(params.get("all", "0")) == "1"
     out = []
     for i, node in enumerate(flow.definition.nodes, start=1):
-        if node.kind in ("start", "end") or (node.kind != "manual" and not show_all):
+        if node.kind in ("start", "end") or (node.kind not in ("manual", "approval") and not show_all):
             continue
         spec = node.assignors if node.distribute_type.startswith("DISTRIBUTE") else node.effective_processors
         value = ",".join(spec.value) if spec.value else (_str(params, "ticket_creator") if spec.type == "STARTER" else "")
-        out.append({"id": i, "name": node.name, "processors": value, "processors_type": spec.type, "sign_type": "or"})
+        out.append({"id": i, "name": node.name, "processors": value, "processors_type": spec.type,
+                    "sign_type": "and" if node.multi else "or"})
     return out
 
 
@@ -374,7 +375,10 @@ def operate_node(params: dict, caller: Caller):
     if node_key is None:
         raise OperationRefused(f"节点 {params.get('state_id')} 不存在")
     processors_type = _str(params, "processors_type")
-    operate_step(ticket, operator, action, node_key, fields=_fields(params) if action == "TRANSITION" else None,
+    fields = _fields(params) if action == "TRANSITION" else None
+    if fields and flow.node(node_key).kind == "approval":      # 审批意见 may come as a JSON boolean
+        fields = {k: str(v).lower() if isinstance(v, bool) else v for k, v in fields.items()}
+    operate_step(ticket, operator, action, node_key, fields=fields,
                  processors_type=processors_type, processors=_role_keys(processors_type, params.get("processors")),
                  message=str(params.get("action_message") or ""), source="API")
     return []

@@ -58,7 +58,12 @@ SCHEMAS: dict[str, Any] = {
                  "action_type": {"type": "string",
                                  "enum": ["TRANSITION", "CLAIM", "DISTRIBUTE", "AUTOMATIC"]},
                  "tag": STR, "processors_type": STR,
-                 "processors": {"type": "string", "description": "comma-separated usernames or role keys"}}),
+                 "processors": {"type": "string", "description": "comma-separated usernames or role keys"},
+                 # approval steps only
+                 "type": {"type": "string", "enum": ["APPROVAL"]}, "is_multi": BOOL, "approvers": STR,
+                 "pending_approvers": STR,
+                 "votes": arr(obj({"processor": STR, "approve_result": BOOL, "remark": STR, "operate_at": STR}))},
+                required=["name", "state_id", "status", "action_type", "tag", "processors_type", "processors"]),
     "Operation": obj({"key": STR, "name": STR, "can_operate": BOOL}),
     "TicketItem": obj({
         "id": INT, "sn": STR, "title": STR, "catalog_id": nullable(INT), "service_id": INT, "service_type": STR,
@@ -85,7 +90,8 @@ DATA: dict[str, dict] = {
         "id": INT, "name": STR, "flow_type": STR, "desc": STR, "version_number": STR, "is_biz_needed": BOOL,
         "states": arr(obj({"id": INT, "key": STR, "name": STR, "type": STR, "distribute_type": STR,
                            "processors_type": STR, "processors": STR, "assignors_type": STR, "assignors": STR,
-                           "can_deliver": BOOL, "is_terminable": BOOL, "fields": arr(INT)})),
+                           "can_deliver": BOOL, "is_terminable": BOOL, "is_multi": BOOL, "is_sequential": BOOL,
+                           "finish_condition": {"type": "object"}, "fields": arr(INT)})),
         "transitions": arr(obj({"id": INT, "from_state": INT, "to_state": INT, "name": STR,
                                 "condition": {"type": "object"}})),
         "fields": arr(ref("FieldConfig"))}),

@@ -12,11 +12,12 @@ from typing import Any, Mapping
 from app.errors import OperationRefused, PermissionDenied
 from app.flowdef import CompiledFlow, NodeDef, ProcessorSpec
 
+from . import approval
 from . import operations as ops
 from .state import (AUTOMATIC_KINDS, CLAIM, DISTRIBUTE, DISTRIBUTING, FAILED, FINISHED, RECEIVING, RETRY, REVOKED,
                     RUNNING, SKIP, SUPERVISE, SYSTEM, SUSPEND, SUSPEND_OP, SUSPENDED, TERMINATE, TERMINATED, TRANSITION,
-                    UNSUSPEND, WITHDRAW, Actor, Directory, Log, Notify, Outcome, Step, StepChanged,
-                    StepClosed, StepOpened, TicketEnded, TicketState)
+                    UNSUSPEND, WITHDRAW, Actor, ApprovalDecided, Directory, Log, Notify, Outcome, Step, StepChanged,
+                    StepClosed, StepOpened, TicketEnded, TicketState, Vote)
 
 SUPERUSER_NOTE = "（超级管理员特殊处理）"
 
@@ -43,6 +44,13 @@ def open_step(flow: CompiledFlow, node: NodeDef, creator: str, directory: Direct
         users = resolve(node.processors, creator, directory) if node.processors else frozenset()
         return Step(node.key, node.name, RUNNING, "AUTOMATIC", tuple(node.processors.value) if node.processors else (),
                     users, kind=node.kind), []
+    if node.kind == "approval" and node.multi:
+        spec = node.processors
+        approvers = approval.ordered_approvers(node, resolve(spec, creator, directory))
+        users = approval.pending(node, approvers, ())
+        step = Step(node.key, node.name, RUNNING, spec.type, tuple(spec.value) or _starter(spec, creator), users,
+                    kind=node.kind, approvers=approvers)
+        return step, [Notify("todo", users, node.key)]
     mode = node.distribute_type
     if mode.startswith("DISTRIBUTE"):
         spec = node.assignors
@@ -88,7 +96,7 @@ def _enter(flow: CompiledFlow, state: TicketState, node_key: str, directory: Dir
     node = flow.node(node_key)
     if node.kind == "end":
         events.append(Log("system", "单据流程结束", "END", node.key))
-        events.append(TicketEnded(FINISHED, approved=node.approve_result))
+        events.append(TicketEnded(FINISHED, approved=node.approve_result and state.approve_result is not False))
         events.append(Notify("finished", frozenset({state.creator})))
         return Outcome(state.with_(status=FINISHED, steps=()), tuple(events))
     step, notes = open_step(flow, node, state.creator, directory)
@@ -227,6 +235,13 @@ def _step_refusal(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor,
         return OperationRefused(f"节点【{node.name}】不允许转单")
     if isinstance(op, ops.TerminateStep) and not node.can_terminate:
         return OperationRefused(f"节点【{node.name}】不允许终止")
+    if node.kind == "approval" and node.multi and isinstance(op, ops.Transition):
+        if any(v.username == actor.username for v in step.votes):
+            return OperationRefused(f"你已审批过节点【{node.name}】")
+        if actor.username not in step.users:
+            if node.sequential and actor.username in step.approvers:
+                return OperationRefused(f"节点【{node.name}】按顺序会签，还未轮到你审批")
+            return PermissionDenied(f"你不是节点【{node.name}】的待审批人，无法操作")
     if not _may_act(step, actor):
         return PermissionDenied(f"你不是节点【{node.name}】的处理人，无法操作")
     if not check_input:
@@ -271,9 +286,46 @@ def _as(actor: Actor, step: Step) -> str:
 
 def _transition(flow, state, op: ops.Transition, actor, directory) -> Outcome:
     step = state.step(op.node_key)
+    if step.kind == "approval":
+        return _approve(flow, state, op, actor, directory)
     return _finish_step(flow, state, op.node_key, dict(op.values), actor.username,
                         lambda node, t: f"{_as(actor, step)} 处理节点【{node.name}】({t.name or '提交'})", TRANSITION,
                         directory)
+
+
+def _approve(flow, state, op: ops.Transition, actor, directory) -> Outcome:
+    """One approver decides: or-sign → the node is settled; countersign → a vote, settled by the finish condition."""
+    node, step = flow.node(op.node_key), state.step(op.node_key)
+    result = str(op.values.get(node.result_key, "")).strip().lower()
+    if result not in (approval.APPROVE, approval.REJECT):
+        raise OperationRefused("请选择审批意见：通过（true）或拒绝（false）")
+    remark = str(op.values.get(node.remark_key) or "").strip()
+    extras = {k: v for k, v in op.values.items() if k not in (node.result_key, node.remark_key)}
+    votes = step.votes + (Vote(actor.username, result, remark, extras),)
+    note = f"，备注：{remark}" if remark else ""
+    said = f"{_as(actor, step)} 审批节点【{node.name}】：{approval.word(result)}{note}"
+    outcome = approval.outcome_of(node, step, votes)
+    if outcome is None:
+        waiting = approval.pending(node, step.approvers, votes)
+        new = step.with_(votes=votes, users=waiting)
+        events: list = [Log(actor.username, said, TRANSITION, node.key), StepChanged(new)]
+        if node.sequential:
+            events.append(Notify("todo", waiting, node.key))
+        return Outcome(_replace_step(state, new), tuple(events))
+    decided = step.with_(votes=votes, users=frozenset())
+    deciders = tuple(v.username for v in votes)
+    events = [StepChanged(decided), ApprovalDecided(node.key, outcome == approval.APPROVE, deciders)]
+    if node.multi:
+        agree = sum(1 for v in votes if v.agrees)
+        events.insert(0, Log(actor.username, said, TRANSITION, node.key))
+        summary = (f"节点【{node.name}】会签结束：{approval.word(outcome)}"
+                   f"（通过 {agree}，拒绝 {len(votes) - agree}，共 {len(step.approvers)} 人）")
+        message = lambda n, t: f"{summary}({t.name or '提交'})"      # noqa: E731
+    else:
+        message = lambda n, t: f"{said}({t.name or '提交'})"         # noqa: E731
+    return _finish_step(flow, state.with_(approve_result=outcome == approval.APPROVE), node.key,
+                        approval.decided_values(node, votes, outcome), actor.username, message, TRANSITION, directory,
+                        events)
 
 
 def _claim(flow, state, op: ops.Claim, actor, directory) -> Outcome:
@@ -386,14 +438,14 @@ def _skip(flow, state, op: ops.SkipStep, actor, directory) -> Outcome:
                         lambda node, t: f"{_as(actor, step)} 跳过了执行失败的节点【{node.name}】{note}", SKIP, directory)
 
 
-def _finish_step(flow, state, node_key, values, operator, message, action, directory) -> Outcome:
+def _finish_step(flow, state, node_key, values, operator, message, action, directory, before=()) -> Outcome:
     """Close a step with the values it produced and enter the node its outgoing transition names."""
     node = flow.node(node_key)
     merged = {**state.values, **values}
     transition = flow.next_transition(node.key, merged)
     if transition is None:
         raise OperationRefused("没有满足条件的流转路径，请检查填写的内容")
-    events: list = [Log(operator, message(node, transition), action, node.key),
+    events: list = [*before, Log(operator, message(node, transition), action, node.key),
                     StepClosed(node.key, FINISHED, operator, dict(values))]
     rest = tuple(s for s in state.steps if s.node_key != node.key)
     return _enter(flow, state.with_(values=merged, steps=rest), transition.to, directory, events)

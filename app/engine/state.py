@@ -63,6 +63,20 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class Vote:
+    """One approver's decision on an approval step: "true" (通过) or "false" (拒绝), a remark, extra fields."""
+
+    username: str
+    result: str
+    remark: str = ""
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def agrees(self) -> bool:
+        return self.result == "true"
+
+
+@dataclass(frozen=True)
 class Step:
     """An open step: one node of the flow waiting for someone (or for the scheduler)."""
 
@@ -75,6 +89,8 @@ class Step:
     pre_status: str | None = None        # status before a suspend
     kind: str = "manual"
     id: int | None = None                # database id, when persisted
+    approvers: tuple[str, ...] = ()      # countersign: every approver, in order (fixed when the step opens)
+    votes: tuple[Vote, ...] = ()         # approval: the decisions so far, in the order they came
 
     @property
     def is_open_to_anyone(self) -> bool:
@@ -96,6 +112,7 @@ class TicketState:
     steps: tuple[Step, ...] = ()          # open steps only
     others_acted: bool = False            # anyone but the creator has acted (withdraw is over)
     pre_status: str | None = None
+    approve_result: bool | None = None    # the outcome of the last approval node decided, if any
 
     def __post_init__(self) -> None:
         if not isinstance(self.values, MappingProxyType):
@@ -146,6 +163,15 @@ class Notify:
     users: frozenset[str]
     node_key: str | None = None
     message: str = ""
+
+
+@dataclass(frozen=True)
+class ApprovalDecided:
+    """An approval node reached its outcome; `deciders` are the approvers who voted."""
+
+    node_key: str
+    approved: bool
+    deciders: tuple[str, ...]
 
 
 @dataclass(frozen=True)

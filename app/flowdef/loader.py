@@ -315,8 +315,15 @@ def flow_from_json(data: dict | str) -> CompiledFlow:
 
 
 def dump_flow(flow: FlowDef) -> dict:
-    """The flow as plain data, with the file format's key names (`from`, `not`)."""
-    return flow.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    """The flow as plain data, with the file format's key names (`from`, `not`); built-in fields left out."""
+    data = flow.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    for node, out in zip(flow.nodes, data["nodes"]):
+        builtin = {f.key for f in node.builtin_fields}
+        if builtin and "fields" in out:
+            out["fields"] = [f for f in out["fields"] if f["key"] not in builtin]
+            if not out["fields"]:
+                del out["fields"]
+    return data
 
 
 def dump_flow_yaml(flow: FlowDef) -> str:

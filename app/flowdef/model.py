@@ -15,7 +15,10 @@ SERVICE_TYPES = ("request", "change", "event", "question")
 # Friendly aliases accepted in flow files; the stored key is always upstream's.
 SERVICE_TYPE_ALIASES = {"incident": "event", "problem": "question"}
 
-NODE_KINDS = ("start", "manual", "api", "automation", "end")
+NODE_KINDS = ("start", "manual", "approval", "api", "automation", "end")
+# the decision an approval node records (upstream's 审批意见): the value later conditions read
+APPROVE, REJECT = "true", "false"
+APPROVAL_CHOICE_NAMES = {APPROVE: "通过", REJECT: "拒绝"}
 # each vocabulary once: a Literal for validation, its values as a tuple for everyone else
 DistributeType = Literal["PROCESS", "CLAIM_THEN_PROCESS", "DISTRIBUTE_THEN_PROCESS", "DISTRIBUTE_THEN_CLAIM"]
 DISTRIBUTE_TYPES = get_args(DistributeType)
@@ -195,6 +198,53 @@ class ProcessorSpec(_Frozen):
         return self
 
 
+class FinishCondition(_Frozen):
+    """When a countersign (approval with `multi: true`) is decided: `agree` = `all`, a count, or `"60%"`.
+
+    The node is approved as soon as that many approvers agree and rejected as soon as that
+    can no longer happen (with `all`, the first rejection ends it).
+    """
+
+    agree: str | int = "all"
+
+    @field_validator("agree", mode="before")
+    @classmethod
+    def _agree(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError("agree must be 'all', a number of approvers (>= 1) or a percentage such as '60%'")
+        if isinstance(v, int):
+            if v < 1:
+                raise ValueError("agree must be at least 1")
+            return v
+        text = str(v).strip()
+        if text == "all":
+            return text
+        if text.endswith("%") and text[:-1].strip().isdigit() and 1 <= int(text[:-1]) <= 100:
+            return f"{int(text[:-1])}%"
+        if text.isdigit() and int(text) >= 1:
+            return int(text)
+        raise ValueError("agree must be 'all', a number of approvers (>= 1) or a percentage such as '60%'")
+
+    def required(self, approvers: int) -> int:
+        """How many of `approvers` must agree (at least 1, at most all of them)."""
+        if self.agree == "all":
+            need = approvers
+        elif isinstance(self.agree, int):
+            need = self.agree
+        else:
+            need = -(-approvers * int(self.agree[:-1]) // 100)      # ceil
+        return max(1, min(need, approvers))
+
+
+def approval_fields(node_key: str) -> tuple["FieldDef", ...]:
+    """The decision fields every approval node has (upstream's 审批意见 and 备注), keyed by the node."""
+    return (
+        FieldDef(key=f"{node_key}_result", name="审批意见", type="RADIO", required=True,
+                 choices=tuple(Choice(key=k, name=n) for k, n in APPROVAL_CHOICE_NAMES.items())),
+        FieldDef(key=f"{node_key}_remark", name="备注", type="TEXT"),
+    )
+
+
 class RetryPolicy(_Frozen):
     times: int = Field(default=0, ge=0, le=20)
     backoff_seconds: int = Field(default=60, ge=1)
@@ -218,6 +268,10 @@ class NodeDef(_Frozen):
     retry: RetryPolicy = RetryPolicy()
     # end nodes: whether ending here counts as approved (API approve_result, callbacks)
     approve_result: bool = True
+    # approval nodes: countersign (every approver decides) or or-sign (the first decision settles it)
+    multi: bool = False
+    sequential: bool = False                     # countersign: approvers decide one after another, in order
+    finish_condition: FinishCondition | None = None
 
     @field_validator("kind")
     @classmethod
@@ -243,6 +297,10 @@ class NodeDef(_Frozen):
 
     @model_validator(mode="after")
     def _shape(self) -> "NodeDef":
+        if self.kind == "approval":
+            self._approval_shape()
+        elif self.multi or self.sequential or self.finish_condition is not None:
+            raise ValueError("multi, sequential and finish_condition belong to approval nodes only")
         if self.kind == "manual" and self.processors is None and not self.distribute_type.startswith("DISTRIBUTE"):
             raise ValueError("a manual node needs 'processors'")
         if self.distribute_type.startswith("DISTRIBUTE") and self.assignors is None:
@@ -257,6 +315,38 @@ class NodeDef(_Frozen):
             _check_automatic_params(self.params)
         return self
 
+    def _approval_shape(self) -> None:
+        """An approval node: processors, direct processing, its decision fields prepended to its own."""
+        if self.processors is None:
+            raise ValueError("an approval node needs 'processors' (the approvers)")
+        if self.distribute_type != "PROCESS":
+            raise ValueError("an approval node is processed directly: distribute_type must be PROCESS")
+        if self.can_deliver:
+            raise ValueError("an approval node cannot be delivered (can_deliver)")
+        if not self.multi and (self.sequential or self.finish_condition is not None):
+            raise ValueError("sequential and finish_condition need multi: true (a countersign)")
+        builtin = approval_fields(self.key)
+        reserved = {f.key for f in builtin}
+        own = tuple(f for f in self.fields if f.key not in reserved or f == _builtin_of(builtin, f.key))
+        clash = [f.key for f in self.fields if f.key in reserved and f not in builtin]
+        if clash:
+            raise ValueError(f"field key {clash[0]!r} is reserved for the approval node's decision")
+        object.__setattr__(self, "fields", builtin + tuple(f for f in own if f.key not in reserved))
+
+    @property
+    def builtin_fields(self) -> tuple["FieldDef", ...]:
+        """The decision fields an approval node adds on its own (not written in the flow file)."""
+        return approval_fields(self.key) if self.kind == "approval" else ()
+
+    @property
+    def result_key(self) -> str:
+        """The field an approval node's outcome ("true"/"false") is stored in."""
+        return f"{self.key}_result"
+
+    @property
+    def remark_key(self) -> str:
+        return f"{self.key}_remark"
+
     @property
     def effective_processors(self) -> ProcessorSpec:
         """The processors spec a step of this node resolves (start defaults to the creator)."""
@@ -265,6 +355,10 @@ class NodeDef(_Frozen):
         if self.kind == "start":
             return ProcessorSpec(type="STARTER")
         return ProcessorSpec(type="BY_ASSIGNOR")
+
+
+def _builtin_of(builtin: tuple["FieldDef", ...], key: str) -> "FieldDef | None":
+    return next((f for f in builtin if f.key == key), None)
 
 
 def _check_automatic_params(params: dict) -> None:

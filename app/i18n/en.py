@@ -62,4 +62,7 @@ EN = {
         "Each flow's notification policy decides which channels exist; choose the ones you want.",
     "个人设置已保存": "Profile saved", "邮箱地址格式不正确": "The email address is not valid",
     "选择邮件通知时请填写邮箱地址": "Enter an email address to be notified by email",
+    "审批人": "Approver", "审批意见": "Decision", "时间": "Time", "备注": "Remark", "待审批": "Pending",
+    "通过": "Approve", "拒绝": "Reject", "会签：": "Countersign: ", "全部通过": "all must approve",
+    "按顺序审批": "in order",
 }

@@ -44,7 +44,8 @@ class Ticket(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="")
     end_at: Mapped[datetime | None]
-    approve_result: Mapped[bool | None]      # set when the ticket ends: approved or not (API, callbacks)
+    approve_result: Mapped[bool | None]      # the last approval node's outcome, then the end's (API, callbacks)
+    last_approver: Mapped[str | None] = mapped_column(String(255))   # who decided the last approval node, "a,b"
     lock_version: Mapped[int] = mapped_column(default=0)
 
     steps: Mapped[list["TicketStep"]] = relationship(back_populates="ticket", order_by="TicketStep.id",
@@ -78,6 +79,8 @@ class TicketStep(db.Model):
     processors: Mapped[str] = mapped_column(Text, default="")      # comma string, as BlueKing reports it
     users: Mapped[list] = mapped_column(JSON, default=list)       # resolved usernames while open
     data: Mapped[dict] = mapped_column(JSON, default=dict)        # values this step submitted
+    # approval steps: {"approvers": [...] (countersign), "votes": [{username, result, remark, values, at}]}
+    approval: Mapped[dict | None] = mapped_column(JSON)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(64))

@@ -52,7 +52,7 @@ def persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcome
                                             data=dict(ev.values), opened_at=now, closed_at=now, closed_by=ev.by,
                                             pre_status=None))
                 continue
-            if ev.by and ev.by != SYSTEM and row.kind != "start":
+            if ev.by and ev.by != SYSTEM and row.kind not in ("start", "approval"):   # approvers count per vote
                 tally = handled.setdefault(ev.by, [0, 0.0])
                 tally[0] += 1
                 tally[1] += max(0.0, (now - row.opened_at).total_seconds()) if row.opened_at else 0.0
@@ -65,7 +65,11 @@ def persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcome
             row = rows[ev.step.node_key]
             if row.kind in AUTOMATIC_KINDS and row.status == "FAILED" and ev.step.status == "RUNNING":
                 rearmed.append(row.id)
-            _copy_step(row, ev.step)
+            for voter in _new_voters(row, ev.step):
+                tally = handled.setdefault(voter, [0, 0.0])
+                tally[0] += 1
+                tally[1] += max(0.0, (now - row.opened_at).total_seconds()) if row.opened_at else 0.0
+            _copy_step(row, ev.step, now)
             closed_ids.append(row.id)
             processors += [(row, u) for u in ev.step.users]
         elif isinstance(ev, engine.StepOpened):
@@ -73,13 +77,15 @@ def persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcome
                              state_id=state_id(flow, ev.step.node_key), name=ev.step.name, kind=ev.step.kind,
                              is_open=True, opened_at=now, status=ev.step.status, data={}, closed_at=None,
                              closed_by=None)
-            _copy_step(row, ev.step)
+            _copy_step(row, ev.step, now)
             new_steps.append(row)
             processors += [(row, u) for u in ev.step.users]
         elif isinstance(ev, engine.Notify):
             if ev.users:
                 notices.append({"ticket_id": ticket.id, "kind": ev.kind, "recipients": sorted(ev.users),
                                 "message": ev.message, "created_at": now, "next_attempt_at": now})
+        elif isinstance(ev, engine.ApprovalDecided):
+            ticket.approve_result, ticket.last_approver = ev.approved, ",".join(ev.deciders)[:255]
         elif isinstance(ev, engine.TicketEnded):
             ticket.end_at, ticket.approve_result = now, ev.approved
             ended = True
@@ -93,6 +99,7 @@ def persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcome
     if new_steps:
         db.session.add_all(new_steps)
     db.session.flush()
+    processors = [(row, u) for row, u in processors if row.is_open]     # a step decided in this operation has none
     if closed_ids:
         db.session.execute(delete(StepProcessor).where(StepProcessor.step_id.in_(closed_ids)))
     created_at = ticket.created_at or now
@@ -134,10 +141,28 @@ def _record_participants(ticket: Ticket, created_at, new: bool, usernames: list[
             for u, is_creator in sorted(people.items())])
 
 
-def _copy_step(row: TicketStep, step: engine.Step) -> None:
+def _copy_step(row: TicketStep, step: engine.Step, now) -> None:
     row.status, row.pre_status = step.status, step.pre_status
     row.processors_type, row.processors = step.processors_type, ",".join(step.processors)
     row.users = sorted(step.users)
+    if step.kind == "approval":
+        row.approval = _approval_json(row.approval, step, now)
+
+
+def _approval_json(before: dict | None, step: engine.Step, now) -> dict:
+    """The approval column: approvers and votes; votes already stored keep their time, new ones get `now`."""
+    old = (before or {}).get("votes") or []
+    votes = [old[i] if i < len(old) and old[i].get("username") == v.username else
+             {"username": v.username, "result": v.result, "remark": v.remark, "values": dict(v.values),
+              "at": now.strftime("%Y-%m-%d %H:%M:%S")}
+             for i, v in enumerate(step.votes)]
+    return {"approvers": list(step.approvers), "votes": votes}
+
+
+def _new_voters(row: TicketStep, step: engine.Step) -> list[str]:
+    """Approvers whose vote this change adds (each one handled the step once)."""
+    known = len((row.approval or {}).get("votes") or [])
+    return [v.username for v in step.votes[known:]] if row.kind == "approval" else []
 
 
 def attach_files(ticket: Ticket, field_defs, values: Mapping[str, Any]) -> None:

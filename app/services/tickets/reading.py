@@ -78,11 +78,20 @@ def state_of(ticket: Ticket, steps: list[TicketStep]) -> engine.TicketState:
     return engine.TicketState(
         status=ticket.status, creator=ticket.creator, values=ticket.values or {},
         others_acted=ticket.others_acted, pre_status=ticket.pre_status,
+        approve_result=ticket.approve_result if not ticket.is_over else None,
         steps=tuple(engine.Step(node_key=s.node_key, name=s.name, status=s.status,
                                 processors_type=s.processors_type,
                                 processors=tuple(p for p in s.processors.split(",") if p),
-                                users=frozenset(s.users or ()), pre_status=s.pre_status, kind=s.kind, id=s.id)
+                                users=frozenset(s.users or ()), pre_status=s.pre_status, kind=s.kind, id=s.id,
+                                approvers=tuple((s.approval or {}).get("approvers") or ()),
+                                votes=votes_of(s))
                     for s in steps))
+
+
+def votes_of(step: TicketStep) -> tuple[engine.Vote, ...]:
+    """An approval step's decisions as the engine sees them."""
+    return tuple(engine.Vote(v["username"], v["result"], v.get("remark") or "", v.get("values") or {})
+                 for v in (step.approval or {}).get("votes") or ())
 
 
 def allowed(ticket: Ticket, user: User, steps: list[TicketStep] | None = None) -> tuple[list[str], dict[str, list[str]]]:

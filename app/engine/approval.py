@@ -1,0 +1,64 @@
+"""Approval nodes: who decides, what a countersign's votes add up to. Pure functions over plain data."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from app.flowdef.model import APPROVE, REJECT, FinishCondition, NodeDef
+
+from .state import Step, Vote
+
+ALL_AGREE = FinishCondition()
+
+
+def ordered_approvers(node: NodeDef, users: frozenset[str]) -> tuple[str, ...]:
+    """A countersign's approvers in the order they decide: as listed for PERSON, else by name."""
+    listed = [u for u in dict.fromkeys(node.processors.value) if u in users] if node.processors.type == "PERSON" else []
+    return tuple(listed) + tuple(sorted(users - set(listed)))
+
+
+def pending(node: NodeDef, approvers: tuple[str, ...], votes: Iterable[Vote]) -> frozenset[str]:
+    """Who may decide now: every approver without a vote, or only the next one on a sequential countersign."""
+    voted = {v.username for v in votes}
+    waiting = [a for a in approvers if a not in voted]
+    if node.sequential:
+        return frozenset(waiting[:1])
+    return frozenset(waiting)
+
+
+def countersign_outcome(condition: FinishCondition | None, approvers: tuple[str, ...],
+                        votes: Iterable[Vote]) -> str | None:
+    """APPROVE once enough approvers agree, REJECT once that can no longer happen, else None (still open)."""
+    votes = list(votes)
+    need = (condition or ALL_AGREE).required(len(approvers))
+    agree = sum(1 for v in votes if v.agrees)
+    rejected = len(votes) - agree
+    if agree >= need:
+        return APPROVE
+    if len(approvers) - rejected < need:
+        return REJECT
+    return None
+
+
+def outcome_of(node: NodeDef, step: Step, votes: tuple[Vote, ...]) -> str | None:
+    """The node's outcome after these votes: the first decision on an or-sign, the finish condition on a countersign."""
+    if not node.multi:
+        return votes[-1].result if votes else None
+    return countersign_outcome(node.finish_condition, step.approvers, votes)
+
+
+def decided_values(node: NodeDef, votes: tuple[Vote, ...], outcome: str) -> dict:
+    """What the node leaves in the ticket's values: the extra fields (later votes win), the outcome, the remarks."""
+    values: dict = {}
+    for v in votes:
+        values.update(v.values)
+    if node.multi:
+        remark = "；".join(f"{v.username}：{v.remark}" for v in votes if v.remark)
+    else:
+        remark = votes[-1].remark
+    values[node.result_key] = outcome
+    values[node.remark_key] = remark
+    return values
+
+
+def word(result: str) -> str:
+    return "通过" if result == APPROVE else "拒绝" if result == REJECT else result

@@ -1,0 +1,116 @@
+"""Approval nodes through the BlueKing API: decisions as upstream's fields, steps, workflow detail, roles."""
+import pytest
+
+CAB_FLOW = """
+key: api_cab
+name: 审批演示
+service_type: change
+nodes:
+  - key: submit
+    name: 提单
+    kind: start
+    fields: [{key: title, name: 标题, type: STRING, required: true}]
+  - key: lead
+    name: 领导审批
+    kind: approval
+    processors: {type: PERSON, value: [lead1, lead2]}
+  - key: cab
+    name: CAB 评审
+    kind: approval
+    processors: {type: PERSON, value: [cab1, cab2, cab3]}
+    multi: true
+    finish_condition: {agree: all}
+  - {key: end, name: 结束, kind: end}
+  - {key: rejected, name: 审批不通过, kind: end, approve_result: false}
+transitions:
+  - {from: submit, to: lead}
+  - {from: lead, to: cab, when: {field: lead_result, value: "true"}}
+  - {from: lead, to: rejected, when: {field: lead_result, value: "false"}}
+  - {from: cab, to: end, when: {field: cab_result, value: "true"}}
+  - {from: cab, to: rejected, when: {field: cab_result, value: "false"}}
+"""
+PEOPLE = ("alice", "lead1", "lead2", "cab1", "cab2", "cab3")
+
+
+@pytest.fixture
+def cab_service(api, make_service):
+    return make_service(CAB_FLOW, users=PEOPLE)
+
+
+def _create(api, service_id):
+    created = api("create_ticket", service_id=service_id, creator="alice", fields=[{"key": "title", "value": "发布"}])
+    assert created["result"], created
+    return created["data"]["sn"]
+
+
+def _decide(api, sn, state_id, operator, value, remark=""):
+    fields = [{"key": f"{'lead' if state_id == 2 else 'cab'}_result", "value": value}]
+    if remark:
+        fields.append({"key": f"{'lead' if state_id == 2 else 'cab'}_remark", "value": remark})
+    return api("operate_node", sn=sn, operator=operator, state_id=state_id, action_type="TRANSITION", fields=fields)
+
+
+def test_workflow_detail_and_service_roles_describe_approval_nodes(api, cab_service):
+    service = api("get_service_detail", service_id=cab_service)["data"]
+    detail = api("get_workflow_detail", workflow_id=service["workflow_id"])["data"]
+    states = {s["key"]: s for s in detail["states"]}
+    assert states["lead"]["type"] == "APPROVAL" and states["lead"]["is_multi"] is False
+    assert states["cab"]["type"] == "APPROVAL" and states["cab"]["is_multi"] is True
+    assert states["cab"]["finish_condition"] == {"agree": "all"}
+    roles = {r["name"]: r for r in api("get_service_roles", service_id=cab_service)["data"]}
+    assert roles["领导审批"]["sign_type"] == "or" and roles["CAB 评审"]["sign_type"] == "and"
+    assert roles["CAB 评审"]["processors"] == "cab1,cab2,cab3"
+
+
+def test_a_ticket_is_approved_through_an_or_sign_and_a_countersign(api, cab_service):
+    sn = _create(api, cab_service)
+    status = api("get_ticket_status", sn=sn, operator="lead2")["data"]
+    step = status["current_steps"][0]
+    assert step["type"] == "APPROVAL" and step["is_multi"] is False
+    assert [f["key"] for f in step["fields"]] == ["lead_result", "lead_remark"]
+    assert [c["key"] for c in step["fields"][0]["choice"]] == ["true", "false"]
+    assert [o["key"] for o in step["operations"]] == ["TRANSITION"]
+    assert _decide(api, sn, 2, "lead2", "true", "可以")["result"] is True
+
+    info = api("get_ticket_info", sn=sn)["data"]
+    cab = info["current_steps"][0]
+    assert cab["name"] == "CAB 评审" and cab["is_multi"] is True
+    assert cab["pending_approvers"] == "cab1,cab2,cab3" and cab["votes"] == []
+    assert api("operate_node", sn=sn, operator="cab2", state_id=3, action_type="TRANSITION",
+               fields=[{"key": "cab_result", "value": True}])["result"] is True       # a JSON boolean is accepted
+    cab = api("get_ticket_info", sn=sn)["data"]["current_steps"][0]
+    assert cab["pending_approvers"] == "cab1,cab3"
+    assert [(v["processor"], v["approve_result"]) for v in cab["votes"]] == [("cab2", True)]
+    assert cab["votes"][0]["operate_at"]
+
+    again = _decide(api, sn, 3, "cab2", "true")
+    assert again["code"] == 3900004 and "你已审批过节点【CAB 评审】" in again["message"]
+    stranger = _decide(api, sn, 3, "alice", "true")
+    assert stranger["result"] is False and "待审批人" in stranger["message"]
+    assert _decide(api, sn, 3, "cab1", "true")["result"] is True
+    assert _decide(api, sn, 3, "cab3", "true")["result"] is True
+    assert api("get_ticket_info", sn=sn)["data"]["current_status"] == "FINISHED"
+    result = api("ticket_approval_result", sn=[sn])["data"][0]
+    assert result["approve_result"] is True
+    messages = [lg["message"] for lg in api("get_ticket_logs", sn=sn)["data"]["logs"]]
+    assert "lead2 审批节点【领导审批】：通过，备注：可以(提交)" in messages
+    assert "节点【CAB 评审】会签结束：通过（通过 3，拒绝 0，共 3 人）(提交)" in messages
+
+
+def test_a_bad_decision_value_is_refused_and_changes_nothing(api, cab_service):
+    sn = _create(api, cab_service)
+    bad = _decide(api, sn, 2, "lead1", "maybe")
+    assert bad["code"] == 3900005 and bad["result"] is False, bad
+    missing = api("operate_node", sn=sn, operator="lead1", state_id=2, action_type="TRANSITION", fields=[])
+    assert missing["code"] == 3900005 and "lead_result" in missing["message"]
+    step = api("get_ticket_info", sn=sn)["data"]["current_steps"][0]
+    assert step["name"] == "领导审批" and step["votes"] == []
+
+
+def test_one_rejection_ends_an_all_agree_countersign_rejected(api, cab_service):
+    sn = _create(api, cab_service)
+    _decide(api, sn, 2, "lead1", "true")
+    assert _decide(api, sn, 3, "cab3", "false", "窗口不对")["result"] is True
+    info = api("get_ticket_info", sn=sn)["data"]
+    assert info["current_status"] == "FINISHED" and info["current_steps"] == []
+    assert api("ticket_approval_result", sn=[sn])["data"][0]["approve_result"] is False

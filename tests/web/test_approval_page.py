@@ -1,0 +1,80 @@
+"""Approval nodes on the ticket page: approve/reject buttons with a comment, the countersign panel."""
+import pytest
+
+FLOW = """
+key: web_cab
+name: 会签演示
+service_type: change
+nodes:
+  - key: submit
+    name: 提单
+    kind: start
+    fields: [{key: title, name: 标题, type: STRING, required: true}]
+  - key: cab
+    name: CAB 评审
+    kind: approval
+    processors: {type: PERSON, value: [cab1, cab2, cab3]}
+    multi: true
+  - {key: end, name: 结束, kind: end}
+  - {key: rejected, name: 审批不通过, kind: end, approve_result: false}
+transitions:
+  - {from: submit, to: cab}
+  - {from: cab, to: end, when: {field: cab_result, value: "true"}}
+  - {from: cab, to: rejected, when: {field: cab_result, value: "false"}}
+"""
+
+
+@pytest.fixture
+def ticket_id(itsm, browser, make_service):
+    make_service(FLOW, users=("cab1", "cab2", "cab3"))
+    return itsm.submit(browser("alice"), "web_cab", {"title": "数据库扩容"})
+
+
+def _decide(user, ticket_id, value, remark=""):
+    return user.post(f"/tickets/{ticket_id}/steps/cab/transition",
+                     data={"cab-cab_result": value, "cab-cab_remark": remark})
+
+
+def test_an_approver_sees_approve_and_reject_buttons_and_the_pending_countersign(browser, ticket_id):
+    page = browser("cab1").get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert 'id="approve-cab"' in page and 'id="reject-cab"' in page
+    assert 'name="cab-cab_remark"' in page
+    panel = page.split('id="approval-cab"')[1].split("</table>")[0]
+    assert panel.count("待审批") == 3 and "cab2" in panel
+    other = browser("alice").get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert 'id="approve-cab"' not in other
+
+
+def test_each_decision_shows_in_the_panel_with_its_comment_and_the_last_one_finishes_the_ticket(
+        browser, itsm, ticket_id):
+    cab1, cab2, cab3 = browser("cab1"), browser("cab2"), browser("cab3")
+    page = itsm.follow(cab1, _decide(cab1, ticket_id, "true", "容量评估已看"))
+    panel = page.split('id="approval-cab"')[1].split("</table>")[0]
+    assert "容量评估已看" in panel and panel.count("待审批") == 2
+    assert 'id="approve-cab"' not in page            # cab1 has decided
+    again = _decide(cab1, ticket_id, "true")
+    assert itsm.snapshot(ticket_id).current.approval["votes"][0]["username"] == "cab1"
+    assert len(itsm.snapshot(ticket_id).current.approval["votes"]) == 1, again.status_code
+    itsm.follow(cab2, _decide(cab2, ticket_id, "true"))
+    itsm.follow(cab3, _decide(cab3, ticket_id, "true"))
+    snap = itsm.snapshot(ticket_id)
+    assert snap.ticket.status == "FINISHED" and snap.ticket.approve_result is True
+    assert "cab1 审批节点【CAB 评审】：通过，备注：容量评估已看" in snap.logs
+    done = browser("alice").get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    panel = done.split('id="approval-cab"')[1].split("</table>")[0]
+    assert panel.count("通过") == 3 and "待审批" not in panel
+
+
+def test_a_rejection_with_a_comment_ends_the_countersign_rejected(browser, itsm, ticket_id):
+    cab2 = browser("cab2")
+    itsm.follow(cab2, _decide(cab2, ticket_id, "false", "窗口冲突"))
+    snap = itsm.snapshot(ticket_id)
+    assert snap.ticket.status == "FINISHED" and snap.ticket.approve_result is False
+    assert "cab2 审批节点【CAB 评审】：拒绝，备注：窗口冲突" in snap.logs
+
+
+def test_a_post_without_a_decision_is_refused_and_changes_nothing(browser, itsm, ticket_id):
+    cab1 = browser("cab1")
+    response = cab1.post(f"/tickets/{ticket_id}/steps/cab/transition", data={"cab-cab_remark": "嗯"})
+    assert response.status_code == 400
+    assert itsm.snapshot(ticket_id).current.approval["votes"] == []
