@@ -36,6 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_admin(app)
     register_cli(app)
     register_errorhandlers(app)
+    register_security_headers(app)
     return app
 
 
@@ -57,6 +58,9 @@ def _finalize_config(app: Flask) -> None:
             key_file.write_text(secrets.token_hex(32))
             key_file.chmod(0o600)
         cfg["SECRET_KEY"] = key_file.read_text().strip()
+    # Secure cookies (sent over HTTPS only) in production unless COOKIE_SECURE says otherwise
+    secure = cfg["ENV"] == "production" if cfg.get("COOKIE_SECURE") is None else bool(cfg["COOKIE_SECURE"])
+    cfg["COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = secure
     cfg["FLOWS_DIR"] = cfg.get("FLOWS_DIR") or str(PROJECT_ROOT / "flows_yaml")
     cfg["DICTIONARIES_DIR"] = cfg.get("DICTIONARIES_DIR") or str(PROJECT_ROOT / "dictionaries")
     cfg["UPLOAD_DIR"] = cfg.get("UPLOAD_DIR") or str(Path(app.instance_path) / "uploads")
@@ -117,3 +121,9 @@ def register_errorhandlers(app: Flask) -> None:
     from .web.errors import register_error_pages
 
     register_error_pages(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from .web.security_headers import register_security_headers as register
+
+    register(app)

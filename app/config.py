@@ -48,7 +48,12 @@ class Defaults:
     LOGIN_FAILURE_WINDOW = 15 * 60     # seconds
     PROXY_COUNT = 0                    # reverse proxies in front that set X-Forwarded-For/-Proto (nginx → gunicorn: 1)
     GUARD_COMMITS = False              # tests: a commit not issued by an entry point's unit of work raises
+    # cookies (session, remember-me, bk_token): HttpOnly and SameSite=Lax always; Secure when COOKIE_SECURE,
+    # which defaults to on in production (ENV="production") and off otherwise (plain-HTTP development)
+    COOKIE_SECURE = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
     FLASK_ADMIN_SWATCH = "cerulean"

@@ -47,6 +47,7 @@ def login():
             response = redirect(_safe_next(request.args.get("next")))
             # the BlueKing login state: API clients may pass it as bk_token
             response.set_cookie("bk_token", issue_user_token(user), httponly=True, samesite="Lax",
+                                secure=current_app.config["COOKIE_SECURE"],
                                 max_age=current_app.config["BK_TOKEN_MAX_AGE"])
             return response
         flash("用户名或密码错误", "danger")
@@ -61,7 +62,7 @@ def logout():
     logout_user()
     flash("已退出登录", "info")
     response = redirect(url_for("auth.login"))
-    response.delete_cookie("bk_token")
+    response.delete_cookie("bk_token", httponly=True, samesite="Lax", secure=current_app.config["COOKIE_SECURE"])
     return response
 
 

@@ -11,15 +11,15 @@ APP_CODE, APP_SECRET = "plain-app", "plain-secret"     # an app NOT allowed to n
 HOST = "itsm.test"                                     # the test app's SERVER_NAME
 
 
-def login_form_token(client) -> str:
-    page = client.get("/login").get_data(as_text=True)
+def login_form_token(client, **kw) -> str:
+    page = client.get("/login", **kw).get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
 def try_login(client, username: str, password: str, **kw):
     """POST the login form as a browser would (fresh CSRF token); returns the response."""
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": login_form_token(client)}, **kw)
+    token = login_form_token(client, base_url=kw["base_url"]) if "base_url" in kw else login_form_token(client)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token}, **kw)
 
 
 def stolen_copy(app, client):
@@ -68,14 +68,14 @@ def opens_workbench(client) -> bool:
 
 
 @contextmanager
-def second_host(app):
-    """Another app process on the same database (a second gunicorn worker or host)."""
+def second_host(app, **overrides):
+    """Another app process on the same database (a second gunicorn worker or host), `overrides` on its config."""
     from app import create_app
     from app.extensions import db
 
-    other = create_app({key: app.config[key] for key in (
+    other = create_app({**{key: app.config[key] for key in (
         "TESTING", "DATABASE_URL", "SECRET_KEY", "PASSWORD_HASH_METHOD", "UPLOAD_DIR", "SERVER_NAME",
-        "GUARD_COMMITS")})
+        "GUARD_COMMITS")}, **overrides})
     try:
         yield other
     finally:
@@ -110,3 +110,8 @@ def backdate_login_failures(app, seconds: int) -> None:
 
 def flash_text(response) -> str:
     return " ".join(re.findall(r'role="alert"[^>]*>([^<]*)<', response.get_data(as_text=True)))
+
+
+def set_cookie_headers(response) -> dict[str, str]:
+    """Each cookie a response sets, by name: its whole Set-Cookie line."""
+    return {line.split("=", 1)[0]: line for line in response.headers.getlist("Set-Cookie")}

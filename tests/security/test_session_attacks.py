@@ -9,7 +9,7 @@ import pytest
 from app.timeutil import local
 from tests.security.session_kit import (api_with_token, backdate_login_failures, bk_token_of, flash_text,
                                         login_failures, opens_workbench, register_plain_app, second_host,
-                                        set_password_by_cli, stolen_copy, try_login)
+                                        set_cookie_headers, set_password_by_cli, stolen_copy, try_login)
 
 DEMO_PASSWORD = "demo-pass-123"
 
@@ -165,3 +165,56 @@ def test_every_login_answer_costs_the_same_password_hash_work(demo, monkeypatch,
     try_login(demo.test_client(), username, password)
 
     assert len(checks) == 1
+
+
+# --- finding 12 (part): security headers and cookie settings --------------------------------------
+
+def _pages(demo, browser):
+    """One response of each kind: front office, back office, API (served and refused), errors, files."""
+    anonymous, alice, admin = demo.test_client(), browser("alice"), browser("admin")
+    register_plain_app(demo)
+    return {
+        "login page": anonymous.get("/login"),
+        "workbench": alice.get("/"),
+        "redirect to login": anonymous.get("/"),
+        "admin": admin.get("/admin/"),
+        "admin refused": alice.get("/admin/"),
+        "api answer": anonymous.get("/api/c/compapi/v2/itsm/get_services/"),
+        "api openapi": anonymous.get("/api/openapi.json"),
+        "not found": alice.get("/no-such-page"),
+        "static file": anonymous.get("/vendor/vendor/jquery.min.js"),
+        "health": anonymous.get("/healthz"),
+    }
+
+
+def test_no_response_can_be_framed_sniffed_or_load_remote_code(demo, browser):
+    for kind, response in _pages(demo, browser).items():
+        headers = response.headers
+        assert headers.get("X-Frame-Options") == "DENY", kind
+        assert headers.get("X-Content-Type-Options") == "nosniff", kind
+        assert headers.get("Referrer-Policy") == "same-origin", kind
+        policy = [d.strip() for d in headers.get("Content-Security-Policy", "").split(";")]
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy, kind
+        assert "object-src 'none'" in policy and "base-uri 'self'" in policy, kind
+        assert not any(word.startswith(("http", "*")) for d in policy for word in d.split()[1:]), kind
+
+
+def test_cookies_are_secure_httponly_and_lax_in_production(demo):
+    with second_host(demo, ENV="production") as production:
+        client = production.test_client()
+        response = try_login(client, "alice", DEMO_PASSWORD, base_url="https://itsm.test",
+                             headers={"Referer": "https://itsm.test/login"})    # Flask-WTF's HTTPS check
+        assert response.status_code == 302
+        cookies = set_cookie_headers(response)
+
+    for name in ("session", "bk_token"):
+        attributes = [a.strip().lower() for a in cookies[name].split(";")]
+        assert "secure" in attributes and "httponly" in attributes and "samesite=lax" in attributes, cookies[name]
+
+
+def test_cookies_are_httponly_and_lax_but_not_secure_in_development(demo):
+    response = try_login(demo.test_client(), "alice", DEMO_PASSWORD)
+    for name, line in set_cookie_headers(response).items():
+        attributes = [a.strip().lower() for a in line.split(";")]
+        assert "httponly" in attributes and "samesite=lax" in attributes, line
+        assert "secure" not in attributes, line          # plain-HTTP development keeps working
