@@ -9,7 +9,8 @@ import io
 import time
 import tracemalloc
 
-from input_kit import api_call, billion_laughs, counts, incident, make_api_app, submit, text_of, ticket_row
+from input_kit import (JsonServer, add_api, api_call, billion_laughs, counts, incident, make_api_app, run_scheduler,
+                       submit, text_of, ticket_row)
 
 
 # --- 6. YAML alias bombs ------------------------------------------------------------------
@@ -147,3 +148,123 @@ def test_attachment_with_an_extension_off_the_type_list_is_served_as_octet_strea
     response = alice.get(f"/tickets/attachments/{stored['id']}")
     assert response.headers["Content-Type"] == "application/octet-stream"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# --- 2. Stored XSS through automation ------------------------------------------------------
+
+XSS = '<p>ok</p><img src=x onerror="alert(document.cookie)"><script>alert(1)</script><a href="javascript:alert(2)">x</a>'
+AUTOMATED_FLOW = """
+key: auto_report
+name: 自动报告
+service_type: request
+nodes:
+  - key: submit
+    name: 提单
+    kind: start
+    fields:
+      - {key: title, name: 标题, type: STRING, required: true}
+      - {key: host, name: 主机, type: STRING}
+  - key: lookup
+    name: 查询 CMDB
+    kind: api
+    api: cmdb.lookup
+    processors: {type: PERSON, value: [admin]}
+    params:
+      response: {report: data.report}
+    fields:
+      - {key: report, name: 报告, type: RICHTEXT}
+  - key: copy
+    name: 复制说明
+    kind: automation
+    plugin: set_fields
+    params:
+      fields: {summary: "主机 {{ fields.host }}"}
+    fields:
+      - {key: summary, name: 摘要, type: RICHTEXT}
+  - key: review
+    name: 复核
+    kind: manual
+    processors: {type: STARTER}
+  - {key: end, name: 结束, kind: end}
+transitions:
+  - {from: submit, to: lookup}
+  - {from: lookup, to: copy}
+  - {from: copy, to: review}
+  - {from: review, to: end}
+"""
+
+
+def _assert_no_script(html: str) -> None:
+    """No live markup of the payload (escaped text, as a STRING field shows it, is harmless)."""
+    for live in ('onerror="', "onerror=alert", "<script>alert", 'href="javascript:', "<img src=x"):
+        assert live not in html, live
+
+
+def test_html_an_api_node_writes_into_a_richtext_field_is_sanitized_before_it_is_stored_and_shown(
+        browser, demo, make_service):
+    server = JsonServer({"result": True, "data": {"report": XSS}})
+    try:
+        add_api(demo, server.url)
+        make_service(AUTOMATED_FLOW)
+        alice = browser("alice")
+        ticket_id = submit(alice, demo, "auto_report", {"title": "查询主机", "host": "db01"})
+        assert run_scheduler(demo) == 1 and run_scheduler(demo) == 1     # the api node, then the plugin
+    finally:
+        server.close()
+    stored = ticket_row(demo, ticket_id).values["report"]
+    assert "<p>ok</p>" in stored
+    _assert_no_script(stored)
+    for url in (f"/tickets/{ticket_id}", f"/tickets/{ticket_id}/print"):
+        page = alice.get(url)
+        assert page.status_code == 200 and "<p>ok</p>" in page.get_data(as_text=True)
+        _assert_no_script(page.get_data(as_text=True))
+
+
+def test_html_a_requester_smuggles_through_an_automation_plugin_into_richtext_is_sanitized(
+        browser, demo, make_service):
+    server = JsonServer({"result": True, "data": {"report": "<b>正常</b>"}})
+    try:
+        add_api(demo, server.url)
+        make_service(AUTOMATED_FLOW)
+        alice = browser("alice")
+        ticket_id = submit(alice, demo, "auto_report", {"title": "查询主机", "host": XSS})
+        run_scheduler(demo), run_scheduler(demo)
+    finally:
+        server.close()
+    stored = ticket_row(demo, ticket_id).values["summary"]
+    assert stored.startswith("主机 <p>ok</p>")
+    _assert_no_script(stored)
+    _assert_no_script(alice.get(f"/tickets/{ticket_id}").get_data(as_text=True))
+
+
+def test_richtext_stored_unsanitized_before_the_fix_is_sanitized_when_shown(browser, demo):
+    from app.extensions import db
+    from app.infra.uow import commit
+    from app.models import Ticket, TicketStep
+
+    flow = ("key: rich\nname: 富文本\nservice_type: request\nnodes:\n"
+            "  - {key: s, name: 提单, kind: start, fields: [{key: title, name: 标题, type: STRING},"
+            " {key: body, name: 正文, type: RICHTEXT}]}\n"
+            "  - {key: a, name: 审批, kind: manual, processors: {type: STARTER}}\n"
+            "  - {key: e, name: 结束, kind: end}\n"
+            "transitions:\n  - {from: s, to: a}\n  - {from: a, to: e}\n")
+    from app.services.catalog.browse import ensure_service
+    from app.services.flows.library import deploy_flow, save_flow_source
+
+    with demo.app_context():
+        row = save_flow_source(flow, by="test")
+        version = deploy_flow(row.key, by="test")
+        ensure_service(row.key, row.name, service_type="request", flow_version_id=version.id)
+        commit()
+    alice = browser("alice")
+    ticket_id = submit(alice, demo, "rich", {"title": "旧数据", "body": "<p>旧</p>"})
+    with demo.app_context():          # what an older version (or a direct database write) left behind
+        ticket = db.session.get(Ticket, ticket_id)
+        ticket.values = {**ticket.values, "body": XSS}
+        step = db.session.query(TicketStep).filter_by(ticket_id=ticket_id, node_key="s").one()
+        step.data = {**step.data, "body": XSS}
+        commit()
+    for url in (f"/tickets/{ticket_id}", f"/tickets/{ticket_id}/print"):
+        page = alice.get(url).get_data(as_text=True)
+        assert "<p>ok</p>" in page
+        _assert_no_script(page)

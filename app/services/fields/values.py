@@ -7,7 +7,7 @@ from flask import current_app, g, has_app_context
 from werkzeug.datastructures import FileStorage
 
 from app.flowdef import CompiledFlow, FieldDef
-from app.forms import FieldContext, display_value, validate_values
+from app.forms import FieldContext, clean_html, display_value, validate_values
 from app.forms.builder import payload_formdata
 from app.services.fields.api_choices import api_choices
 from app.services.fields.attachments import attachment_info, store_upload
@@ -99,3 +99,12 @@ def store_file_values(field_defs, values: dict, username: str) -> dict:
 
 def display(fdef: FieldDef, value: Any) -> str:
     return display_value(fdef, value, field_context())
+
+
+def sanitize_written_values(flow: CompiledFlow, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values written without a form (api and automation nodes): RICHTEXT fields sanitized like form input."""
+    out = dict(values)
+    for key, value in values.items():
+        if value is not None and flow.has_field(key) and flow.field(key).type == "RICHTEXT":
+            out[key] = clean_html(value if isinstance(value, str) else str(value)).strip() or None
+    return out
