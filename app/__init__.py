@@ -99,7 +99,9 @@ def configure_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .api import register_api
     from .web import health, register_web
+    from .web.input import register_input_boundary
 
+    register_input_boundary(app)            # first: the bounded int converter applies to every route
     app.register_blueprint(health.bp)
     register_web(app)
     register_api(app)

@@ -26,6 +26,8 @@ class Defaults:
         "ppt", "pptx", "zip", "gz", "tar", "7z", "json", "yaml", "yml", "xml", "md",
     ]
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    FIELD_MAX_BYTES = 64 * 1024        # the most a TEXT/RICHTEXT value may hold (UTF-8 bytes), web and API
+    API_MAX_BODY_BYTES = 2 * 1024 * 1024   # the largest API request body (a flow document is at most 1 MiB)
     PAGE_SIZE = 20
     BK_TOKEN_MAX_AGE = 7 * 24 * 3600   # seconds a bk_token issued at login stays valid for the API
     BASE_URL = "http://127.0.0.1:5000"  # how ticket_url links in API answers and callbacks start

@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 
 from app.errors import AuthenticationFailed, ItsmError
 from app.extensions import csrf, db
@@ -45,13 +45,46 @@ def envelope(data=None, *, code: int = 0, message: str = "success", result: bool
 
 
 def _params() -> dict:
+    """Query string and body parameters; an oversize body or unusable text is refused before any work."""
+    limit = current_app.config["API_MAX_BODY_BYTES"]
+    if (request.content_length or 0) > limit:
+        raise ApiParamError(f"请求体过大：{request.content_length} 字节，最多 {limit} 字节")
     params = request.args.to_dict()
     body = request.get_json(silent=True) if request.data else None
     if isinstance(body, dict):
         params.update(body)
     elif request.form:
         params.update(request.form.to_dict())
+    problem = unusable_text(params)
+    if problem:
+        raise ApiParamError(problem)
     return params
+
+
+def unusable_text(value, where: str = "") -> str | None:
+    """Why some text in `value` (walked through lists and objects) cannot be stored or shown, or None.
+
+    A NUL byte is refused by PostgreSQL; a lone surrogate ("\\ud800", valid in JSON) cannot be encoded as UTF-8.
+    """
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{where}.{key}" if where else str(key)
+            problem = unusable_text(str(key), here) or unusable_text(item, here)
+            if problem:
+                return problem
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            problem = unusable_text(item, f"{where}[{i}]")
+            if problem:
+                return problem
+    elif isinstance(value, str):
+        if "\x00" in value:
+            return f"参数 {where!r} 含有 NUL 字符（\\u0000），请去掉后重试"[:300]
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"参数 {where!r} 含有无效的 Unicode 字符（不成对的代理项），请检查编码"[:300]
+    return None
 
 
 def _credentials(params: dict) -> dict:
@@ -91,8 +124,8 @@ def dispatch(name: str):
     if endpoint is None:
         response, code = envelope(code=3900404, message=f"接口 {name} 不存在", result=False), 3900404
     else:
-        params = _params()
         try:
+            params = _params()              # (refuses an oversize body before reading it)
             if name in WRITES:
                 _json_post_only(name)
             creds = _credentials(params)

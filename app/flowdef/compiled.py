@@ -40,6 +40,9 @@ class CompiledFlow:
     def has_node(self, key: str) -> bool:
         return key in self._nodes
 
+    def has_field(self, key: str) -> bool:
+        return key in self._fields
+
     def field(self, key: str) -> FieldDef:
         return self._fields[key]
 

@@ -9,6 +9,7 @@ from .builder import (
     display_value,
     form_initial,
     form_values,
+    json_type_errors,
     payload_formdata,
     validate_values,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "field_type",
     "form_initial",
     "form_values",
+    "json_type_errors",
     "payload_formdata",
     "validate_values",
 ]

@@ -89,6 +89,19 @@ def payload_formdata(field_defs: Sequence[FieldDef], payload: Mapping[str, Any])
     return formdata
 
 
+def json_type_errors(field_defs: Sequence[FieldDef], payload: Mapping[str, Any],
+                     ctx: FieldContext | None = None) -> dict[str, list[str]]:
+    """{field key: [message]} for JSON values of the wrong type (true into STRING, a list into TEXT, ...) or size."""
+    ctx = ctx or FieldContext()
+    errors = {}
+    for fdef in field_defs:
+        if fdef.key in payload:
+            problem = field_type(fdef.type).json_problem(payload[fdef.key], fdef, ctx)
+            if problem:
+                errors[fdef.key] = [problem]
+    return errors
+
+
 def validate_values(field_defs: Sequence[FieldDef], payload: Mapping[str, Any],
                     ctx: FieldContext | None = None, *,
                     is_hidden: Callable[[str, Mapping], bool] = lambda k, v: False,

@@ -30,6 +30,7 @@ class FieldContext:
     users: Sequence[tuple[str, str]] = ()
     attachment_lookup: Callable[[str], dict | None] = lambda ident: None
     max_upload_bytes: int = 10 * 1024 * 1024
+    max_field_bytes: int = 64 * 1024            # TEXT / RICHTEXT values, in UTF-8 bytes
     allowed_extensions: frozenset[str] = DEFAULT_ALLOWED_EXTENSIONS
 
     def choices(self, fdef: FieldDef) -> tuple[Choice, ...]:

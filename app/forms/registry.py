@@ -102,6 +102,10 @@ class FieldType:
         """A stored value as the field's Python data (defaults and prefilling)."""
         return value
 
+    def json_problem(self, value: Any, fdef: FieldDef, ctx: FieldContext) -> str | None:
+        """Why a JSON value has the wrong type for this field (the API path), or None; nothing is converted silently."""
+        return None
+
     def display(self, value: Any, fdef: FieldDef, ctx: FieldContext) -> str:
         """The human text of a stored value."""
         if value is None:
@@ -137,6 +141,21 @@ class FieldType:
             kwargs["default"] = self.to_data(fdef.default, fdef, ctx)
         kwargs.update(extra)
         return kwargs
+
+
+def json_kind(value: Any) -> str:
+    """A JSON value's type in the words of an error message."""
+    if isinstance(value, bool):
+        return "布尔值"
+    if isinstance(value, (int, float)):
+        return "数字"
+    if isinstance(value, str):
+        return "字符串"
+    if isinstance(value, (list, tuple)):
+        return "列表"
+    if isinstance(value, dict):
+        return "对象"
+    return type(value).__name__
 
 
 class CompositeFieldType(FieldType):

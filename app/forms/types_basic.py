@@ -13,7 +13,7 @@ from app.flowdef.model import FieldDef
 
 from .context import msg_bad_date, msg_bad_datetime, msg_bad_int, msg_too_long
 from .fields import DATETIME_FORMATS, STORAGE_DATETIME, parse_datetime, strip_filter
-from .registry import FieldType, register
+from .registry import FieldType, json_kind, register
 from .sanitize import clean_html
 
 STRING_MAX_LENGTH = 255
@@ -43,15 +43,32 @@ class StringType(FieldType):
     def to_data(self, value, fdef, ctx):
         return None if value is None else str(value)
 
+    def json_problem(self, value, fdef, ctx):
+        if value is None or (isinstance(value, (str, int, float)) and not isinstance(value, bool)):
+            return None
+        return f"【{fdef.name}】应为字符串，收到{json_kind(value)}"
+
+    def size_problem(self, value, fdef, ctx) -> str | None:
+        if isinstance(value, str) and len(value.encode("utf-8", "surrogatepass")) > ctx.max_field_bytes:
+            return f"【{fdef.name}】内容过大，不能超过 {ctx.max_field_bytes // 1024} KiB"
+        return None
+
+    def make_size_validators(self, fdef, ctx) -> list:
+        return [MaxBytes(ctx.max_field_bytes, f"【{fdef.name}】内容过大，不能超过 {ctx.max_field_bytes // 1024} KiB")]
+
 
 @register
 class TextType(StringType):
     name = "TEXT"
 
     def make_field(self, fdef, ctx, required):
-        validators = length_validators(fdef, fdef.max_length) + self.regex_validators(fdef)
+        validators = (length_validators(fdef, fdef.max_length) + self.make_size_validators(fdef, ctx)
+                      + self.regex_validators(fdef))
         return TextAreaField(filters=[strip_filter], **self.field_kwargs(
             fdef, ctx, required, validators, render_kw={"rows": 4}))
+
+    def json_problem(self, value, fdef, ctx):
+        return super().json_problem(value, fdef, ctx) or self.size_problem(value, fdef, ctx)
 
 
 @register
@@ -61,7 +78,7 @@ class RichTextType(TextType):
     name = "RICHTEXT"
 
     def make_field(self, fdef, ctx, required):
-        validators = length_validators(fdef, fdef.max_length)
+        validators = length_validators(fdef, fdef.max_length) + self.make_size_validators(fdef, ctx)
         return TextAreaField(filters=[strip_filter], **self.field_kwargs(
             fdef, ctx, required, validators, render_kw={"rows": 6}))
 
@@ -73,6 +90,17 @@ class RichTextType(TextType):
         if not value:
             return ""
         return unescape(nh3.clean(str(value), tags=set())).strip()
+
+
+class MaxBytes:
+    """Text at most `limit` bytes in UTF-8 (TEXT and RICHTEXT: the configured field size)."""
+
+    def __init__(self, limit: int, message: str):
+        self.limit, self.message = limit, message
+
+    def __call__(self, form, field):
+        if field.data and len(field.data.encode("utf-8", "surrogatepass")) > self.limit:
+            raise ValidationError(self.message)
 
 
 class HttpUrl:
@@ -111,6 +139,13 @@ class IntType(FieldType):
             return int(value)
         except (TypeError, ValueError):
             return None
+
+    def json_problem(self, value, fdef, ctx):
+        if value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+            return None
+        if isinstance(value, float) and value.is_integer():
+            return None
+        return f"【{fdef.name}】应为整数，收到{json_kind(value)} {value!r}"[:200]
 
 
 @register

@@ -11,7 +11,7 @@ from app.flowdef.model import Choice, FieldDef
 from .context import FieldContext, choice_names, msg_bad_choice, msg_unknown_users
 from .fields import CascadeField, CheckboxGroupField, KeyRadioField, KeySelectField, MultiKeyField, \
     select_choices
-from .registry import CompositeFieldType, FieldType, as_list, register, split_list, text_of
+from .registry import CompositeFieldType, FieldType, as_list, json_kind, register, split_list, text_of
 
 TRUE_TEXTS = frozenset({"y", "yes", "true", "1", "on", "是", "t"})
 
@@ -116,6 +116,11 @@ class CheckboxType(MultiSelectType):
 
     def to_storage(self, data, fdef, ctx):
         return bool(data) if not _has_choices(fdef) else list(data or [])
+
+    def json_problem(self, value, fdef, ctx):
+        if not _has_choices(fdef) and value is not None and not isinstance(value, bool):
+            return f"【{fdef.name}】应为布尔值 true 或 false，收到{json_kind(value)} {value!r}"[:200]
+        return None
 
     def to_formdata(self, value, fdef):
         if _has_choices(fdef):

@@ -7,7 +7,7 @@ from werkzeug.datastructures import FileStorage
 
 from .context import choice_names
 from .fields import STORAGE_DATETIME, AttachmentField, DateTimeRangeField, parse_datetime
-from .registry import CompositeFieldType, as_list, register, split_list, text_of
+from .registry import CompositeFieldType, as_list, json_kind, register, split_list, text_of
 from .tables import TableField, cell_text
 
 
@@ -73,6 +73,38 @@ class TableType(CompositeFieldType):
             except ValueError:
                 return []
         return [r for r in as_list(value) if isinstance(r, dict)]
+
+    def json_problem(self, value, fdef, ctx):
+        """Rows must be objects with known columns, each required column given (none is dropped silently)."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        rows = value
+        if isinstance(value, str):
+            try:
+                rows = json.loads(value)
+            except ValueError:
+                return None         # the form reports text that is not JSON
+        if isinstance(rows, dict):
+            rows = [rows]
+        if not isinstance(rows, list):
+            return f"【{fdef.name}】应为行的列表 [{{列: 值}}]，收到{json_kind(rows)}"
+        known = {c.key for c in fdef.columns}
+        for number, row in enumerate(rows, start=1):
+            if not isinstance(row, dict):
+                return f"【{fdef.name}】第 {number} 行应为对象 {{列: 值}}，收到{json_kind(row)}"
+            unknown = sorted(str(k) for k in row if k not in known)
+            if unknown:
+                return f"【{fdef.name}】第 {number} 行有未知的列：{', '.join(unknown)}"[:200]
+            if not any(cell_text(row.get(c.key)).strip() for c in fdef.columns):
+                # the form drops a row with no cell filled in; a client sent it, so say so instead
+                required = next((c for c in fdef.columns if c.required), None)
+                return (f"【{fdef.name}】第 {number} 行缺少必填列【{required.name}】" if required
+                        else f"【{fdef.name}】第 {number} 行是空行")
+            for column in fdef.columns:
+                cell = row.get(column.key)
+                if isinstance(cell, (list, dict)):
+                    return f"【{fdef.name}】第 {number} 行的【{column.name}】应为单个值，收到{json_kind(cell)}"
+        return None
 
     def display(self, value, fdef, ctx):
         rows = self.to_data(value, fdef, ctx)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from markupsafe import Markup
 
 from app.engine.state import OPERATION_NAMES, STEP_STATUS_NAMES, TICKET_STATUS_NAMES
 from app.services.catalog import SERVICE_TYPE_NAMES
@@ -30,6 +31,14 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["badge"] = lambda s: STATUS_BADGE.get(s, "secondary")
     app.jinja_env.globals["SERVICE_TYPE_NAMES"] = SERVICE_TYPE_NAMES
     app.jinja_env.globals["table_rows"] = table_rows
+    app.jinja_env.filters["richtext"] = richtext
+
+
+def richtext(value) -> Markup:
+    """A stored RICHTEXT value as HTML, sanitized again on the way out (rows written before sanitizing existed)."""
+    from app.forms import clean_html
+
+    return Markup(clean_html("" if value is None else str(value)))
 
 
 def table_rows(flow, node_key: str, field_key: str, value) -> tuple[list[str], list[list[str]]]:

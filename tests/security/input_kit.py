@@ -107,3 +107,56 @@ def incident(**overrides) -> dict:
             "urgency": "high", "occurred_at": "2030-01-05 09:30", "description": "下单接口持续返回 502"}
     data.update(overrides)
     return data
+
+
+class JsonServer:
+    """An external API on 127.0.0.1 that answers every POST with one JSON document (`.answer`)."""
+
+    def __init__(self, answer: dict):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.answer = answer
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                payload = json.dumps(server.answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def add_api(app, base_url: str, system: str = "cmdb", key: str = "lookup") -> None:
+    """An admin-configured API `system.key` at `base_url` (what an api node calls)."""
+    from app.models import ApiDef, ApiSystem
+
+    with app.app_context():
+        row = ApiSystem(key=system, name="外部系统", base_url=base_url)
+        db.session.add(row)
+        db.session.flush()
+        db.session.add(ApiDef(system_id=row.id, key=key, name="查询", method="POST", path="/lookup"))
+        commit()
+
+
+def run_scheduler(app) -> int:
+    """One pass of the scheduler's automatic-steps job."""
+    from app.jobs import run_automatic_steps
+
+    with app.app_context():
+        return run_automatic_steps("sec-worker")

@@ -7,7 +7,8 @@ from flask import current_app, g, has_app_context
 from werkzeug.datastructures import FileStorage
 
 from app.flowdef import CompiledFlow, FieldDef
-from app.forms import FieldContext, display_value, validate_values
+from app.errors import ValidationFailed
+from app.forms import FieldContext, clean_html, display_value, json_type_errors, validate_values
 from app.forms.builder import payload_formdata
 from app.services.fields.api_choices import api_choices
 from app.services.fields.attachments import attachment_info, store_upload
@@ -40,7 +41,7 @@ def _context(users) -> FieldContext:
     # the per-file size limit of 基础配置 is enforced when a file is stored (attachments.store_upload),
     # so building a form costs no settings query; here only the request's own ceiling applies
     return FieldContext(choices_for=_choices, users=users, attachment_lookup=attachment_info,
-                        max_upload_bytes=cfg["MAX_CONTENT_LENGTH"],
+                        max_upload_bytes=cfg["MAX_CONTENT_LENGTH"], max_field_bytes=cfg["FIELD_MAX_BYTES"],
                         allowed_extensions=frozenset(e.lower() for e in cfg["UPLOAD_EXTENSIONS"]))
 
 
@@ -58,7 +59,13 @@ def hidden_keys(flow: CompiledFlow, field_defs, raw: Mapping[str, Any], ticket_v
 
 def validate_field_values(flow: CompiledFlow, field_defs, raw: Mapping[str, Any],
                           ticket_values: Mapping[str, Any]) -> tuple[dict, dict, list[str]]:
-    """(clean values, errors by key, required keys missing from `raw`)."""
+    """(clean values, errors by key, required keys missing from `raw`).
+
+    A value of the wrong JSON type is refused outright (ValidationFailed, 3900005 in the API), naming the field.
+    """
+    type_errors = json_type_errors(field_defs, raw, FieldContext(max_field_bytes=current_app.config["FIELD_MAX_BYTES"]))
+    if type_errors:
+        raise ValidationFailed(next(iter(type_errors.values()))[0], errors=type_errors)
     hidden = hidden_keys(flow, field_defs, raw, ticket_values)
     missing = [f.key for f in field_defs if f.required and f.key not in hidden and f.key not in raw]
     clean, errors = validate_values(field_defs, raw, _validation_context(field_defs, raw),
@@ -99,3 +106,12 @@ def store_file_values(field_defs, values: dict, username: str) -> dict:
 
 def display(fdef: FieldDef, value: Any) -> str:
     return display_value(fdef, value, field_context())
+
+
+def sanitize_written_values(flow: CompiledFlow, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values written without a form (api and automation nodes): RICHTEXT fields sanitized like form input."""
+    out = dict(values)
+    for key, value in values.items():
+        if value is not None and flow.has_field(key) and flow.field(key).type == "RICHTEXT":
+            out[key] = clean_html(value if isinstance(value, str) else str(value)).strip() or None
+    return out

@@ -7,6 +7,7 @@ run the engine, persist what it decided. Web, API, jobs and CLI all come through
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping
 
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from app.engine.state import SYSTEM
 from app.errors import CreateFailed, OperationRefused, TicketNotFound, ValidationFailed
 from app.extensions import db
 from app.models import Role, Service, Ticket, TicketLink, User
-from app.services.fields.values import store_file_values, validate_field_values
+from app.services.fields.values import sanitize_written_values, store_file_values, validate_field_values
 from app.services.flows.library import compiled_version
 from app.services.people.directory import DbDirectory
 from app.services.tickets.numbers import next_sn
@@ -165,6 +166,8 @@ def apply_system_operation(ticket_id: int, op) -> Ticket:
     ticket = lock_ticket(ticket_id)
     flow = flow_of(ticket)
     steps = open_steps(ticket)
+    if isinstance(op, ops.CompleteAutomatic):      # values from an API response or a plugin: never trusted HTML
+        op = replace(op, values=sanitize_written_values(flow, op.values))
     outcome = engine.apply(flow, state_of(ticket, steps), op, engine.Actor(SYSTEM), DbDirectory())
     persist(ticket, flow, steps, outcome, source="SYS", now=utcnow(), operator=SYSTEM)
     return ticket
