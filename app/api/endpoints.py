@@ -418,7 +418,7 @@ def ticket_approval_result(params: dict, caller: Caller):
 
 @endpoint("callback_failed_ticket")
 def callback_failed_ticket(params: dict, caller: Caller):
-    return failed_callback_sns()
+    return failed_callback_sns(caller.user, see_all=_trusted(caller))
 
 
 @endpoint("token/verify")

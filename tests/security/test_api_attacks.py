@@ -254,3 +254,66 @@ def test_admin_sets_an_apps_callback_allow_list_in_the_api_app_screen(api, demo,
         row = db.session.get(ApiApp, app_id)
         assert (row.callback_hosts, row.callback_private) == ("hooks.example.com\n*.corp.example.com", True)
 
+
+# --- 11. small leaks ------------------------------------------------------------------------------------------
+
+INCIDENT = dict(title="故障", event_type="fault", event_source="phone", impact="low", urgency="low",
+                occurred_at="2026-01-05 08:30:00", description="d")
+
+
+def _bobs_upload(demo) -> int:
+    """A file bob uploaded (not on any ticket yet): the row the upload form leaves."""
+    from app.extensions import db
+    from app.infra.uow import commit
+    from app.models import Attachment
+
+    with demo.app_context():
+        row = Attachment(original_name="bob-salary-2026.xlsx", stored_name="f" * 32, size=10, uploaded_by="bob")
+        db.session.add(row)
+        commit()
+        return row.id
+
+
+def _incident(api, creator, attachment_id, headers=None):
+    sid = next(s["id"] for s in api("get_services")["data"] if s["name"] == "故障处理")
+    body = {"service_id": sid, "creator": creator, "fields": fields(**INCIDENT, attachments=[attachment_id])}
+    if headers:
+        return api.raw("POST", "create_ticket", headers=headers, json=body)
+    return api("create_ticket", **body)
+
+
+def test_file_field_naming_another_users_attachment_id_is_refused_without_its_name(api, demo, browser, snapshot):
+    attachment = _bobs_upload(demo)
+    before = snapshot()
+    alice = auth_header(PLAIN_CODE, PLAIN_SECRET, bk_token=login_cookie(browser("alice")))
+    for r in (_incident(api, "alice", attachment, alice), _incident(api, "alice", attachment)):
+        assert (r["result"], r["code"]) == (False, 3900003), r
+        assert r["message"] == f"提单失败: 【附件】附件不存在：{attachment}" and "salary" not in str(r)
+    assert snapshot() == before
+    # bob may use his own upload
+    r = _incident(api, "bob", attachment)
+    assert r["result"], r
+    info = api("get_ticket_info", sn=r["data"]["sn"])["data"]
+    assert "bob-salary-2026.xlsx" in str(next(f for f in info["fields"] if f["key"] == "attachments"))
+
+
+def test_comment_on_a_ticket_you_cannot_see_gets_the_same_answer_as_a_missing_ticket(api, browser, ticket, snapshot):
+    sn = ticket(creator="alice")
+    before = snapshot()
+    bob = auth_header(PLAIN_CODE, PLAIN_SECRET, bk_token=login_cookie(browser("bob")))
+    hidden = api.raw("POST", "comment_ticket", headers=bob, json={"sn": sn, "stars": 5, "comments": "?"})
+    missing = api.raw("POST", "comment_ticket", headers=bob, json={"sn": "REQ20990101000001", "stars": 5})
+    assert hidden == missing == {"result": False, "code": 3900022, "data": None, "message": "没有找到对应的单据"}
+    assert snapshot() == before
+
+
+def test_callback_failed_ticket_lists_only_tickets_the_caller_may_see(api, demo, browser, service):
+    allow_callbacks(demo, APP_CODE, "127.0.0.1", private=True)
+    sn = api("create_ticket", **_with_callback(service, "http://127.0.0.1:9/closed"))["data"]["sn"]
+    assert api("operate_ticket", sn=sn, operator="alice", action_type="WITHDRAW")["result"]
+    assert deliver_callbacks(demo)[0][:2] == ("PENDING", 1)          # the first attempt failed
+    bob = auth_header(PLAIN_CODE, PLAIN_SECRET, bk_token=login_cookie(browser("bob")))
+    alice = auth_header(PLAIN_CODE, PLAIN_SECRET, bk_token=login_cookie(browser("alice")))
+    assert api.raw("GET", "callback_failed_ticket", headers=bob)["data"] == []
+    assert api.raw("GET", "callback_failed_ticket", headers=alice)["data"] == [sn]
+    assert api("callback_failed_ticket", username="bob")["data"] == [sn]         # an app trusted to act for users

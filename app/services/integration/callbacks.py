@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, g
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -21,7 +21,7 @@ from app.integrations.destinations import DestinationRefused, parse_allow_list
 from app.infra.workqueue import backoff_seconds, claim
 from app.integrations.http_api import HttpResult
 from app.integrations.http_api import send as http_send
-from app.models import ApiApp, Ticket, TicketCallback
+from app.models import ApiApp, Ticket, TicketCallback, TicketParticipant, User
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -143,13 +143,19 @@ def _claimed(callback_id: int, worker: str) -> TicketCallback | None:
         and_(TicketCallback.id == callback_id, TicketCallback.claimed_by == worker))).scalar_one_or_none()
 
 
-def failed_callback_sns() -> list[str]:
-    """Tickets whose callback has failed at least once and not yet succeeded (until read by approval_result)."""
-    rows = db.session.execute(
-        select(Ticket.sn).join(TicketCallback, TicketCallback.ticket_id == Ticket.id)
-        .where(TicketCallback.status != "SUCCEEDED", TicketCallback.attempts > 0, TicketCallback.reported.is_(False))
-        .order_by(Ticket.sn).distinct()).scalars()
-    return list(rows)
+def failed_callback_sns(user: User, *, see_all: bool) -> list[str]:
+    """Tickets whose callback has failed at least once and not yet succeeded (until read by approval_result).
+
+    Only tickets `user` may view (its creator and participants), unless `see_all` (super admins, apps trusted
+    to act for users): the list must not tell anyone else which tickets exist.
+    """
+    stmt = (select(Ticket.sn).join(TicketCallback, TicketCallback.ticket_id == Ticket.id)
+            .where(TicketCallback.status != "SUCCEEDED", TicketCallback.attempts > 0,
+                   TicketCallback.reported.is_(False)))
+    if not (see_all or user.is_superuser):
+        involved = select(TicketParticipant.ticket_id).where(TicketParticipant.username == user.username)
+        stmt = stmt.where(or_(Ticket.creator == user.username, Ticket.id.in_(involved)))
+    return list(db.session.execute(stmt.order_by(Ticket.sn).distinct()).scalars())
 
 
 def mark_reported(ticket_ids: list[int]) -> None:
