@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from flask import flash
 from flask_admin.actions import action
-from wtforms import BooleanField, StringField
-from wtforms.validators import InputRequired, Length, Regexp
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Regexp, ValidationError
+
+from app.errors import ValidationFailed
 
 from app.services import system
-from app.services.integration import create_api_app, reset_api_app_secret
+from app.services.integration import clean_callback_hosts, create_api_app, reset_api_app_secret
 
 from .base import AdminForm, SecureModelView, format_dt
 
@@ -19,13 +21,26 @@ class ApiAppForm(AdminForm):
     name = StringField("名称", validators=[Length(max=128)])
     act_for_users = BooleanField("允许以 bk_username 代替用户调用")
     is_enabled = BooleanField("启用", default=True)
+    callback_hosts = TextAreaField(
+        "回调白名单", description="单据结果回调（meta.callback_url）允许发往的主机，每行一个，"
+                             "*.example.com 表示其子域名；留空则不接受回调地址")
+    callback_private = BooleanField("允许回调内网地址",
+                                    description="允许回调发往内网、本机、链路本地地址（仅在回调接收方确在内网时开启）")
+
+    def validate_callback_hosts(self, field):
+        try:
+            field.data = clean_callback_hosts(field.data)
+        except ValidationFailed as exc:
+            raise ValidationError(exc.message) from None
 
 
 class ApiAppView(SecureModelView):
     """List, register (the secret is shown once), reset the secret, enable/disable, delete."""
 
-    column_list = ["app_code", "name", "act_for_users", "is_enabled", "created_by", "created_at"]
+    column_list = ["app_code", "name", "act_for_users", "is_enabled", "callback_hosts", "callback_private",
+                   "created_by", "created_at"]
     column_labels = {"app_code": "应用 ID", "name": "名称", "act_for_users": "可代替用户", "is_enabled": "启用",
+                     "callback_hosts": "回调白名单", "callback_private": "允许内网回调",
                      "created_by": "创建人", "created_at": "创建时间"}
     column_searchable_list = ["app_code", "name"]
     column_filters = ["act_for_users", "is_enabled"]
@@ -38,7 +53,9 @@ class ApiAppView(SecureModelView):
         """Register through the service, which generates the secret; show it once."""
         def register():
             row, secret = create_api_app(form.app_code.data.strip(), name=form.name.data or "",
-                                         act_for_users=bool(form.act_for_users.data), by=self.actor)
+                                         act_for_users=bool(form.act_for_users.data), by=self.actor,
+                                         callback_hosts=form.callback_hosts.data or "",
+                                         callback_private=bool(form.callback_private.data))
             row.is_enabled = bool(form.is_enabled.data)
             system.record(self.actor, "create", "ApiApp", str(row.id), after=self._snapshot(row),
                                summary=row.app_code)

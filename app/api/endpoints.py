@@ -13,7 +13,7 @@ from app.errors import OperationRefused, PermissionDenied
 from app.models import Service, Ticket
 from app.services.catalog import catalog_tree, create_catalog, get_service, publish_service, submittable_services
 from app.services.flows import compiled_version, get_version, node_by_state_id
-from app.services.integration import failed_callback_sns, verify_callback_token
+from app.services.integration import check_callback_url, failed_callback_sns, verify_callback_token
 from app.services.people import find_user, general_role_keys
 from app.services.tickets import (
     TicketSearch,
@@ -277,9 +277,12 @@ def create_ticket_endpoint(params: dict, caller: Caller):
     callback = meta.get("callback_url")
     if callback and not (isinstance(callback, str) and callback.startswith(("http://", "https://"))):
         raise ApiParamError("meta.callback_url 应以 http:// 或 https:// 开头")
+    if callback:
+        check_callback_url(caller.app, callback)       # the app's allow-list, no private addresses unless allowed
     related = _int(params, "from_ticket_id", required=False)
     ticket = create_ticket(service_id=service_id, creator=creator, fields=_fields(params), source="API",
-                           meta={"callback_url": callback} if callback else {}, related_to=related)
+                           meta={"callback_url": callback, "app_code": caller.app.app_code} if callback else {},
+                           related_to=related)
     return {"sn": ticket.sn, "id": ticket.id, "ticket_url": ticket_url(ticket)}
 
 
@@ -419,7 +422,7 @@ def ticket_approval_result(params: dict, caller: Caller):
 
 @endpoint("callback_failed_ticket")
 def callback_failed_ticket(params: dict, caller: Caller):
-    return failed_callback_sns()
+    return failed_callback_sns(caller.user, see_all=_trusted(caller))
 
 
 @endpoint("token/verify")

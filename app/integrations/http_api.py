@@ -26,7 +26,7 @@ class HttpResult:
 
 def send(method: str, url: str, *, headers: dict | None = None, payload: Any = None, timeout: float | None = None,
          expect_json: bool = True, deadline: float | None = None, max_bytes: int = outbound.DEFAULT_MAX_BYTES,
-         follow_redirects: bool = False) -> HttpResult:
+         follow_redirects: bool = False, peer_guard=None) -> HttpResult:
     """One request: GET sends `payload` as the query, other methods as a JSON body.
 
     `deadline` (seconds, `timeout` is the same thing under its old name) bounds the whole call;
@@ -43,7 +43,7 @@ def send(method: str, url: str, *, headers: dict | None = None, payload: Any = N
         return HttpResult(None, "", None, f"请求失败：总时限必须大于 0 秒（{limit}）", _ms(started))
     try:
         response = outbound.request(method.upper(), url, deadline=limit, max_bytes=max_bytes,
-                                    follow_redirects=follow_redirects, **kwargs)
+                                    follow_redirects=follow_redirects, peer_guard=peer_guard, **kwargs)
     except outbound.OutboundError as exc:
         status = exc.response.status_code if exc.response is not None else None
         return HttpResult(status, "", None, str(exc), _ms(started))

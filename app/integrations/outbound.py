@@ -28,13 +28,13 @@ import socket
 import threading
 import time
 import zlib
-from typing import Any
+from typing import Any, Callable
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, ProtocolError, ReadTimeoutError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ProtocolError, ReadTimeoutError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
 DEFAULT_DEADLINE = 10.0             # seconds, the whole call
@@ -63,8 +63,13 @@ class ResponseTooLarge(OutboundError):
 
 def request(method: str, url: str, *, params: Any = None, data: Any = None, json: Any = None,
             headers: dict | None = None, deadline: float = DEFAULT_DEADLINE, max_bytes: int = DEFAULT_MAX_BYTES,
-            follow_redirects: bool = False, verify: bool | str = True) -> requests.Response:
-    """Send one request (and its redirects when asked); the returned response's body is already read."""
+            follow_redirects: bool = False, verify: bool | str = True,
+            peer_guard: Callable[[str], str] | None = None) -> requests.Response:
+    """Send one request (and its redirects when asked); the returned response's body is already read.
+
+    `peer_guard(address)`: a reason to refuse the connection once its peer address is known ("" to go on),
+    so a host whose DNS answer changed after a check still cannot reach a refused address.
+    """
     if not deadline or deadline <= 0:
         raise ValueError(f"deadline must be > 0 seconds, not {deadline!r}")
     if max_bytes is None or max_bytes < 0:
@@ -73,7 +78,7 @@ def request(method: str, url: str, *, params: Any = None, data: Any = None, json
     watchdog.start()
     try:
         with requests.Session() as session:
-            adapter = _LimitedAdapter(watchdog, max_bytes)
+            adapter = _LimitedAdapter(watchdog, max_bytes, peer_guard)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers["Accept-Encoding"] = ACCEPT_ENCODING
@@ -177,6 +182,7 @@ class _WatchedConnection:
     """Mixed into urllib3's connection classes: connect within the time left, then hand the socket to the watchdog."""
 
     watchdog: _Watchdog                 # set on the per-call subclass
+    peer_guard = None                   # (a staticmethod there when the call has one)
 
     def _new_conn(self):
         remaining = self.watchdog.remaining()
@@ -186,13 +192,19 @@ class _WatchedConnection:
             self.timeout = remaining
         sock = super()._new_conn()
         self.watchdog.watch(sock)
+        if self.peer_guard is not None:
+            reason = self.peer_guard(sock.getpeername()[0])
+            if reason:
+                sock.close()
+                raise NewConnectionError(self, reason)
         return sock
 
 
-def _pool_classes(watchdog: _Watchdog) -> dict[str, type]:
-    """Connection pool classes whose connections report to this call's watchdog."""
-    http = type("WatchedHTTPConnection", (_WatchedConnection, HTTPConnection), {"watchdog": watchdog})
-    https = type("WatchedHTTPSConnection", (_WatchedConnection, HTTPSConnection), {"watchdog": watchdog})
+def _pool_classes(watchdog: _Watchdog, peer_guard: Callable[[str], str] | None = None) -> dict[str, type]:
+    """Connection pool classes whose connections report to this call's watchdog (and ask its peer guard)."""
+    attrs = {"watchdog": watchdog, "peer_guard": staticmethod(peer_guard) if peer_guard else None}
+    http = type("WatchedHTTPConnection", (_WatchedConnection, HTTPConnection), attrs)
+    https = type("WatchedHTTPSConnection", (_WatchedConnection, HTTPSConnection), attrs)
     return {"http": type("WatchedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
             "https": type("WatchedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https})}
 
@@ -200,9 +212,9 @@ def _pool_classes(watchdog: _Watchdog) -> dict[str, type]:
 class _LimitedAdapter(HTTPAdapter):
     """A per-call adapter: watched connections, and every response (redirect hops too) read within the cap."""
 
-    def __init__(self, watchdog: _Watchdog, max_bytes: int):
+    def __init__(self, watchdog: _Watchdog, max_bytes: int, peer_guard: Callable[[str], str] | None = None):
         self._watchdog, self._max_bytes = watchdog, max_bytes
-        self._pool_classes = _pool_classes(watchdog)
+        self._pool_classes = _pool_classes(watchdog, peer_guard)
         super().__init__()
 
     def init_poolmanager(self, *args, **kwargs):

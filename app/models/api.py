@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -21,6 +21,10 @@ class ApiApp(db.Model):
     secret_digest: Mapped[str] = mapped_column(String(64))
     act_for_users: Mapped[bool] = mapped_column(default=False)   # may name any user with bk_username
     is_enabled: Mapped[bool] = mapped_column(default=True)
+    # where its tickets' meta.callback_url may point: hosts, one a line (`*.example.com` for subdomains);
+    # empty = no callbacks. Private/loopback addresses only with callback_private (an admin's explicit choice).
+    callback_hosts: Mapped[str] = mapped_column(Text, default="", server_default="")
+    callback_private: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by: Mapped[str] = mapped_column(String(64), default="system")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

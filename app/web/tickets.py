@@ -84,7 +84,7 @@ def transition(ticket_id: int, node_key: str):
         abort(404)
     fields = flow.node(node_key).fields
     raw = {k.split("-", 1)[1]: v for k, v in request.form.items() if k.startswith(node_key + "-")}
-    form_cls = build_form(fields, field_context(), base=FlaskForm,
+    form_cls = build_form(fields, field_context(current_user), base=FlaskForm,
                           hidden_keys=hidden_keys(flow, fields, raw, ticket.values))
     form = form_cls(prefix=node_key)
     if not form.validate_on_submit():
@@ -92,7 +92,7 @@ def transition(ticket_id: int, node_key: str):
         return _render(ticket, {node_key: form}, status=400)
     with unit_of_work():
         operate_step(ticket.id, current_user, "TRANSITION", node_key,
-                     values=form_values(form, fields, field_context()))
+                     values=form_values(form, fields, field_context(current_user)))
     flash("已提交", "success")
     return redirect(url_for(".detail", ticket_id=ticket_id))
 

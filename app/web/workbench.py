@@ -105,13 +105,13 @@ def submit_form(service_id: int):
         if not can_view(source, current_user):
             abort(403)
     hidden = hidden_keys(flow, fields, request.form.to_dict() if request.method == "POST" else {}, {})
-    form = build_form(fields, field_context(), base=FlaskForm, hidden_keys=hidden)()
+    form = build_form(fields, field_context(current_user), base=FlaskForm, hidden_keys=hidden)()
     for message in choice_errors():
         flash(message, "warning")
     if form.validate_on_submit():
         with unit_of_work():
             ticket = create_ticket(service_id=service.id, creator=current_user,
-                                   values=form_values(form, fields, field_context()),
+                                   values=form_values(form, fields, field_context(current_user)),
                                    catalog_id=request.form.get("catalog_id", type=int), related_to=related)
             sn, ticket_id = ticket.sn, ticket.id
         flash(f"提单成功，单号 {sn}", "success")

@@ -117,3 +117,66 @@ def login_cookie(b) -> str:
     cookie = b.client.get_cookie("bk_token", domain=b.app.config.get("SERVER_NAME") or "localhost")
     assert cookie is not None and cookie.value
     return cookie.value
+
+
+class Receiver:
+    """A tiny HTTP server on 127.0.0.1 that records the callbacks POSTed to it."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        self.received: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                receiver.received.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0))))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}/itsm/callback"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.thread.join(5)
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def allow_callbacks(app, app_code: str, hosts: str, *, private: bool = False) -> None:
+    """What an admin sets in the back office's API 应用 screen (the screen itself is tested separately)."""
+    from app.models import ApiApp
+
+    with app.app_context():
+        row = db.session.execute(select(ApiApp).where(ApiApp.app_code == app_code)).scalar_one()
+        row.callback_hosts, row.callback_private = hosts, private
+        commit()
+        db.session.remove()
+
+
+def deliver_callbacks(app) -> list[tuple[str, int, str]]:
+    """Run the scheduler's callback job once; returns every callback's (status, attempts, last_error)."""
+    from app.jobs import deliver_callbacks as job
+    from app.models import TicketCallback
+
+    with app.app_context():
+        job("test-worker")
+        rows = [(c.status, c.attempts, c.last_error) for c in
+                db.session.execute(select(TicketCallback).order_by(TicketCallback.id)).scalars()]
+        db.session.remove()
+        return rows

@@ -155,3 +155,165 @@ def test_linking_a_ticket_the_creator_may_view_still_works(api, service):
     mine = api("create_ticket", **_account(service, "alice"))["data"]
     r = api("create_ticket", **_account(service, "alice", from_ticket_id=mine["id"]))
     assert r["result"], r
+
+
+# --- 4. SSRF through meta.callback_url ------------------------------------------------------------------
+
+from tests.security.api_kit import allow_callbacks, deliver_callbacks, receiver  # noqa: E402,F401
+
+
+def _with_callback(service, url, creator="alice"):
+    return {**_account(service, creator), "meta": {"callback_url": url}}
+
+
+def test_callback_url_from_an_app_without_a_callback_allow_list_is_refused(api, service, snapshot):
+    before = snapshot()
+    r = api("create_ticket", **_with_callback(service, "https://hooks.example.com/itsm"))
+    assert r == {"result": False, "code": 3900005, "data": None,
+                 "message": "参数验证失败: meta.callback_url 被拒绝：应用 ops-portal 未配置回调白名单，不接受 "
+                            "meta.callback_url（请管理员在后台「API 应用」中填写允许回调的主机）"}
+    assert snapshot() == before
+
+
+def test_callback_url_to_a_host_not_on_the_apps_allow_list_is_refused(api, demo, service, snapshot):
+    allow_callbacks(demo, APP_CODE, "hooks.example.com\n*.corp.example.com")
+    before = snapshot()
+    r = api("create_ticket", **_with_callback(service, "http://evil.example.net:5432/"))
+    assert (r["code"], r["message"]) == (3900005, "参数验证失败: meta.callback_url 被拒绝：回调地址的主机 "
+                                                  "evil.example.net 不在应用 ops-portal 的回调白名单中")
+    r = api("create_ticket", **_with_callback(service, "http://corp.example.com.evil.net/"))
+    assert r["code"] == 3900005 and "不在应用 ops-portal 的回调白名单中" in r["message"]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("url, address", [
+    ("http://127.0.0.1:5432/", "127.0.0.1"), ("http://0x7f000001/", "127.0.0.1"),
+    ("http://2130706433:5432/", "127.0.0.1"), ("http://[::1]:5432/", "::1"), ("http://localhost/", None),
+    ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"), ("http://10.1.2.3/", "10.1.2.3"),
+    ("http://0.0.0.0:5432/", "0.0.0.0"), ("http://[::ffff:127.0.0.1]/", "127.0.0.1"),
+])
+def test_callback_url_to_a_private_or_loopback_address_is_refused_even_when_listed(api, demo, service, snapshot,
+                                                                                    url, address):
+    allow_callbacks(demo, APP_CODE, "127.0.0.1, 0x7f000001, 2130706433, ::1, localhost, 169.254.169.254, "
+                                    "10.1.2.3, 0.0.0.0, ::ffff:127.0.0.1")
+    before = snapshot()
+    r = api("create_ticket", **_with_callback(service, url))
+    assert r["code"] == 3900005 and "指向内网或本机地址" in r["message"], r
+    assert address is None or f"地址 {address}，" in r["message"] or address in r["message"]
+    assert snapshot() == before
+
+
+def test_private_callbacks_allowed_by_the_admin_are_delivered(api, demo, service, receiver):
+    allow_callbacks(demo, APP_CODE, "127.0.0.1", private=True)
+    sn = api("create_ticket", **_with_callback(service, receiver.url))["data"]["sn"]
+    assert api("operate_ticket", sn=sn, operator="alice", action_type="WITHDRAW")["result"]
+    assert deliver_callbacks(demo) == [("SUCCEEDED", 1, "")]
+    assert [body["sn"] for body in receiver.received] == [sn]
+
+
+def test_callback_is_checked_again_when_sent_and_refused_once_the_admin_withdrew_the_permission(
+        api, demo, service, receiver):
+    allow_callbacks(demo, APP_CODE, "127.0.0.1", private=True)
+    sn = api("create_ticket", **_with_callback(service, receiver.url))["data"]["sn"]
+    assert api("operate_ticket", sn=sn, operator="alice", action_type="WITHDRAW")["result"]
+    allow_callbacks(demo, APP_CODE, "127.0.0.1", private=False)
+    ((status, attempts, error),) = deliver_callbacks(demo)
+    assert (status, attempts) == ("PENDING", 1) and error.startswith("回调地址被拒绝：回调地址的主机 127.0.0.1 指向内网")
+    assert receiver.received == []
+
+
+def test_a_host_whose_dns_answer_changes_to_loopback_is_refused_at_connect_time(api, demo, service, receiver,
+                                                                              monkeypatch):
+    from app.integrations import destinations
+
+    allow_callbacks(demo, APP_CODE, "localhost")
+    monkeypatch.setattr(destinations, "resolve", lambda host: ["93.184.216.34"])     # what the checks are told
+    url = f"http://localhost:{receiver.port}/itsm/callback"
+    sn = api("create_ticket", **_with_callback(service, url))["data"]["sn"]
+    assert api("operate_ticket", sn=sn, operator="alice", action_type="WITHDRAW")["result"]
+    ((status, attempts, error),) = deliver_callbacks(demo)        # ... but the connection reaches 127.0.0.1
+    assert (status, attempts) == ("PENDING", 1) and "是内网或本机地址，不允许" in error, error
+    assert receiver.received == []
+
+
+def test_admin_sets_an_apps_callback_allow_list_in_the_api_app_screen(api, demo, browser):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import ApiApp
+
+    admin = browser("admin")
+    with demo.app_context():
+        app_id = db.session.execute(select(ApiApp.id).where(ApiApp.app_code == PLAIN_CODE)).scalar_one()
+    form = {"app_code": PLAIN_CODE, "name": "plain", "is_enabled": "y"}
+    page = admin.post(f"/admin/apiapp/edit/?id={app_id}", {**form, "callback_hosts": "http://x.example.com/hook"})
+    assert "回调白名单的条目应为主机名" in page.get_data(as_text=True)
+    admin.post(f"/admin/apiapp/edit/?id={app_id}", {**form, "callback_hosts": " Hooks.Example.com \n*.corp.example.com",
+                                                     "callback_private": "y"})
+    with demo.app_context():
+        row = db.session.get(ApiApp, app_id)
+        assert (row.callback_hosts, row.callback_private) == ("hooks.example.com\n*.corp.example.com", True)
+
+
+# --- 11. small leaks ------------------------------------------------------------------------------------------
+
+INCIDENT = dict(title="故障", event_type="fault", event_source="phone", impact="low", urgency="low",
+                occurred_at="2026-01-05 08:30:00", description="d")
+
+
+def _bobs_upload(demo) -> int:
+    """A file bob uploaded (not on any ticket yet): the row the upload form leaves."""
+    from app.extensions import db
+    from app.infra.uow import commit
+    from app.models import Attachment
+
+    with demo.app_context():
+        row = Attachment(original_name="bob-salary-2026.xlsx", stored_name="f" * 32, size=10, uploaded_by="bob")
+        db.session.add(row)
+        commit()
+        return row.id
+
+
+def _incident(api, creator, attachment_id, headers=None):
+    sid = next(s["id"] for s in api("get_services")["data"] if s["name"] == "故障处理")
+    body = {"service_id": sid, "creator": creator, "fields": fields(**INCIDENT, attachments=[attachment_id])}
+    if headers:
+        return api.raw("POST", "create_ticket", headers=headers, json=body)
+    return api("create_ticket", **body)
+
+
+def test_file_field_naming_another_users_attachment_id_is_refused_without_its_name(api, demo, browser, snapshot):
+    attachment = _bobs_upload(demo)
+    before = snapshot()
+    alice = auth_header(PLAIN_CODE, PLAIN_SECRET, bk_token=login_cookie(browser("alice")))
+    for r in (_incident(api, "alice", attachment, alice), _incident(api, "alice", attachment)):
+        assert (r["result"], r["code"]) == (False, 3900003), r
+        assert r["message"] == f"提单失败: 【附件】附件不存在：{attachment}" and "salary" not in str(r)
+    assert snapshot() == before
+    # bob may use his own upload
+    r = _incident(api, "bob", attachment)
+    assert r["result"], r
+    info = api("get_ticket_info", sn=r["data"]["sn"])["data"]
+    assert "bob-salary-2026.xlsx" in str(next(f for f in info["fields"] if f["key"] == "attachments"))
+
+
+def test_comment_on_a_ticket_you_cannot_see_gets_the_same_answer_as_a_missing_ticket(api, browser, ticket, snapshot):
+    sn = ticket(creator="alice")
+    before = snapshot()
+    bob = auth_header(PLAIN_CODE, PLAIN_SECRET, bk_token=login_cookie(browser("bob")))
+    hidden = api.raw("POST", "comment_ticket", headers=bob, json={"sn": sn, "stars": 5, "comments": "?"})
+    missing = api.raw("POST", "comment_ticket", headers=bob, json={"sn": "REQ20990101000001", "stars": 5})
+    assert hidden == missing == {"result": False, "code": 3900022, "data": None, "message": "没有找到对应的单据"}
+    assert snapshot() == before
+
+
+def test_callback_failed_ticket_lists_only_tickets_the_caller_may_see(api, demo, browser, service):
+    allow_callbacks(demo, APP_CODE, "127.0.0.1", private=True)
+    sn = api("create_ticket", **_with_callback(service, "http://127.0.0.1:9/closed"))["data"]["sn"]
+    assert api("operate_ticket", sn=sn, operator="alice", action_type="WITHDRAW")["result"]
+    assert deliver_callbacks(demo)[0][:2] == ("PENDING", 1)          # the first attempt failed
+    bob = auth_header(PLAIN_CODE, PLAIN_SECRET, bk_token=login_cookie(browser("bob")))
+    alice = auth_header(PLAIN_CODE, PLAIN_SECRET, bk_token=login_cookie(browser("alice")))
+    assert api.raw("GET", "callback_failed_ticket", headers=bob)["data"] == []
+    assert api.raw("GET", "callback_failed_ticket", headers=alice)["data"] == [sn]
+    assert api("callback_failed_ticket", username="bob")["data"] == [sn]         # an app trusted to act for users

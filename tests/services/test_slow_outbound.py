@@ -77,11 +77,21 @@ def _point_api_at(app, url: str) -> None:
             db.session.query(ApiSystem).filter_by(key="slow").one().base_url = url
 
 
+CALLBACK_APP = "slow-callbacks"      # the API app the callbacks are for: 127.0.0.1 allowed by its admin
+
+
 def _ended_ticket_with_callback(app, service_id, url: str) -> int:
     def create():
         with unit_of_work():
             return create_ticket(service_id=service_id, creator=find_user("alice"), fields={"title": "慢"},
-                                 meta={"callback_url": url}).id
+                                 meta={"callback_url": url, "app_code": CALLBACK_APP}).id
+
+    with app.app_context():
+        from app.models import ApiApp
+
+        if not db.session.query(ApiApp).filter_by(app_code=CALLBACK_APP).count():
+            with unit_of_work():
+                create_api_app(CALLBACK_APP, callback_hosts="127.0.0.1", callback_private=True)
 
     with app.app_context():
         with json_server({"data": {"hosts": []}}) as options:     # (the form's options come from a quick server)

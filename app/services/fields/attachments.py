@@ -72,14 +72,6 @@ def store_upload(file: FileStorage, username: str, field_key: str = "") -> Attac
     return row
 
 
-def attachment_info(ident: str | int) -> dict | None:
-    try:
-        row = db.session.get(Attachment, int(ident))
-    except (TypeError, ValueError):
-        return None
-    return {"id": row.id, "name": row.original_name} if row else None
-
-
 def stored_path(row: Attachment) -> Path:
     """Where an attachment's file is: the storage folder, or the default one it was saved in before a move."""
     path = upload_dir() / row.stored_name

@@ -1,19 +1,23 @@
 """The bridge between flow field definitions and the field registry (app.forms)."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Mapping
 
 from flask import current_app, g, has_app_context
 from werkzeug.datastructures import FileStorage
 
-from app.flowdef import CompiledFlow, FieldDef
 from app.errors import ValidationFailed
+from app.extensions import db
+from app.flowdef import CompiledFlow, FieldDef
 from app.forms import FieldContext, clean_html, display_value, json_type_errors, validate_values
 from app.forms.builder import payload_formdata
+from app.models import Attachment, Ticket, User
 from app.services.fields.api_choices import api_choices
-from app.services.fields.attachments import attachment_info, store_upload
+from app.services.fields.attachments import store_upload
 from app.services.people.directory import enabled_users, user_choices
 from app.services.system.dictionaries import choices_for_dictionary
+from app.services.tickets.reading import can_view
 
 MEMBER_TYPES = frozenset({"MEMBER", "MEMBERS"})
 
@@ -26,21 +30,45 @@ def _choices(fdef: FieldDef):
     return ()
 
 
-def field_context() -> FieldContext:
-    """Choices, users and limits for building and validating forms (one per request)."""
-    if has_app_context() and "itsm_field_ctx" in g:
-        return g.itsm_field_ctx
-    ctx = _context(user_choices())
+def field_context(viewer: User | None = None) -> FieldContext:
+    """Choices, users and limits for building and validating forms (one per request and viewer).
+
+    `viewer`: who fills the form in; FILE fields accept only attachment ids that user may use.
+    """
+    key = f"itsm_field_ctx:{viewer.username if viewer is not None else ''}"
+    if has_app_context() and key in g:
+        return g.get(key)
+    ctx = _context(user_choices(), viewer)
     if has_app_context():
-        g.itsm_field_ctx = ctx
+        setattr(g, key, ctx)
     return ctx
 
 
-def _context(users) -> FieldContext:
+def usable_attachment(viewer: User | None, ident: str | int) -> dict | None:
+    """`{id, name}` of an attachment `viewer` may put in a FILE field: one they uploaded, or one already on a
+    ticket they may view (super admins: any). None otherwise, exactly as for a missing id, so a guessed id
+    never reveals a file's name."""
+    if viewer is None:
+        return None
+    try:
+        number = int(str(ident).strip())
+    except (TypeError, ValueError):
+        return None
+    row = db.session.get(Attachment, number) if 0 < number < 2 ** 31 else None
+    if row is None:
+        return None
+    if row.uploaded_by != viewer.username and not viewer.is_superuser:
+        ticket = db.session.get(Ticket, row.ticket_id) if row.ticket_id else None
+        if ticket is None or not can_view(ticket, viewer):
+            return None
+    return {"id": row.id, "name": row.original_name}
+
+
+def _context(users, viewer: User | None = None) -> FieldContext:
     cfg = current_app.config
     # the per-file size limit of 基础配置 is enforced when a file is stored (attachments.store_upload),
     # so building a form costs no settings query; here only the request's own ceiling applies
-    return FieldContext(choices_for=_choices, users=users, attachment_lookup=attachment_info,
+    return FieldContext(choices_for=_choices, users=users, attachment_lookup=partial(usable_attachment, viewer),
                         max_upload_bytes=cfg["MAX_CONTENT_LENGTH"], max_field_bytes=cfg["FIELD_MAX_BYTES"],
                         allowed_extensions=frozenset(e.lower() for e in cfg["UPLOAD_EXTENSIONS"]))
 
@@ -58,8 +86,8 @@ def hidden_keys(flow: CompiledFlow, field_defs, raw: Mapping[str, Any], ticket_v
 
 
 def validate_field_values(flow: CompiledFlow, field_defs, raw: Mapping[str, Any],
-                          ticket_values: Mapping[str, Any]) -> tuple[dict, dict, list[str]]:
-    """(clean values, errors by key, required keys missing from `raw`).
+                          ticket_values: Mapping[str, Any], viewer: User | None = None) -> tuple[dict, dict, list[str]]:
+    """(clean values, errors by key, required keys missing from `raw`), as `viewer` fills them in.
 
     A value of the wrong JSON type is refused outright (ValidationFailed, 3900005 in the API), naming the field.
     """
@@ -68,12 +96,12 @@ def validate_field_values(flow: CompiledFlow, field_defs, raw: Mapping[str, Any]
         raise ValidationFailed(next(iter(type_errors.values()))[0], errors=type_errors)
     hidden = hidden_keys(flow, field_defs, raw, ticket_values)
     missing = [f.key for f in field_defs if f.required and f.key not in hidden and f.key not in raw]
-    clean, errors = validate_values(field_defs, raw, _validation_context(field_defs, raw),
+    clean, errors = validate_values(field_defs, raw, _validation_context(field_defs, raw, viewer),
                                     is_hidden=hidden_checker(flow, ticket_values))
     return clean, errors, missing
 
 
-def _validation_context(field_defs, raw: Mapping[str, Any]) -> FieldContext:
+def _validation_context(field_defs, raw: Mapping[str, Any], viewer: User | None = None) -> FieldContext:
     """The field context for validating `raw`: member fields know only the users `raw` names.
 
     Validation only checks that the named users exist and are enabled, so this reads those
@@ -83,7 +111,7 @@ def _validation_context(field_defs, raw: Mapping[str, Any]) -> FieldContext:
     formdata = payload_formdata(member_defs, raw) if member_defs else None
     texts = [str(v) for f in member_defs for v in formdata.getlist(f.key)] if formdata else []
     names = set(texts) | {t.strip() for t in texts}
-    return _context(enabled_users(names))
+    return _context(enabled_users(names), viewer)
 
 
 def store_file_values(field_defs, values: dict, username: str) -> dict:

@@ -5,10 +5,10 @@ What the entry points (web, api, admin, jobs, cli) may call; inside `app.service
 from app.infra.exports import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
-    "api_apps": ["authenticate", "create_api_app", "issue_user_token", "reset_api_app_secret",
+    "api_apps": ["authenticate", "clean_callback_hosts", "create_api_app", "issue_user_token", "reset_api_app_secret",
                  "verify_callback_token"],
     "apis": ["check_api", "check_system", "log_api_call", "masked_header_names", "masked_headers_text",
              "parse_headers", "send_api", "test_call_request"],
-    "callbacks": ["claim_due_callbacks", "failed_callback_sns", "prepare_callback", "record_callback",
+    "callbacks": ["check_callback_url", "claim_due_callbacks", "failed_callback_sns", "prepare_callback", "record_callback",
                   "send_callback"],
 })

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select
 
 from app.errors import AuthenticationFailed, ValidationFailed
 from app.extensions import db
+from app.integrations.destinations import DestinationRefused, parse_allow_list
 from app.models import ApiApp, User
 
 
@@ -24,8 +25,11 @@ def _digest(secret: str) -> str:
 
 
 def create_api_app(app_code: str, *, name: str = "", act_for_users: bool = False, secret: str | None = None,
-                   by: str = "system") -> tuple[ApiApp, str]:
-    """Register a client app; returns it with its secret (generated unless given; only its digest is kept)."""
+                   by: str = "system", callback_hosts: str = "", callback_private: bool = False) -> tuple[ApiApp, str]:
+    """Register a client app; returns it with its secret (generated unless given; only its digest is kept).
+
+    `callback_hosts`: where its tickets' result callbacks may go (see `set_callback_hosts`).
+    """
     app_code = (app_code or "").strip()
     if not app_code or len(app_code) > 64:
         raise ValidationFailed("应用 ID 不能为空，且不超过 64 个字符")
@@ -33,10 +37,19 @@ def create_api_app(app_code: str, *, name: str = "", act_for_users: bool = False
         raise ValidationFailed(f"应用 {app_code} 已存在")
     secret = secret or secrets.token_urlsafe(32)
     row = ApiApp(app_code=app_code, name=name or app_code, secret_digest=_digest(secret),
-                 act_for_users=act_for_users, created_by=by)
+                 act_for_users=act_for_users, created_by=by,
+                 callback_hosts=clean_callback_hosts(callback_hosts), callback_private=callback_private)
     db.session.add(row)
     db.session.flush()
     return row, secret
+
+
+def clean_callback_hosts(text: str | None) -> str:
+    """The allow-list as stored: one host a line; ValidationFailed naming an entry that is not a host."""
+    try:
+        return "\n".join(parse_allow_list(text))
+    except DestinationRefused as exc:
+        raise ValidationFailed(str(exc)) from None
 
 
 def reset_api_app_secret(app_code: str, secret: str | None = None) -> str:

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.errors import PermissionDenied, ValidationFailed
+from app.errors import PermissionDenied, TicketNotFound, ValidationFailed
 from app.extensions import db
 from app.models import Ticket, TicketComment, User
+from app.services.tickets.reading import can_view
 
 
 def comment_ticket(ticket: Ticket, user: User, stars: int, comments: str = "", *, source: str = "WEB") -> TicketComment:
+    """Rate a finished ticket once, as its creator; a ticket `user` may not view answers as a missing one."""
+    if not can_view(ticket, user):
+        raise TicketNotFound()
     if ticket.status != "FINISHED":
         raise ValidationFailed("单据未结束，不允许评价!")
     if user.username != ticket.creator and not user.is_superuser:

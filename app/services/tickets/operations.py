@@ -49,7 +49,7 @@ def create_ticket(*, service_id: int, creator: User, fields: Mapping[str, Any] |
     start_fields = flow.start.fields
     if values is None:
         raw = dict(fields or {})
-        clean, errors, missing = validate_field_values(flow, start_fields, raw, {})
+        clean, errors, missing = validate_field_values(flow, start_fields, raw, {}, creator)
         if missing:
             raise CreateFailed(f"单据创建失败，缺少参数：{missing}", errors=errors)
         if errors:
@@ -115,7 +115,7 @@ def operate_step(ticket_ref: int | str | Ticket, user: User, action: str, node_k
     if action == "TRANSITION":
         node_fields = flow.node(node_key).fields
         if values is None:
-            clean, errors, missing = validate_field_values(flow, node_fields, dict(fields or {}), state.values)
+            clean, errors, missing = validate_field_values(flow, node_fields, dict(fields or {}), state.values, user)
             if missing:
                 raise ValidationFailed(f"单据处理失败，缺少参数：{missing}", errors=errors)
             if errors:
