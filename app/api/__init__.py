@@ -70,6 +70,20 @@ def _credentials(params: dict) -> dict:
     return creds
 
 
+def _refuse_nul(value) -> None:
+    """Refuse a NUL character anywhere in the parameters (PostgreSQL cannot store one in text)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ApiParamError("参数中不能包含 NUL 字符 (\\u0000)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key)
+            _refuse_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_nul(item)
+
+
 def dispatch(name: str):
     from app.services.integration import authenticate
 
@@ -84,7 +98,9 @@ def dispatch(name: str):
     else:
         params = _params()
         try:
+            _refuse_nul(params)
             creds = _credentials(params)
+            _refuse_nul(creds)
             app_code = creds.get("bk_app_code") or ""
             api_app, user = authenticate(creds.get("bk_app_code"), creds.get("bk_app_secret"),
                                          creds.get("bk_username"), creds.get("bk_token"))
