@@ -129,6 +129,9 @@ def dispatch(name: str):
             if name in WRITES:
                 _json_post_only(name)
             creds = _credentials(params)
+            problem = unusable_text(creds)   # the X-Bkapi-Authorization header's values too
+            if problem:
+                raise ApiParamError(problem)
             app_code = creds.get("bk_app_code") or ""
             api_app, user = authenticate(creds.get("bk_app_code"), creds.get("bk_app_secret"),
                                          creds.get("bk_username"), creds.get("bk_token"))
