@@ -280,9 +280,13 @@ def create_ticket_endpoint(params: dict, caller: Caller):
     if callback:
         check_callback_url(caller.app, callback)       # the app's allow-list, no private addresses unless allowed
     related = _int(params, "from_ticket_id", required=False)
+    kept = {"callback_url": callback, "app_code": caller.app.app_code} if callback else {}
+    if meta.get("state_processors"):
+        if not isinstance(meta["state_processors"], dict):
+            raise ApiParamError('meta.state_processors 应为 {"节点ID": "处理人1,处理人2"}')
+        kept["state_processors"] = meta["state_processors"]
     ticket = create_ticket(service_id=service_id, creator=creator, fields=_fields(params), source="API",
-                           meta={"callback_url": callback, "app_code": caller.app.app_code} if callback else {},
-                           related_to=related)
+                           meta=kept, related_to=related)
     return {"sn": ticket.sn, "id": ticket.id, "ticket_url": ticket_url(ticket)}
 
 

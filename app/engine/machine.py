@@ -24,10 +24,13 @@ SUPERUSER_NOTE = "（超级管理员特殊处理）"
 
 # --- resolving processors ----------------------------------------------------
 
-def resolve(spec: ProcessorSpec | None, creator: str, directory: Directory) -> frozenset[str]:
-    """Usernames a processor spec stands for right now."""
+def resolve(spec: ProcessorSpec | None, creator: str, directory: Directory,
+            values: Mapping[str, Any] | None = None) -> frozenset[str]:
+    """Usernames a processor spec stands for right now (VARIABLE reads MEMBER/MEMBERS fields of `values`)."""
     if spec is None:
         return frozenset()
+    if spec.type == "VARIABLE":
+        return frozenset(u for key in spec.value for u in _members((values or {}).get(key)))
     if spec.type == "PERSON":
         return frozenset(spec.value)
     if spec.type == "STARTER":
@@ -37,8 +40,30 @@ def resolve(spec: ProcessorSpec | None, creator: str, directory: Directory) -> f
     return frozenset()     # OPEN: anyone; BY_ASSIGNOR: set by the dispatcher
 
 
-def open_step(flow: CompiledFlow, node: NodeDef, creator: str, directory: Directory) -> tuple[Step, list]:
-    """The step a node opens with, per its distribute_type, and the notifications it sends."""
+def _members(value: Any) -> list[str]:
+    """Usernames held by a MEMBER/MEMBERS value (a name, a list, or a comma string)."""
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return []
+
+
+def open_step(flow: CompiledFlow, node: NodeDef, creator: str, directory: Directory,
+              values: Mapping[str, Any] | None = None,
+              assigned: Mapping[str, tuple[str, ...]] | None = None) -> tuple[Step, list]:
+    """The step a node opens with, per its distribute_type, and the notifications it sends.
+
+    `values` are the ticket's (VARIABLE processors read them); `assigned` are processors the ticket's
+    creator set per node (create_ticket's meta.state_processors), which replace the node's own.
+    """
+    if assigned and node.key in assigned and node.kind in ("manual", "approval"):
+        node = node.model_copy(update={"processors": ProcessorSpec(type="PERSON", value=tuple(assigned[node.key]))})
+    if node.processors is not None and node.processors.type == "VARIABLE":
+        # the people picked in earlier fields, in the order they were picked (a sequential countersign follows it)
+        people = tuple(dict.fromkeys(u for key in node.processors.value for u in _members((values or {}).get(key))))
+        if people:
+            node = node.model_copy(update={"processors": ProcessorSpec(type="PERSON", value=people)})
     if node.kind in AUTOMATIC_KINDS:
         # run by the scheduler; its processors (if any) may retry or skip it when it fails
         users = resolve(node.processors, creator, directory) if node.processors else frozenset()
@@ -79,10 +104,14 @@ def _starter(spec: ProcessorSpec, creator: str) -> tuple[str, ...]:
 
 # --- starting ----------------------------------------------------------------
 
-def start_ticket(flow: CompiledFlow, creator: str, values: Mapping[str, Any], directory: Directory) -> Outcome:
-    """A new ticket: the start step is submitted by the creator and the next step opens."""
+def start_ticket(flow: CompiledFlow, creator: str, values: Mapping[str, Any], directory: Directory,
+                 assigned: Mapping[str, tuple[str, ...]] | None = None) -> Outcome:
+    """A new ticket: the start step is submitted by the creator and the next step opens.
+
+    `assigned` ({node key: usernames}) replaces those nodes' processors for this ticket.
+    """
     start = flow.start
-    state = TicketState(status=RUNNING, creator=creator, values=dict(values))
+    state = TicketState(status=RUNNING, creator=creator, values=dict(values), assigned=dict(assigned or {}))
     events: list = [Log(creator, "流程开始.", "START", start.key)]
     transition = flow.next_transition(start.key, state.values)
     if transition is None:
@@ -99,7 +128,7 @@ def _enter(flow: CompiledFlow, state: TicketState, node_key: str, directory: Dir
         events.append(TicketEnded(FINISHED, approved=node.approve_result and state.approve_result is not False))
         events.append(Notify("finished", frozenset({state.creator})))
         return Outcome(state.with_(status=FINISHED, steps=()), tuple(events))
-    step, notes = open_step(flow, node, state.creator, directory)
+    step, notes = open_step(flow, node, state.creator, directory, state.values, state.assigned)
     events.append(StepOpened(step))
     events.extend(notes)
     return Outcome(state.with_(steps=state.steps + (step,)), tuple(events))

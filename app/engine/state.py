@@ -113,6 +113,7 @@ class TicketState:
     others_acted: bool = False            # anyone but the creator has acted (withdraw is over)
     pre_status: str | None = None
     approve_result: bool | None = None    # the outcome of the last approval node decided, if any
+    assigned: Mapping[str, tuple[str, ...]] = field(default_factory=dict)   # node key -> processors set for this ticket
 
     def __post_init__(self) -> None:
         if not isinstance(self.values, MappingProxyType):

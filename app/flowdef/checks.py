@@ -114,6 +114,9 @@ def _processor_problems(flow: FlowDef, known_roles: set[str] | None) -> list[Pro
                                  "CMDB business roles are allowed only in a flow with biz_related: true"))
             if spec.type == "OPEN" and attr == "assignors":
                 problems.append((("nodes", i, attr, "type"), "assignors cannot be OPEN"))
+            if spec.type == "VARIABLE" and (attr == "assignors" or node.kind == "start"):
+                problems.append((("nodes", i, attr, "type"),
+                                 "VARIABLE names people picked in earlier fields: not for assignors or the start node"))
             if spec.type in ("GENERAL", "CMDB") and known_roles is not None:
                 for role in spec.value:
                     if role not in known_roles:
@@ -145,6 +148,22 @@ def _condition_problems(flow: FlowDef, start: str, succ, pred) -> list[Problem]:
             where = "is not a field of this flow" if key not in every else \
                 "is not defined on every path before this transition"
             problems.append((("transitions", i, "when"), f"condition field {key!r} {where}"))
+    every_field = {f.key: f for n in flow.nodes for f in n.fields}
+    for i, node in enumerate(flow.nodes):
+        spec = node.processors
+        if spec is not None and spec.type == "VARIABLE" and node.key != start:
+            preds = pred.get(node.key, [])
+            inflow = set.intersection(*(avail_out[p] for p in preds)) if preds else set()
+            for key in spec.value:
+                if key not in every_field:
+                    problems.append((("nodes", i, "processors", "value"),
+                                     f"VARIABLE field {key!r} is not a field of this flow"))
+                elif every_field[key].type not in ("MEMBER", "MEMBERS"):
+                    problems.append((("nodes", i, "processors", "value"),
+                                     f"VARIABLE field {key!r} must be a MEMBER or MEMBERS field, not {every_field[key].type}"))
+                elif key not in inflow:
+                    problems.append((("nodes", i, "processors", "value"),
+                                     f"VARIABLE field {key!r} is not filled on every path before this node"))
     for i, node in enumerate(flow.nodes):
         before = avail_out[node.key]
         for j, f in enumerate(node.fields):

@@ -114,3 +114,64 @@ def test_one_rejection_ends_an_all_agree_countersign_rejected(api, cab_service):
     info = api("get_ticket_info", sn=sn)["data"]
     assert info["current_status"] == "FINISHED" and info["current_steps"] == []
     assert api("ticket_approval_result", sn=[sn])["data"][0]["approve_result"] is False
+
+
+PICKED_FLOW = """
+key: api_pick
+name: 提单人选审批人
+service_type: request
+nodes:
+  - key: submit
+    name: 提单
+    kind: start
+    fields:
+      - {key: title, name: 标题, type: STRING, required: true}
+      - {key: approver, name: 审批人, type: MEMBER, required: true}
+  - key: approve
+    name: 审批
+    kind: approval
+    processors: {type: VARIABLE, value: [approver]}
+  - {key: end, name: 结束, kind: end}
+transitions:
+  - {from: submit, to: approve}
+  - {from: approve, to: end}
+"""
+
+
+def test_the_approver_picked_in_a_member_field_decides(api, make_service):
+    service_id = make_service(PICKED_FLOW, users=PEOPLE)
+    sn = api("create_ticket", service_id=service_id, creator="alice",
+             fields=[{"key": "title", "value": "x"}, {"key": "approver", "value": "lead2"}])["data"]["sn"]
+    step = api("get_ticket_info", sn=sn)["data"]["current_steps"][0]
+    assert (step["processors_type"], step["processors"]) == ("PERSON", "lead2")
+    refused = api("operate_node", sn=sn, operator="lead1", state_id=2, action_type="TRANSITION",
+                  fields=[{"key": "approve_result", "value": "true"}])
+    assert refused["result"] is False
+    assert api("operate_node", sn=sn, operator="lead2", state_id=2, action_type="TRANSITION",
+               fields=[{"key": "approve_result", "value": "true"}])["result"] is True
+
+
+def test_meta_state_processors_set_a_nodes_approvers_for_this_ticket(api, cab_service):
+    created = api("create_ticket", service_id=cab_service, creator="alice", fields=[{"key": "title", "value": "x"}],
+                  meta={"state_processors": {"3": "cab2,lead1"}})
+    sn = created["data"]["sn"]
+    _decide(api, sn, 2, "lead1", "true")
+    cab = api("get_ticket_info", sn=sn)["data"]["current_steps"][0]
+    assert cab["approvers"] == "cab2,lead1" and cab["processors"] == "cab2,lead1"
+    assert _decide(api, sn, 3, "cab1", "true")["result"] is False        # not an approver of this ticket
+    _decide(api, sn, 3, "cab2", "true")
+    _decide(api, sn, 3, "lead1", "true")
+    assert api("get_ticket_info", sn=sn)["data"]["current_status"] == "FINISHED"
+
+
+@pytest.mark.parametrize("state_processors, message", [
+    ({"9": "cab1"}, "节点 9 不存在"),
+    ({"3": "nobody"}, "处理人不存在或已停用：nobody"),
+    ({"3": ""}, "处理人为空"),
+])
+def test_bad_state_processors_are_refused_and_no_ticket_is_created(api, cab_service, state_processors, message):
+    before = api("get_tickets", creator="alice")["data"]["count"]
+    created = api("create_ticket", service_id=cab_service, creator="alice", fields=[{"key": "title", "value": "x"}],
+                  meta={"state_processors": state_processors})
+    assert created["code"] == 3900003 and message in created["message"], created
+    assert api("get_tickets", creator="alice")["data"]["count"] == before

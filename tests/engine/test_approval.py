@@ -214,3 +214,41 @@ def test_countersign_outcome_equals_the_finish_condition_applied_to_the_decision
             assert state.status == FINISHED and state.values["cab_result"] == expected
             decided = expected
     assert decided is not None          # every approver decided: the node always settles
+
+
+# --- approvers chosen per ticket -------------------------------------------------------------------
+
+def _variable_flow(multi=True, sequential=False):
+    start_node = {"key": "submit", "name": "提单", "kind": "start",
+                  "fields": [{"key": "title", "name": "标题", "type": "STRING"},
+                             {"key": "approvers", "name": "审批人", "type": "MEMBERS", "required": True}]}
+    node = {"key": "cab", "name": "CAB 评审", "kind": "approval", "multi": multi,
+            "processors": {"type": "VARIABLE", "value": ["approvers"]}}
+    if sequential:
+        node["sequential"] = True
+    return build_flow([node], [{"from": "submit", "to": "cab"},
+                               {"from": "cab", "to": "end", "when": {"field": "cab_result", "value": "true"}},
+                               {"from": "cab", "to": "submit", "when": {"field": "cab_result", "value": "false"}}],
+                      start=start_node)
+
+
+def test_variable_approvers_are_the_people_picked_in_an_earlier_field_in_their_order():
+    flow = _variable_flow(sequential=True)
+    state = start(flow, values={"title": "t", "approvers": ["dave", "bob"]}).state
+    step = state.step("cab")
+    assert step.approvers == ("dave", "bob") and step.users == {"dave"}
+    assert (step.processors_type, step.processors) == ("PERSON", ("dave", "bob"))
+
+
+def test_processors_assigned_at_creation_replace_the_nodes_own():
+    flow = approval_flow(multi=True)
+    state = start_ticket_assigned(flow, {"cab": ("erin", "carol")})
+    assert state.step("cab").approvers == ("erin", "carol") and state.step("cab").users == {"erin", "carol"}
+    out = decide(flow, state, CAROL, "true")
+    assert out.state.step("cab").users == {"erin"}
+
+
+def start_ticket_assigned(flow, assigned):
+    from app.engine import start_ticket
+
+    return start_ticket(flow, "alice", {"title": "t"}, DIRECTORY, assigned=assigned).state

@@ -95,3 +95,57 @@ def test_multi_on_a_manual_node_is_refused():
     text = BASE.replace("kind: approval", "kind: manual")
     assert "demo.yaml:10: nodes.1: multi, sequential and finish_condition belong to approval nodes only" \
         in issues(text)
+
+
+VARIABLE = """\
+key: demo
+name: 演示
+service_type: request
+nodes:
+  - key: submit
+    name: 提单
+    kind: start
+    fields:
+      - {key: title, name: 标题, type: STRING}
+      - {key: approver, name: 审批人, type: MEMBER, required: true}
+  - key: approve
+    name: 审批
+    kind: approval
+    processors: {type: VARIABLE, value: [approver]}
+  - {key: end, name: 结束, kind: end}
+transitions:
+  - {from: submit, to: approve}
+  - {from: approve, to: end}
+"""
+
+
+def test_a_variable_processor_reads_a_member_field_filled_before_the_node():
+    assert parse_flow_text(VARIABLE, "demo.yaml").node("approve").processors.value == ("approver",)
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("value: [approver]", "value: [aprover]",
+     "demo.yaml:14: nodes.1.processors.value: VARIABLE field 'aprover' is not a field of this flow"),
+    ("type: MEMBER,", "type: STRING,",
+     "demo.yaml:14: nodes.1.processors.value: VARIABLE field 'approver' must be a MEMBER or MEMBERS field, not STRING"),
+    ("{type: VARIABLE, value: [approver]}", "{type: VARIABLE}",
+     "demo.yaml:14: nodes.1.processors: processor type VARIABLE needs a 'value'"),
+])
+def test_broken_variable_processors_are_reported(old, new, expected):
+    assert expected in issues(VARIABLE.replace(old, new, 1))
+
+
+def test_a_variable_field_filled_on_only_one_branch_is_refused():
+    text = VARIABLE.replace("""  - {key: end, name: 结束, kind: end}
+transitions:
+  - {from: submit, to: approve}""", """  - key: pick
+    name: 选审批人
+    kind: manual
+    processors: {type: STARTER}
+    fields: [{key: second, name: 复核人, type: MEMBER}]
+  - {key: end, name: 结束, kind: end}
+transitions:
+  - {from: submit, to: approve}
+  - {from: submit, to: pick, when: {field: title, value: x}}
+  - {from: pick, to: approve}""").replace("value: [approver]", "value: [second]")
+    assert any("VARIABLE field 'second' is not filled on every path before this node" in i for i in issues(text))

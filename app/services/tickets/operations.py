@@ -19,7 +19,7 @@ from app.errors import CreateFailed, OperationRefused, TicketNotFound, Validatio
 from app.extensions import db
 from app.models import Role, Service, Ticket, TicketLink, User
 from app.services.fields.values import sanitize_written_values, store_file_values, validate_field_values
-from app.services.flows.library import compiled_version
+from app.services.flows.library import compiled_version, node_by_state_id
 from app.services.people.directory import DbDirectory
 from app.services.tickets.numbers import next_sn
 from app.services.tickets.persist import attach_files, persist
@@ -56,12 +56,16 @@ def create_ticket(*, service_id: int, creator: User, fields: Mapping[str, Any] |
             raise CreateFailed(_first_error(errors), errors=errors)
         values = clean
     values = store_file_values(start_fields, dict(values), creator.username)
-    outcome = engine.start_ticket(flow, creator.username, values, DbDirectory())
+    meta = dict(meta or {})
+    assigned = _assigned_processors(flow, meta.get("state_processors"))
+    if assigned:
+        meta["node_processors"] = {k: list(v) for k, v in assigned.items()}
+    outcome = engine.start_ticket(flow, creator.username, values, DbDirectory(), assigned=assigned)
     now = utcnow()
     ticket = Ticket(sn=next_sn(service.service_type), title=_title(values, service), service_id=service.id,
                     catalog_id=catalog_id, service_type=service.service_type, flow_version_id=service.flow_version_id,
                     creator=creator.username, status=outcome.state.status, values=dict(outcome.state.values),
-                    source=source if source in SOURCES else "WEB", meta=dict(meta or {}), created_at=now,
+                    source=source if source in SOURCES else "WEB", meta=meta, created_at=now,
                     updated_at=now, updated_by=creator.username)
     db.session.add(ticket)
     db.session.flush()
@@ -70,6 +74,30 @@ def create_ticket(*, service_id: int, creator: User, fields: Mapping[str, Any] |
     if related_to:
         link_tickets(related_to, ticket.id, creator)
     return ticket
+
+
+def _assigned_processors(flow, given: Any) -> dict[str, tuple[str, ...]]:
+    """meta.state_processors ({"<state_id>": "u1,u2"}) as {node key: usernames}; refuses unknown nodes and users."""
+    if not given:
+        return {}
+    if not isinstance(given, Mapping):
+        raise CreateFailed("meta.state_processors 应为 {\"节点ID\": \"处理人1,处理人2\"}")
+    out: dict[str, tuple[str, ...]] = {}
+    for sid, people in given.items():
+        key = node_by_state_id(flow, int(sid)) if str(sid).strip().isdigit() else None
+        if key is None or flow.node(key).kind not in ("manual", "approval"):
+            raise CreateFailed(f"meta.state_processors 中的节点 {sid} 不存在或不是人工/审批节点")
+        names = [p.strip() for p in (people.split(",") if isinstance(people, str) else people or []) if str(p).strip()]
+        if not names:
+            raise CreateFailed(f"meta.state_processors 中节点 {sid} 的处理人为空")
+        out[key] = tuple(dict.fromkeys(str(n) for n in names))
+    wanted = {u for names in out.values() for u in names}
+    known = set(db.session.execute(select(User.username).where(User.username.in_(wanted),
+                                                                User.is_enabled.is_(True))).scalars())
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise CreateFailed(f"meta.state_processors 中的处理人不存在或已停用：{','.join(unknown)}")
+    return out
 
 
 def _title(values: Mapping[str, Any], service: Service) -> str:
