@@ -436,7 +436,9 @@ def test_comment_rules(api, refused, ticket):
     refused(3900005, "参数验证失败: 评分 stars 应为 1 到 5 的整数", "comment_ticket", sn=sn, operator="alice", stars=9)
     refused(3900005, "参数验证失败: 评分 stars 应为 1 到 5 的整数", "comment_ticket", sn=sn, operator="alice",
             stars="x")
-    refused(3900004, "单据操作失败: 只有提单人可以评价单据", "comment_ticket", sn=sn, operator="bob", stars=3)
+    refused(3900004, "单据操作失败: 只有提单人可以评价单据", "comment_ticket", sn=sn, operator="leader", stars=3)
+    # someone who may not view the ticket hears what a missing ticket answers (issue 13)
+    refused(3900022, "没有找到对应的单据", "comment_ticket", sn=sn, operator="bob", stars=3)
     assert api("comment_ticket", sn=sn, operator="alice", stars=4, comments="ok")["result"]
     refused(3900005, "参数验证失败: 单据已评价，不能重复评价", "comment_ticket", sn=sn, operator="alice", stars=5)
 
