@@ -5,38 +5,12 @@ tests/automation; here only what the engine decides.
 """
 from __future__ import annotations
 
-from engine_kit import (
-    ALICE,
-    BOB,
-    CAROL,
-    MALLORY,
-    ROOT_ACTOR,
-    assert_refused,
-    build_flow,
-    check_allowed_agrees,
-    do,
-    logs,
-    manual,
-    notifies,
-    of,
-    start,
-)
+from engine_kit import (ALICE, BOB, CAROL, MALLORY, ROOT_ACTOR, assert_refused, build_flow, check_allowed_agrees,
+                        do, logs, manual, notifies, of, start)
 
 from app.engine import operations as ops
-from app.engine.state import (
-    FAILED,
-    FINISHED,
-    RUNNING,
-    SUSPEND,
-    SUSPENDED,
-    SYSTEM,
-    Actor,
-    Log,
-    StepChanged,
-    StepClosed,
-    StepOpened,
-    TicketEnded,
-)
+from app.engine.state import (FAILED, FINISHED, RUNNING, SUSPEND, SUSPENDED, SYSTEM, Actor, Log, StepChanged,
+                              StepClosed, StepOpened, TicketEnded)
 from app.errors import OperationRefused, PermissionDenied
 
 SYSTEM_ACTOR = Actor(SYSTEM)

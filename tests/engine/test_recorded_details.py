@@ -4,31 +4,12 @@ Pure engine tests: no app, no database. See "Mutation testing" in docs/architect
 """
 from __future__ import annotations
 
-from engine_kit import (
-    BOB,
-    DIRECTORY,
-    ROOT_ACTOR,
-    do,
-    of,
-    one_node_flow,
-    start,
-)
+from engine_kit import BOB, DIRECTORY, ROOT_ACTOR, do, of, one_node_flow, start
 
 from app.engine import operations as ops
 from app.engine import supervisors
-from app.engine.state import (
-    FAILED,
-    RECEIVING,
-    RUNNING,
-    SUSPEND,
-    SUSPENDED,
-    TERMINATED,
-    WAIT,
-    Log,
-    Step,
-    TicketState,
-    action_type_of,
-)
+from app.engine.state import (FAILED, RECEIVING, RUNNING, SUSPEND, SUSPENDED, TERMINATED, WAIT, Log, Step,
+                              TicketState, action_type_of)
 
 
 def test_a_steps_action_type_is_automatic_or_what_its_status_waits_for():
