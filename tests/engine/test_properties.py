@@ -4,6 +4,8 @@ Pure engine tests: no app, no database.
 """
 from __future__ import annotations
 
+import os
+
 import yaml
 from engine_kit import (ALL_ACTORS, CLOSED_MSG, DIRECTORY, ROOT_ACTOR, check_allowed_agrees, listed, snapshot,
                         valid_ops)
@@ -21,7 +23,10 @@ USERNAMES = ("alice", "bob", "carol", "dave", "erin")
 GENERAL_ROLES = ("ops", "solo", "desk", "ghosts")
 CMDB_ROLES = ("biz_ops", "biz_one")
 CHOICES = ("fwd", "a", "b")
-SETTINGS = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+# ITSM_TEST_PROPERTY_EXAMPLES lowers the count for mutation runs (scripts/mutation.sh), which also derandomize
+EXAMPLES = int(os.environ.get("ITSM_TEST_PROPERTY_EXAMPLES", "150"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow],
+                    derandomize=os.environ.get("ITSM_TEST_PROPERTY_DERANDOMIZE") == "1")
 
 # --- flows ------------------------------------------------------------------------------------
 

@@ -1,0 +1,52 @@
+"""Details of what the engine records that no other engine test pinned down (found by mutation testing).
+
+Pure engine tests: no app, no database. See "Mutation testing" in docs/architecture.md.
+"""
+from __future__ import annotations
+
+from engine_kit import BOB, DIRECTORY, ROOT_ACTOR, do, of, one_node_flow, start
+
+from app.engine import operations as ops
+from app.engine import supervisors
+from app.engine.state import (FAILED, RECEIVING, RUNNING, SUSPEND, SUSPENDED, TERMINATED, WAIT, Log, Step,
+                              TicketState, action_type_of)
+
+
+def test_a_steps_action_type_is_automatic_or_what_its_status_waits_for():
+    assert action_type_of("api", RUNNING) == action_type_of("automation", FAILED) == "AUTOMATIC"
+    assert action_type_of("manual", RECEIVING) == "CLAIM"
+    assert action_type_of("manual", SUSPEND, RECEIVING) == "CLAIM"          # suspended: what it waited for before
+    for status in (RUNNING, WAIT, FAILED, SUSPEND):                           # everything else is processed
+        assert action_type_of("manual", status) == "TRANSITION"
+    assert Step("n", "n", RUNNING, "PERSON", kind="api").action_type == "AUTOMATIC"
+
+
+def test_supervisors_are_everyone_every_listed_spec_names():
+    flow = one_node_flow(notify={"supervise": True, "supervisors": [{"type": "PERSON", "value": ["dave"]},
+                                                                    {"type": "GENERAL", "value": ["desk"]}]})
+    assert supervisors(flow, start(flow).state, DIRECTORY) == frozenset({"dave", "carol", "erin"})
+
+
+def test_the_claim_log_names_the_claimer_as_operator():
+    flow = one_node_flow(distribute_type="CLAIM_THEN_PROCESS", processors={"type": "GENERAL", "value": ["ops"]})
+    outcome = do(flow, start(flow).state, ops.Claim("work"), BOB)
+    (log,) = of(outcome.events, Log)
+    assert (log.operator, log.action, log.node_key) == ("bob", "CLAIM", "work")
+
+
+def test_terminating_a_suspended_ticket_leaves_no_status_to_resume_to():
+    flow = one_node_flow(can_terminate=True)
+    suspended = do(flow, start(flow).state, ops.Suspend("等待"), BOB).state
+    assert suspended.pre_status == RUNNING
+    ended = do(flow, suspended, ops.TerminateTicket("不做了"), ROOT_ACTOR).state
+    assert (ended.status, ended.pre_status, ended.steps) == (TERMINATED, None, ())
+
+
+def test_resuming_a_suspended_ticket_with_no_recorded_status_makes_it_running():
+    """A row suspended before pre_status was kept resumes as RUNNING, not as nothing."""
+    flow = one_node_flow()
+    running = start(flow).state
+    step = running.steps[0].with_(status=SUSPEND, pre_status=RUNNING)
+    legacy = TicketState(status=SUSPENDED, creator=running.creator, values=running.values, steps=(step,))
+    resumed = do(flow, legacy, ops.Unsuspend(), BOB).state
+    assert resumed.status == RUNNING and resumed.steps[0].status == RUNNING
