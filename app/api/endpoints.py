@@ -9,9 +9,9 @@ from typing import Any, Callable
 from flask import request
 
 from app.engine.state import OPERATION_NAMES
-from app.errors import OperationRefused, PermissionDenied
+from app.errors import OperationRefused, PermissionDenied, ServiceNotFound
 from app.models import Service, Ticket
-from app.services.catalog import catalog_tree, create_catalog, get_service, publish_service, submittable_services
+from app.services.catalog import builtin_approval_service, catalog_tree, create_catalog, get_service, publish_service, submittable_services
 from app.services.flows import compiled_version, get_version, node_by_state_id
 from app.services.integration import check_callback_url, failed_callback_sns, verify_callback_token
 from app.services.people import find_user, general_role_keys
@@ -259,12 +259,16 @@ def update_service(params: dict, caller: Caller):
 
 @endpoint("create_ticket", writes=True)
 def create_ticket_endpoint(params: dict, caller: Caller):
+    fast = params.get("fast_approval") is True or str(params.get("fast_approval", "")).lower() in ("true", "1")
     try:
-        service_id = _as_int(params.get("service_id"), "service_id")
-    except ApiParamError:
+        if fast and params.get("service_id") in (None, ""):      # 内置审批服务
+            service_id = builtin_approval_service().id
+        else:
+            service_id = _as_int(params.get("service_id"), "service_id")
+    except (ApiParamError, ServiceNotFound) as exc:
         from app.errors import CreateFailed
 
-        raise CreateFailed("服务不存在，请联系管理员！") from None
+        raise CreateFailed(exc.message if isinstance(exc, ServiceNotFound) else "服务不存在，请联系管理员！") from None
     creator = _acting_user(caller, _str(params, "creator") or caller.user.username, "creator")
     meta = params.get("meta") or {}
     if isinstance(meta, str):
@@ -420,7 +424,7 @@ def ticket_approval_result(params: dict, caller: Caller):
     sns = [str(s) for s in _list(_required(params, "sn"))]
     return [{"sn": t.sn, "title": t.title, "ticket_url": ticket_url(t), "current_status": t.status,
              "updated_by": t.updated_by, "update_at": fmt(t.updated_at),
-             "approve_result": bool(t.approve_result) if t.is_over else None}
+             "approve_result": bool(t.approve_result) and t.is_over}     # false until the ticket is over
             for t in approval_results(sns, caller.user, see_all=_trusted(caller))]
 
 

@@ -118,7 +118,7 @@ DATA: dict[str, dict] = {
     "comment_ticket": arr(ANY, maxItems=0),
     "ticket_approval_result": arr(obj({"sn": STR, "title": STR, "ticket_url": STR, "current_status": STR,
                                        "updated_by": STR, "update_at": DATETIME,
-                                       "approve_result": nullable(BOOL)})),
+                                       "approve_result": BOOL})),
     "callback_failed_ticket": arr(STR),
     "token/verify": obj({"is_passed": BOOL}),
 }

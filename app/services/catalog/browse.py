@@ -50,6 +50,14 @@ def get_service(service_id: int) -> Service:
     return service
 
 
+def builtin_approval_service() -> Service:
+    """内置审批服务 (created by `itsm init`): the service `create_ticket` with fast_approval uses."""
+    service = db.session.execute(select(Service).where(Service.key == "builtin_approval")).scalar_one_or_none()
+    if service is None or service.flow_version_id is None or not service.is_valid:
+        raise ServiceNotFound("内置审批服务不存在，请先运行 itsm init")
+    return service
+
+
 def submittable_services(*, catalog_id: int | None = None, service_type: str | None = None) -> list[Service]:
     """Enabled services bound to a version, optionally within one catalog (in its order) or one type."""
     stmt = select(Service).where(Service.is_valid.is_(True), Service.flow_version_id.is_not(None))

@@ -18,4 +18,4 @@ def result_payload(ticket: Ticket) -> dict:
     return {"title": ticket.title, "current_status": ticket.status, "sn": ticket.sn,
             "ticket_url": ticket_url(ticket), "update_at": fmt(ticket.updated_at), "updated_by": ticket.updated_by,
             "approve_result": bool(ticket.approve_result), "token": callback_token(ticket.sn),
-            "last_approver": ticket.updated_by}
+            "last_approver": ticket.last_approver or ticket.updated_by}   # the last approval node's deciders
