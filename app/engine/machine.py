@@ -25,7 +25,7 @@ SUPERUSER_NOTE = "（超级管理员特殊处理）"
 # --- resolving processors ----------------------------------------------------
 
 def resolve(spec: ProcessorSpec | None, creator: str, directory: Directory,
-            values: Mapping[str, Any] | None = None) -> frozenset[str]:
+            values: Mapping[str, Any] | None = None, just_handled: Mapping[str, str] | None = None) -> frozenset[str]:
     """Usernames a processor spec stands for right now (VARIABLE reads MEMBER/MEMBERS fields of `values`)."""
     if spec is None:
         return frozenset()
@@ -37,6 +37,13 @@ def resolve(spec: ProcessorSpec | None, creator: str, directory: Directory,
         return frozenset({creator})
     if spec.type in ("GENERAL", "CMDB"):
         return directory.role_members(spec.type, tuple(spec.value))
+    if spec.type == "STARTER_LEADER":
+        return directory.leaders_of(frozenset({creator}))
+    if spec.type == "ASSIGN_LEADER":
+        handled = {(just_handled or {}).get(key) or directory.step_processor(key) for key in spec.value} - {None}
+        return directory.leaders_of(frozenset(handled)) if handled else frozenset()
+    if spec.type == "ORGANIZATION":
+        return directory.department_members(tuple(spec.value))
     return frozenset()     # OPEN: anyone; BY_ASSIGNOR: set by the dispatcher
 
 
@@ -51,7 +58,8 @@ def _members(value: Any) -> list[str]:
 
 def open_step(flow: CompiledFlow, node: NodeDef, creator: str, directory: Directory,
               values: Mapping[str, Any] | None = None,
-              assigned: Mapping[str, tuple[str, ...]] | None = None) -> tuple[Step, list]:
+              assigned: Mapping[str, tuple[str, ...]] | None = None,
+              just_handled: Mapping[str, str] | None = None) -> tuple[Step, list]:
     """The step a node opens with, per its distribute_type, and the notifications it sends.
 
     `values` are the ticket's (VARIABLE processors read them); `assigned` are processors the ticket's
@@ -62,6 +70,11 @@ def open_step(flow: CompiledFlow, node: NodeDef, creator: str, directory: Direct
     if node.processors is not None and node.processors.type == "VARIABLE":
         # the people picked in earlier fields, in the order they were picked (a sequential countersign follows it)
         people = tuple(dict.fromkeys(u for key in node.processors.value for u in _members((values or {}).get(key))))
+        if people:
+            node = node.model_copy(update={"processors": ProcessorSpec(type="PERSON", value=people)})
+    elif node.processors is not None and node.processors.type in ("STARTER_LEADER", "ASSIGN_LEADER"):
+        # leaders are looked up once, when the step opens; the step then names them
+        people = tuple(sorted(resolve(node.processors, creator, directory, values, just_handled)))
         if people:
             node = node.model_copy(update={"processors": ProcessorSpec(type="PERSON", value=people)})
     if node.kind in AUTOMATIC_KINDS:
@@ -128,7 +141,7 @@ def _enter(flow: CompiledFlow, state: TicketState, node_key: str, directory: Dir
         events.append(TicketEnded(FINISHED, approved=node.approve_result and state.approve_result is not False))
         events.append(Notify("finished", frozenset({state.creator})))
         return Outcome(state.with_(status=FINISHED, steps=()), tuple(events))
-    step, notes = open_step(flow, node, state.creator, directory, state.values, state.assigned)
+    step, notes = open_step(flow, node, state.creator, directory, state.values, state.assigned, state.handled)
     events.append(StepOpened(step))
     events.extend(notes)
     return Outcome(state.with_(steps=state.steps + (step,)), tuple(events))
@@ -477,7 +490,8 @@ def _finish_step(flow, state, node_key, values, operator, message, action, direc
     events: list = [*before, Log(operator, message(node, transition), action, node.key),
                     StepClosed(node.key, FINISHED, operator, dict(values))]
     rest = tuple(s for s in state.steps if s.node_key != node.key)
-    return _enter(flow, state.with_(values=merged, steps=rest), transition.to, directory, events)
+    handled = {**state.handled, node.key: operator}
+    return _enter(flow, state.with_(values=merged, steps=rest, handled=handled), transition.to, directory, events)
 
 
 def _fail_automatic(flow, state, op: ops.FailAutomatic, actor, directory) -> Outcome:

@@ -114,6 +114,12 @@ def _processor_problems(flow: FlowDef, known_roles: set[str] | None) -> list[Pro
                                  "CMDB business roles are allowed only in a flow with biz_related: true"))
             if spec.type == "OPEN" and attr == "assignors":
                 problems.append((("nodes", i, attr, "type"), "assignors cannot be OPEN"))
+            if spec.type == "ASSIGN_LEADER":
+                for key in spec.value:
+                    other = next((n for n in flow.nodes if n.key == key), None)
+                    if other is None or other.kind not in ("manual", "approval") or other.key == node.key:
+                        problems.append((("nodes", i, attr, "value"),
+                                         f"ASSIGN_LEADER names a manual or approval node; {key!r} is not one"))
             if spec.type == "VARIABLE" and (attr == "assignors" or node.kind == "start"):
                 problems.append((("nodes", i, attr, "type"),
                                  "VARIABLE names people picked in earlier fields: not for assignors or the start node"))

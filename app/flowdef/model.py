@@ -22,9 +22,10 @@ APPROVAL_CHOICE_NAMES = {APPROVE: "通过", REJECT: "拒绝"}
 # each vocabulary once: a Literal for validation, its values as a tuple for everyone else
 DistributeType = Literal["PROCESS", "CLAIM_THEN_PROCESS", "DISTRIBUTE_THEN_PROCESS", "DISTRIBUTE_THEN_CLAIM"]
 DISTRIBUTE_TYPES = get_args(DistributeType)
-ProcessorType = Literal["PERSON", "GENERAL", "CMDB", "STARTER", "BY_ASSIGNOR", "OPEN", "VARIABLE"]
+ProcessorType = Literal["PERSON", "GENERAL", "CMDB", "STARTER", "BY_ASSIGNOR", "OPEN", "VARIABLE", "STARTER_LEADER",
+                        "ASSIGN_LEADER", "ORGANIZATION"]
 PROCESSOR_TYPES = get_args(ProcessorType)
-PROCESSOR_TYPES_WITHOUT_VALUE = ("STARTER", "BY_ASSIGNOR", "OPEN")    # who they are follows from the ticket
+PROCESSOR_TYPES_WITHOUT_VALUE = ("STARTER", "BY_ASSIGNOR", "OPEN", "STARTER_LEADER")    # who they are follows from the ticket
 
 FIELD_TYPES = (
     "STRING", "TEXT", "INT", "DATE", "DATETIME", "DATETIMERANGE", "TABLE",
@@ -191,7 +192,7 @@ class ProcessorSpec(_Frozen):
 
     @model_validator(mode="after")
     def _needs_value(self) -> "ProcessorSpec":
-        if self.type in ("PERSON", "GENERAL", "CMDB", "VARIABLE") and not self.value:
+        if self.type in ("PERSON", "GENERAL", "CMDB", "VARIABLE", "ASSIGN_LEADER", "ORGANIZATION") and not self.value:
             raise ValueError(f"processor type {self.type} needs a 'value'")
         if self.type in PROCESSOR_TYPES_WITHOUT_VALUE and self.value:
             raise ValueError(f"processor type {self.type} takes no 'value'")

@@ -131,7 +131,7 @@ def test_unknown_distribute_type():
 def test_unknown_processor_type():
     assert issues(variant("{type: GENERAL, value: [leaders]}", "{type: ROLE, value: [bob]}")) == [
         "demo.yaml:13: nodes.1.processors.type: Input should be 'PERSON', 'GENERAL', 'CMDB', 'STARTER', "
-        "'BY_ASSIGNOR', 'OPEN' or 'VARIABLE'"]
+        "'BY_ASSIGNOR', 'OPEN', 'VARIABLE', 'STARTER_LEADER', 'ASSIGN_LEADER' or 'ORGANIZATION'"]
 
 
 def test_person_processors_need_a_value():
