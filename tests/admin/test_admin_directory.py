@@ -26,3 +26,31 @@ def test_an_unknown_or_self_leader_is_refused_and_nothing_changes(admin, rows):
 
 def test_only_super_admins_reach_the_directory(browser):
     assert browser("alice").get("/admin/directory/").status_code == 403
+
+
+APPROVAL_FLOW = """\
+key: approval_preview
+name: 审批预览
+service_type: request
+nodes:
+  - {key: submit, name: 提单, kind: start, fields: [{key: title, name: 标题, type: STRING}]}
+  - key: cab
+    name: CAB 评审
+    kind: approval
+    processors: {type: PERSON, value: [cab1, cab2]}
+    multi: true
+  - {key: end, name: 结束, kind: end}
+transitions:
+  - {from: submit, to: cab}
+  - {from: cab, to: end}
+"""
+
+
+def test_the_flow_graph_shows_approval_nodes_in_their_own_colour_and_the_decision_fields(admin, rows):
+    from app.models import Flow
+
+    assert admin.post("/admin/flow/new/", {"source": APPROVAL_FLOW}).status_code == 302
+    flow = rows.one(Flow, key="approval_preview")
+    page = admin.get(f"/admin/flow/preview/{flow.id}").get_data(as_text=True)
+    assert 'data-node="cab"' in page and "#e2d9f3" in page and "审批" in page
+    assert "审批意见" in page and "通过" in page and "拒绝" in page                 # the form preview
