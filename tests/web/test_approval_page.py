@@ -78,3 +78,18 @@ def test_a_post_without_a_decision_is_refused_and_changes_nothing(browser, itsm,
     response = cab1.post(f"/tickets/{ticket_id}/steps/cab/transition", data={"cab-cab_remark": "嗯"})
     assert response.status_code == 400
     assert itsm.snapshot(ticket_id).current.approval["votes"] == []
+
+
+def test_the_workbench_counts_a_countersign_as_to_do_until_the_approver_has_voted(browser, itsm, ticket_id):
+    import re
+
+    cab1 = browser("cab1")
+
+    def todo_count() -> int:
+        page = cab1.get("/").get_data(as_text=True)
+        numbers = page.split('id="my-numbers"')[1].split('id="todo"')[0]
+        return int(re.search(r'<div class="h3 mb-0">(\d+)</div><div class="text-muted small">我的待办', numbers).group(1))
+
+    assert todo_count() == 1
+    itsm.follow(cab1, _decide(cab1, ticket_id, "true"))
+    assert todo_count() == 0
