@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from app.errors import OperationRefused, PermissionDenied
 from app.flowdef import CompiledFlow, NodeDef, ProcessorSpec
+from app.flowdef.conditions import compile_condition
 
 from . import approval
 from . import operations as ops
@@ -82,7 +83,7 @@ def open_step(flow: CompiledFlow, node: NodeDef, creator: str, directory: Direct
         users = resolve(node.processors, creator, directory) if node.processors else frozenset()
         return Step(node.key, node.name, RUNNING, "AUTOMATIC", tuple(node.processors.value) if node.processors else (),
                     users, kind=node.kind), []
-    if node.kind == "approval" and node.multi:
+    if node.is_countersign:
         spec = node.processors
         approvers = approval.ordered_approvers(node, resolve(spec, creator, directory))
         users = approval.pending(node, approvers, ())
@@ -277,9 +278,9 @@ def _step_refusal(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor,
         return OperationRefused(f"节点【{node.name}】不允许转单")
     if isinstance(op, ops.TerminateStep) and not node.can_terminate:
         return OperationRefused(f"节点【{node.name}】不允许终止")
-    if node.kind == "approval" and node.multi and isinstance(op, ops.Transition):
+    if node.is_countersign and isinstance(op, ops.Transition):
         if any(v.username == actor.username for v in step.votes):
-            return OperationRefused(f"你已审批过节点【{node.name}】")
+            return OperationRefused(f"你已{'提交' if node.kind == 'sign' else '审批'}过节点【{node.name}】")
         if actor.username not in step.users:
             if node.sequential and actor.username in step.approvers:
                 return OperationRefused(f"节点【{node.name}】按顺序会签，还未轮到你审批")
@@ -330,6 +331,8 @@ def _transition(flow, state, op: ops.Transition, actor, directory) -> Outcome:
     step = state.step(op.node_key)
     if step.kind == "approval":
         return _approve(flow, state, op, actor, directory)
+    if step.kind == "sign":
+        return _sign(flow, state, op, actor, directory)
     return _finish_step(flow, state, op.node_key, dict(op.values), actor.username,
                         lambda node, t: f"{_as(actor, step)} 处理节点【{node.name}】({t.name or '提交'})", TRANSITION,
                         directory)
@@ -368,6 +371,28 @@ def _approve(flow, state, op: ops.Transition, actor, directory) -> Outcome:
     return _finish_step(flow, state.with_(approve_result=outcome == approval.APPROVE), node.key,
                         approval.decided_values(node, votes, outcome), actor.username, message, TRANSITION, directory,
                         events)
+
+
+def _sign(flow, state, op: ops.Transition, actor, directory) -> Outcome:
+    """会签: every processor submits the node's form once; it ends when all have, or when finish_when holds."""
+    node, step = flow.node(op.node_key), state.step(op.node_key)
+    votes = step.votes + (Vote(actor.username, "", "", dict(op.values)),)
+    counts = approval.sign_counts(node, votes)
+    said = f"{_as(actor, step)} 提交了会签节点【{node.name}】"
+    done = len(votes) >= len(step.approvers) or (
+        node.finish_when is not None and compile_condition(node.finish_when)(counts))
+    if not done:
+        new = step.with_(votes=votes, users=approval.pending(node, step.approvers, votes))
+        return Outcome(_replace_step(state, new), (Log(actor.username, said, TRANSITION, node.key), StepChanged(new)))
+    decided = step.with_(votes=votes, users=frozenset())
+    values: dict = {}
+    for v in votes:
+        values.update(v.values)
+    values.update(counts)
+    summary = f"节点【{node.name}】会签结束（已提交 {len(votes)}/{len(step.approvers)} 人）"
+    return _finish_step(flow, state, node.key, values, actor.username,
+                        lambda n, t: f"{summary}({t.name or '提交'})", TRANSITION, directory,
+                        [Log(actor.username, said, TRANSITION, node.key), StepChanged(decided)])
 
 
 def _claim(flow, state, op: ops.Claim, actor, directory) -> Outcome:
