@@ -40,7 +40,7 @@ def init_admin(app: Flask) -> Admin:
     from .catalog import CatalogView, ServiceView
     from .flows import FlowVersionView, FlowView
     from .integration import ApiCallLogView, ApiSystemView, ApiView
-    from .roles import AdminRoleView, CmdbRoleView, GeneralRoleView
+    from .roles import AdminRoleView, CmdbRoleView, DirectoryView, GeneralRoleView
     from .system import AuditLogView, DictionaryView, SettingsView
 
     if "babel" not in app.extensions:
@@ -60,6 +60,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(GeneralRoleView(Role, db, name="通用角色", category="角色配置", endpoint="role"))
     admin.add_view(CmdbRoleView(Role, db, name="CMDB 业务角色", category="角色配置", endpoint="cmdbrole"))
     admin.add_view(AdminRoleView(User, db, name="管理员角色", category="角色配置", endpoint="adminrole"))
+    admin.add_view(DirectoryView(User, db, name="组织架构", category="角色配置", endpoint="directory"))
     admin.add_view(DictionaryView(Dictionary, db, name="数据字典", category="系统配置", endpoint="dictionary"))
     admin.add_view(SettingsView(name="基础配置", category="系统配置", endpoint="settings"))
     admin.add_view(ApiAppView(ApiApp, db, name="API 应用", category="系统配置", endpoint="apiapp"))

@@ -118,3 +118,26 @@ class AdminRoleView(SecureModelView):
     def _snapshot(self, model):
         return {"username": model.username, "is_superuser": model.is_superuser, "is_stats_admin": model.is_stats_admin}
 
+
+
+class DirectoryView(SecureModelView):
+    """组织架构: each user's department and leader (what ORGANIZATION / STARTER_LEADER / ASSIGN_LEADER resolve)."""
+
+    audit_model = "User"
+    can_create = can_delete = False
+    column_list = ["username", "display_name", "department", "leader", "is_enabled"]
+    column_labels = {"username": "用户名", "display_name": "姓名", "department": "部门", "leader": "直属领导",
+                     "is_enabled": "启用"}
+    column_searchable_list = ["username", "display_name", "department", "leader"]
+    column_filters = ["department", "is_enabled"]
+    form_columns = ["department", "leader"]
+
+    def check_change(self, form, model, is_created) -> None:
+        model.department, model.leader = (model.department or "").strip(), (model.leader or "").strip()
+        people.check_directory_entry(model.username, model.department, model.leader)
+
+    def audit_extra(self, model):
+        return {}
+
+    def _snapshot(self, model):
+        return {"username": model.username, "department": model.department, "leader": model.leader}

@@ -60,7 +60,7 @@ SCHEMAS: dict[str, Any] = {
                  "tag": STR, "processors_type": STR,
                  "processors": {"type": "string", "description": "comma-separated usernames or role keys"},
                  # approval steps only
-                 "type": {"type": "string", "enum": ["APPROVAL"]}, "is_multi": BOOL, "approvers": STR,
+                 "type": {"type": "string", "enum": ["APPROVAL", "SIGN"]}, "is_multi": BOOL, "approvers": STR,
                  "pending_approvers": STR,
                  "votes": arr(obj({"processor": STR, "approve_result": BOOL, "remark": STR, "operate_at": STR}))},
                 required=["name", "state_id", "status", "action_type", "tag", "processors_type", "processors"]),

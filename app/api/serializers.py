@@ -60,7 +60,7 @@ def ticket_fields(flow: CompiledFlow, ticket: Ticket) -> list[dict]:
 def step_summary(step: TicketStep, action_type: str) -> dict:
     out = {"name": step.name, "state_id": step.state_id, "status": step.status, "action_type": action_type,
            "tag": "DEFAULT", "processors_type": step.processors_type, "processors": step.processors}
-    if step.kind == "approval":
+    if step.kind in ("approval", "sign"):
         out.update(approval_summary(step))
     return out
 
@@ -69,10 +69,11 @@ def approval_summary(step: TicketStep) -> dict:
     """An approval step's signers: who decided what and when, who is still to decide."""
     sign = step.approval or {}
     votes = sign.get("votes") or []
-    return {"type": "APPROVAL", "is_multi": bool(sign.get("approvers")),
+    return {"type": step.kind.upper(), "is_multi": bool(sign.get("approvers")),
             "approvers": ",".join(sign.get("approvers") or []), "pending_approvers": ",".join(step.users or []),
             "votes": [{"processor": v["username"], "approve_result": v["result"] == "true",
-                       "remark": v.get("remark") or "", "operate_at": v.get("at") or ""} for v in votes]}
+                       "remark": v.get("remark") or "", "operate_at": v.get("at") or "",
+                       **({"fields": v.get("values") or {}} if step.kind == "sign" else {})} for v in votes]}
 
 
 def ticket_item(ticket: Ticket) -> dict:
@@ -103,7 +104,7 @@ def workflow_detail(version, flow: CompiledFlow) -> dict:
             "processors": ",".join(spec.value) if spec else "",
             "assignors_type": node.assignors.type if node.assignors else "",
             "assignors": ",".join(node.assignors.value) if node.assignors else "",
-            "can_deliver": node.can_deliver, "is_terminable": node.can_terminate, "is_multi": node.multi,
+            "can_deliver": node.can_deliver, "is_terminable": node.can_terminate, "is_multi": node.is_countersign,
             "is_sequential": node.sequential,
             "finish_condition": node.finish_condition.model_dump(mode="json") if node.finish_condition else {},
             "fields": [field_id(flow, f.key) for f in node.fields],

@@ -141,6 +141,28 @@ def users_set_password(name: str, password: str | None) -> None:
         click.secho(f"new password (shown once): {pw}", fg="yellow")
 
 
+@users_cli.command("import-directory")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def users_import_directory(path: str) -> None:
+    """Set users' department and leader from a CSV file with the columns username,department,leader."""
+    import csv
+
+    from app.services.people import import_directory
+
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"username", "department", "leader"} - set(reader.fieldnames or ())
+        if missing:
+            _fail(f"CSV 缺少列：{', '.join(sorted(missing))}（需要 username,department,leader）")
+        rows = list(reader)
+    try:
+        with unit_of_work():
+            count = import_directory(rows)
+    except ItsmError as exc:
+        _fail(exc.message)
+    click.echo(f"updated {count} users")
+
+
 roles_cli = AppGroup("roles", help="General roles.")
 itsm_cli.add_command(roles_cli)
 

@@ -62,3 +62,17 @@ def decided_values(node: NodeDef, votes: tuple[Vote, ...], outcome: str) -> dict
 
 def word(result: str) -> str:
     return "通过" if result == APPROVE else "拒绝" if result == REJECT else result
+
+
+def sign_counts(node: NodeDef, votes: Iterable[Vote]) -> dict:
+    """A sign node's counts for conditions: submissions, and how many chose each option of its choice fields."""
+    votes = list(votes)
+    counts = {f"{node.key}_count": len(votes)}
+    for f in node.fields:
+        if f.type in ("RADIO", "SELECT", "MULTISELECT", "CHECKBOX") and f.choices:
+            for c in f.choices:
+                counts[f"{f.key}_count_{c.key}"] = sum(
+                    1 for v in votes
+                    if v.values.get(f.key) == c.key or (isinstance(v.values.get(f.key), list)
+                                                        and c.key in v.values.get(f.key)))
+    return counts

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from app.errors import OperationRefused, PermissionDenied
 from app.flowdef import CompiledFlow, NodeDef, ProcessorSpec
+from app.flowdef.conditions import compile_condition
 
 from . import approval
 from . import operations as ops
@@ -25,7 +26,7 @@ SUPERUSER_NOTE = "（超级管理员特殊处理）"
 # --- resolving processors ----------------------------------------------------
 
 def resolve(spec: ProcessorSpec | None, creator: str, directory: Directory,
-            values: Mapping[str, Any] | None = None) -> frozenset[str]:
+            values: Mapping[str, Any] | None = None, just_handled: Mapping[str, str] | None = None) -> frozenset[str]:
     """Usernames a processor spec stands for right now (VARIABLE reads MEMBER/MEMBERS fields of `values`)."""
     if spec is None:
         return frozenset()
@@ -37,6 +38,13 @@ def resolve(spec: ProcessorSpec | None, creator: str, directory: Directory,
         return frozenset({creator})
     if spec.type in ("GENERAL", "CMDB"):
         return directory.role_members(spec.type, tuple(spec.value))
+    if spec.type == "STARTER_LEADER":
+        return directory.leaders_of(frozenset({creator}))
+    if spec.type == "ASSIGN_LEADER":
+        handled = {(just_handled or {}).get(key) or directory.step_processor(key) for key in spec.value} - {None}
+        return directory.leaders_of(frozenset(handled)) if handled else frozenset()
+    if spec.type == "ORGANIZATION":
+        return directory.department_members(tuple(spec.value))
     return frozenset()     # OPEN: anyone; BY_ASSIGNOR: set by the dispatcher
 
 
@@ -51,7 +59,8 @@ def _members(value: Any) -> list[str]:
 
 def open_step(flow: CompiledFlow, node: NodeDef, creator: str, directory: Directory,
               values: Mapping[str, Any] | None = None,
-              assigned: Mapping[str, tuple[str, ...]] | None = None) -> tuple[Step, list]:
+              assigned: Mapping[str, tuple[str, ...]] | None = None,
+              just_handled: Mapping[str, str] | None = None) -> tuple[Step, list]:
     """The step a node opens with, per its distribute_type, and the notifications it sends.
 
     `values` are the ticket's (VARIABLE processors read them); `assigned` are processors the ticket's
@@ -64,12 +73,17 @@ def open_step(flow: CompiledFlow, node: NodeDef, creator: str, directory: Direct
         people = tuple(dict.fromkeys(u for key in node.processors.value for u in _members((values or {}).get(key))))
         if people:
             node = node.model_copy(update={"processors": ProcessorSpec(type="PERSON", value=people)})
+    elif node.processors is not None and node.processors.type in ("STARTER_LEADER", "ASSIGN_LEADER"):
+        # leaders are looked up once, when the step opens; the step then names them
+        people = tuple(sorted(resolve(node.processors, creator, directory, values, just_handled)))
+        if people:
+            node = node.model_copy(update={"processors": ProcessorSpec(type="PERSON", value=people)})
     if node.kind in AUTOMATIC_KINDS:
         # run by the scheduler; its processors (if any) may retry or skip it when it fails
         users = resolve(node.processors, creator, directory) if node.processors else frozenset()
         return Step(node.key, node.name, RUNNING, "AUTOMATIC", tuple(node.processors.value) if node.processors else (),
                     users, kind=node.kind), []
-    if node.kind == "approval" and node.multi:
+    if node.is_countersign:
         spec = node.processors
         approvers = approval.ordered_approvers(node, resolve(spec, creator, directory))
         users = approval.pending(node, approvers, ())
@@ -128,7 +142,7 @@ def _enter(flow: CompiledFlow, state: TicketState, node_key: str, directory: Dir
         events.append(TicketEnded(FINISHED, approved=node.approve_result and state.approve_result is not False))
         events.append(Notify("finished", frozenset({state.creator})))
         return Outcome(state.with_(status=FINISHED, steps=()), tuple(events))
-    step, notes = open_step(flow, node, state.creator, directory, state.values, state.assigned)
+    step, notes = open_step(flow, node, state.creator, directory, state.values, state.assigned, state.handled)
     events.append(StepOpened(step))
     events.extend(notes)
     return Outcome(state.with_(steps=state.steps + (step,)), tuple(events))
@@ -264,9 +278,9 @@ def _step_refusal(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor,
         return OperationRefused(f"节点【{node.name}】不允许转单")
     if isinstance(op, ops.TerminateStep) and not node.can_terminate:
         return OperationRefused(f"节点【{node.name}】不允许终止")
-    if node.kind == "approval" and node.multi and isinstance(op, ops.Transition):
+    if node.is_countersign and isinstance(op, ops.Transition):
         if any(v.username == actor.username for v in step.votes):
-            return OperationRefused(f"你已审批过节点【{node.name}】")
+            return OperationRefused(f"你已{'提交' if node.kind == 'sign' else '审批'}过节点【{node.name}】")
         if actor.username not in step.users:
             if node.sequential and actor.username in step.approvers:
                 return OperationRefused(f"节点【{node.name}】按顺序会签，还未轮到你审批")
@@ -317,6 +331,8 @@ def _transition(flow, state, op: ops.Transition, actor, directory) -> Outcome:
     step = state.step(op.node_key)
     if step.kind == "approval":
         return _approve(flow, state, op, actor, directory)
+    if step.kind == "sign":
+        return _sign(flow, state, op, actor, directory)
     return _finish_step(flow, state, op.node_key, dict(op.values), actor.username,
                         lambda node, t: f"{_as(actor, step)} 处理节点【{node.name}】({t.name or '提交'})", TRANSITION,
                         directory)
@@ -355,6 +371,28 @@ def _approve(flow, state, op: ops.Transition, actor, directory) -> Outcome:
     return _finish_step(flow, state.with_(approve_result=outcome == approval.APPROVE), node.key,
                         approval.decided_values(node, votes, outcome), actor.username, message, TRANSITION, directory,
                         events)
+
+
+def _sign(flow, state, op: ops.Transition, actor, directory) -> Outcome:
+    """会签: every processor submits the node's form once; it ends when all have, or when finish_when holds."""
+    node, step = flow.node(op.node_key), state.step(op.node_key)
+    votes = step.votes + (Vote(actor.username, "", "", dict(op.values)),)
+    counts = approval.sign_counts(node, votes)
+    said = f"{_as(actor, step)} 提交了会签节点【{node.name}】"
+    done = len(votes) >= len(step.approvers) or (
+        node.finish_when is not None and compile_condition(node.finish_when)(counts))
+    if not done:
+        new = step.with_(votes=votes, users=approval.pending(node, step.approvers, votes))
+        return Outcome(_replace_step(state, new), (Log(actor.username, said, TRANSITION, node.key), StepChanged(new)))
+    decided = step.with_(votes=votes, users=frozenset())
+    values: dict = {}
+    for v in votes:
+        values.update(v.values)
+    values.update(counts)
+    summary = f"节点【{node.name}】会签结束（已提交 {len(votes)}/{len(step.approvers)} 人）"
+    return _finish_step(flow, state, node.key, values, actor.username,
+                        lambda n, t: f"{summary}({t.name or '提交'})", TRANSITION, directory,
+                        [Log(actor.username, said, TRANSITION, node.key), StepChanged(decided)])
 
 
 def _claim(flow, state, op: ops.Claim, actor, directory) -> Outcome:
@@ -477,7 +515,8 @@ def _finish_step(flow, state, node_key, values, operator, message, action, direc
     events: list = [*before, Log(operator, message(node, transition), action, node.key),
                     StepClosed(node.key, FINISHED, operator, dict(values))]
     rest = tuple(s for s in state.steps if s.node_key != node.key)
-    return _enter(flow, state.with_(values=merged, steps=rest), transition.to, directory, events)
+    handled = {**state.handled, node.key: operator}
+    return _enter(flow, state.with_(values=merged, steps=rest, handled=handled), transition.to, directory, events)
 
 
 def _fail_automatic(flow, state, op: ops.FailAutomatic, actor, directory) -> Outcome:

@@ -55,6 +55,18 @@ class Directory(Protocol):
 
     def role_members(self, role_type: str, keys: tuple[str, ...]) -> frozenset[str]: ...
 
+    def leaders_of(self, usernames: frozenset[str]) -> frozenset[str]:
+        """The leaders of these users (STARTER_LEADER, ASSIGN_LEADER)."""
+        ...
+
+    def department_members(self, departments: tuple[str, ...]) -> frozenset[str]:
+        """Enabled users of these departments (ORGANIZATION)."""
+        ...
+
+    def step_processor(self, node_key: str) -> str | None:
+        """Who submitted the ticket's latest finished step at this node (ASSIGN_LEADER)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -114,6 +126,7 @@ class TicketState:
     pre_status: str | None = None
     approve_result: bool | None = None    # the outcome of the last approval node decided, if any
     assigned: Mapping[str, tuple[str, ...]] = field(default_factory=dict)   # node key -> processors set for this ticket
+    handled: Mapping[str, str] = field(default_factory=dict)   # node key -> who just submitted it (this operation)
 
     def __post_init__(self) -> None:
         if not isinstance(self.values, MappingProxyType):

@@ -114,6 +114,12 @@ def _processor_problems(flow: FlowDef, known_roles: set[str] | None) -> list[Pro
                                  "CMDB business roles are allowed only in a flow with biz_related: true"))
             if spec.type == "OPEN" and attr == "assignors":
                 problems.append((("nodes", i, attr, "type"), "assignors cannot be OPEN"))
+            if spec.type == "ASSIGN_LEADER":
+                for key in spec.value:
+                    other = next((n for n in flow.nodes if n.key == key), None)
+                    if other is None or other.kind not in ("manual", "approval") or other.key == node.key:
+                        problems.append((("nodes", i, attr, "value"),
+                                         f"ASSIGN_LEADER names a manual or approval node; {key!r} is not one"))
             if spec.type == "VARIABLE" and (attr == "assignors" or node.kind == "start"):
                 problems.append((("nodes", i, attr, "type"),
                                  "VARIABLE names people picked in earlier fields: not for assignors or the start node"))
@@ -126,7 +132,7 @@ def _processor_problems(flow: FlowDef, known_roles: set[str] | None) -> list[Pro
 
 def _condition_problems(flow: FlowDef, start: str, succ, pred) -> list[Problem]:
     """Conditions may only read fields defined on every path that reaches them."""
-    own = {n.key: {f.key for f in n.fields} for n in flow.nodes}
+    own = {n.key: {f.key for f in n.fields} | set(n.sign_counts()) for n in flow.nodes}
     every = set().union(*own.values())
     avail_out = {k: set(every) for k in own}
     avail_out[start] = set(own[start])
@@ -148,6 +154,11 @@ def _condition_problems(flow: FlowDef, start: str, succ, pred) -> list[Problem]:
             where = "is not a field of this flow" if key not in every else \
                 "is not defined on every path before this transition"
             problems.append((("transitions", i, "when"), f"condition field {key!r} {where}"))
+    for i, node in enumerate(flow.nodes):
+        for key in sorted(condition_fields(node.finish_when) - set(node.sign_counts())):
+            problems.append((("nodes", i, "finish_when"),
+                             f"finish_when may read only this node's counts ({', '.join(node.sign_counts())}), "
+                             f"not {key!r}"))
     every_field = {f.key: f for n in flow.nodes for f in n.fields}
     for i, node in enumerate(flow.nodes):
         spec = node.processors

@@ -15,16 +15,17 @@ SERVICE_TYPES = ("request", "change", "event", "question")
 # Friendly aliases accepted in flow files; the stored key is always upstream's.
 SERVICE_TYPE_ALIASES = {"incident": "event", "problem": "question"}
 
-NODE_KINDS = ("start", "manual", "approval", "api", "automation", "end")
+NODE_KINDS = ("start", "manual", "approval", "sign", "api", "automation", "end")
 # the decision an approval node records (upstream's 审批意见): the value later conditions read
 APPROVE, REJECT = "true", "false"
 APPROVAL_CHOICE_NAMES = {APPROVE: "通过", REJECT: "拒绝"}
 # each vocabulary once: a Literal for validation, its values as a tuple for everyone else
 DistributeType = Literal["PROCESS", "CLAIM_THEN_PROCESS", "DISTRIBUTE_THEN_PROCESS", "DISTRIBUTE_THEN_CLAIM"]
 DISTRIBUTE_TYPES = get_args(DistributeType)
-ProcessorType = Literal["PERSON", "GENERAL", "CMDB", "STARTER", "BY_ASSIGNOR", "OPEN", "VARIABLE"]
+ProcessorType = Literal["PERSON", "GENERAL", "CMDB", "STARTER", "BY_ASSIGNOR", "OPEN", "VARIABLE", "STARTER_LEADER",
+                        "ASSIGN_LEADER", "ORGANIZATION"]
 PROCESSOR_TYPES = get_args(ProcessorType)
-PROCESSOR_TYPES_WITHOUT_VALUE = ("STARTER", "BY_ASSIGNOR", "OPEN")    # who they are follows from the ticket
+PROCESSOR_TYPES_WITHOUT_VALUE = ("STARTER", "BY_ASSIGNOR", "OPEN", "STARTER_LEADER")    # who they are follows from the ticket
 
 FIELD_TYPES = (
     "STRING", "TEXT", "INT", "DATE", "DATETIME", "DATETIMERANGE", "TABLE",
@@ -191,7 +192,7 @@ class ProcessorSpec(_Frozen):
 
     @model_validator(mode="after")
     def _needs_value(self) -> "ProcessorSpec":
-        if self.type in ("PERSON", "GENERAL", "CMDB", "VARIABLE") and not self.value:
+        if self.type in ("PERSON", "GENERAL", "CMDB", "VARIABLE", "ASSIGN_LEADER", "ORGANIZATION") and not self.value:
             raise ValueError(f"processor type {self.type} needs a 'value'")
         if self.type in PROCESSOR_TYPES_WITHOUT_VALUE and self.value:
             raise ValueError(f"processor type {self.type} takes no 'value'")
@@ -272,6 +273,8 @@ class NodeDef(_Frozen):
     multi: bool = False
     sequential: bool = False                     # countersign: approvers decide one after another, in order
     finish_condition: FinishCondition | None = None
+    # sign nodes: finish early once this holds over the counts of the submissions so far (else when all submitted)
+    finish_when: "Condition | None" = None
 
     @field_validator("kind")
     @classmethod
@@ -301,6 +304,14 @@ class NodeDef(_Frozen):
             self._approval_shape()
         elif self.multi or self.sequential or self.finish_condition is not None:
             raise ValueError("multi, sequential and finish_condition belong to approval nodes only")
+        if self.kind == "sign":
+            if self.processors is None:
+                raise ValueError("a sign node needs 'processors' (everyone who submits)")
+            if self.distribute_type != "PROCESS" or self.can_deliver:
+                raise ValueError("a sign node is processed directly by every processor: distribute_type PROCESS, "
+                                 "no can_deliver")
+        elif self.finish_when is not None:
+            raise ValueError("finish_when belongs to sign nodes only")
         if self.kind == "manual" and self.processors is None and not self.distribute_type.startswith("DISTRIBUTE"):
             raise ValueError("a manual node needs 'processors'")
         if self.distribute_type.startswith("DISTRIBUTE") and self.assignors is None:
@@ -337,6 +348,21 @@ class NodeDef(_Frozen):
     def builtin_fields(self) -> tuple["FieldDef", ...]:
         """The decision fields an approval node adds on its own (not written in the flow file)."""
         return approval_fields(self.key) if self.kind == "approval" else ()
+
+    @property
+    def is_countersign(self) -> bool:
+        """Every processor acts once (approval with multi, or a sign node); the step keeps their votes."""
+        return self.kind == "sign" or (self.kind == "approval" and self.multi)
+
+    def sign_counts(self) -> tuple[str, ...]:
+        """The values a sign node adds for later conditions: `<node>_count`, `<field>_count_<choice>`."""
+        if self.kind != "sign":
+            return ()
+        keys = [f"{self.key}_count"]
+        for f in self.fields:
+            if f.type in ("RADIO", "SELECT", "MULTISELECT", "CHECKBOX") and f.choices:
+                keys += [f"{f.key}_count_{c.key}" for c in f.choices]
+        return tuple(keys)
 
     @property
     def result_key(self) -> str:

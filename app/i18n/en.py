@@ -64,5 +64,5 @@ EN = {
     "选择邮件通知时请填写邮箱地址": "Enter an email address to be notified by email",
     "审批人": "Approver", "审批意见": "Decision", "时间": "Time", "备注": "Remark", "待审批": "Pending",
     "通过": "Approve", "拒绝": "Reject", "会签：": "Countersign: ", "全部通过": "all must approve",
-    "按顺序审批": "in order",
+    "按顺序审批": "in order", "待提交": "Pending",
 }

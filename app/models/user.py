@@ -26,6 +26,8 @@ class User(UserMixin, db.Model):
     is_stats_admin: Mapped[bool] = mapped_column(default=False)
     is_enabled: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(String(8), default="zh")
+    department: Mapped[str] = mapped_column(String(128), default="", index=True)   # ORGANIZATION processors
+    leader: Mapped[str] = mapped_column(String(64), default="")      # username; STARTER_LEADER / ASSIGN_LEADER
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     # in every session and bk_token; raising it (logout, password change) ends them all

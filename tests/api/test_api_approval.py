@@ -175,3 +175,46 @@ def test_bad_state_processors_are_refused_and_no_ticket_is_created(api, cab_serv
                   meta={"state_processors": state_processors})
     assert created["code"] == 3900003 and message in created["message"], created
     assert api("get_tickets", creator="alice")["data"]["count"] == before
+
+
+SIGN_FLOW = """
+key: api_sign
+name: 会签投票
+service_type: change
+nodes:
+  - key: submit
+    name: 提单
+    kind: start
+    fields: [{key: title, name: 标题, type: STRING, required: true}]
+  - key: vote
+    name: 方案投票
+    kind: sign
+    processors: {type: PERSON, value: [cab1, cab2, cab3]}
+    fields:
+      - {key: plan, name: 方案, type: RADIO, required: true, choices: [{key: a, name: A}, {key: b, name: B}]}
+  - {key: end, name: 结束, kind: end}
+  - {key: rejected, name: 不采用, kind: end, approve_result: false}
+transitions:
+  - {from: submit, to: vote}
+  - {from: vote, to: end, when: {field: plan_count_a, op: ">=", value: 2}}
+  - {from: vote, to: rejected}
+"""
+
+
+def test_a_sign_node_collects_every_processors_form_and_routes_on_the_counts(api, make_service):
+    service_id = make_service(SIGN_FLOW, users=PEOPLE)
+    sn = _create(api, service_id)
+    service = api("get_service_detail", service_id=service_id)["data"]
+    states = {s["key"]: s for s in api("get_workflow_detail", workflow_id=service["workflow_id"])["data"]["states"]}
+    assert states["vote"]["type"] == "SIGN" and states["vote"]["is_multi"] is True
+    for who, plan in (("cab1", "a"), ("cab3", "b")):
+        assert api("operate_node", sn=sn, operator=who, state_id=2, action_type="TRANSITION",
+                   fields=[{"key": "plan", "value": plan}])["result"] is True
+    step = api("get_ticket_info", sn=sn)["data"]["current_steps"][0]
+    assert step["type"] == "SIGN" and step["pending_approvers"] == "cab2"
+    assert [(v["processor"], v["fields"]) for v in step["votes"]] == [("cab1", {"plan": "a"}), ("cab3", {"plan": "b"})]
+    assert api("operate_node", sn=sn, operator="cab2", state_id=2, action_type="TRANSITION",
+               fields=[{"key": "plan", "value": "a"}])["result"] is True
+    info = api("get_ticket_info", sn=sn)["data"]
+    assert info["current_status"] == "FINISHED"
+    assert api("ticket_approval_result", sn=[sn])["data"][0]["approve_result"] is True

@@ -252,3 +252,40 @@ def start_ticket_assigned(flow, assigned):
     from app.engine import start_ticket
 
     return start_ticket(flow, "alice", {"title": "t"}, DIRECTORY, assigned=assigned).state
+
+
+# --- leaders and departments ----------------------------------------------------------------------
+
+class OrgDirectory(type(DIRECTORY)):
+    """The fake directory plus departments, leaders and who submitted earlier steps."""
+
+    def __init__(self):
+        super().__init__()
+        self.leaders = {"alice": "bob", "carol": "dave"}
+        self.departments = {"ops": {"carol", "erin"}}
+        self.handled = {"work": "carol"}
+
+    def leaders_of(self, usernames):
+        return frozenset(self.leaders[u] for u in usernames if u in self.leaders)
+
+    def department_members(self, departments):
+        return frozenset(u for d in departments for u in self.departments.get(d, ()))
+
+    def step_processor(self, node_key):
+        return self.handled.get(node_key)
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ({"type": "STARTER_LEADER"}, {"bob"}),
+    ({"type": "ASSIGN_LEADER", "value": ["work"]}, {"dave"}),
+    ({"type": "ORGANIZATION", "value": ["ops"]}, {"carol", "erin"}),
+])
+def test_leader_and_department_processors_resolve_through_the_directory(spec, expected):
+    flow = build_flow(
+        [{"key": "work", "name": "处理", "kind": "manual", "processors": {"type": "PERSON", "value": ["carol"]}},
+         {"key": "cab", "name": "审批", "kind": "approval", "processors": spec}],
+        [{"from": "submit", "to": "work"}, {"from": "work", "to": "cab"}, {"from": "cab", "to": "end"}])
+    directory = OrgDirectory()
+    state = start(flow, directory=directory).state
+    state = do(flow, state, ops.Transition("work", {}), CAROL, directory).state
+    assert state.step("cab").users == expected

@@ -149,3 +149,15 @@ transitions:
   - {from: submit, to: pick, when: {field: title, value: x}}
   - {from: pick, to: approve}""").replace("value: [approver]", "value: [second]")
     assert any("VARIABLE field 'second' is not filled on every path before this node" in i for i in issues(text))
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("{type: VARIABLE, value: [approver]}", "{type: STARTER_LEADER, value: [x]}",
+     "demo.yaml:14: nodes.1.processors: processor type STARTER_LEADER takes no 'value'"),
+    ("{type: VARIABLE, value: [approver]}", "{type: ASSIGN_LEADER, value: [submit]}",
+     "demo.yaml:14: nodes.1.processors.value: ASSIGN_LEADER names a manual or approval node; 'submit' is not one"),
+    ("{type: VARIABLE, value: [approver]}", "{type: ORGANIZATION}",
+     "demo.yaml:14: nodes.1.processors: processor type ORGANIZATION needs a 'value'"),
+])
+def test_broken_leader_and_department_processors_are_reported(old, new, expected):
+    assert expected in issues(VARIABLE.replace(old, new, 1))

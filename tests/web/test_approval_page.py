@@ -78,3 +78,54 @@ def test_a_post_without_a_decision_is_refused_and_changes_nothing(browser, itsm,
     response = cab1.post(f"/tickets/{ticket_id}/steps/cab/transition", data={"cab-cab_remark": "嗯"})
     assert response.status_code == 400
     assert itsm.snapshot(ticket_id).current.approval["votes"] == []
+
+
+def test_the_workbench_counts_a_countersign_as_to_do_until_the_approver_has_voted(browser, itsm, ticket_id):
+    import re
+
+    cab1 = browser("cab1")
+
+    def todo_count() -> int:
+        page = cab1.get("/").get_data(as_text=True)
+        numbers = page.split('id="my-numbers"')[1].split('id="todo"')[0]
+        return int(re.search(r'<div class="h3 mb-0">(\d+)</div><div class="text-muted small">我的待办', numbers).group(1))
+
+    assert todo_count() == 1
+    itsm.follow(cab1, _decide(cab1, ticket_id, "true"))
+    assert todo_count() == 0
+
+
+SIGN_FLOW = """
+key: web_sign
+name: 会签表单
+service_type: change
+nodes:
+  - key: submit
+    name: 提单
+    kind: start
+    fields: [{key: title, name: 标题, type: STRING, required: true}]
+  - key: vote
+    name: 方案投票
+    kind: sign
+    processors: {type: PERSON, value: [cab1, cab2]}
+    fields:
+      - {key: plan, name: 方案, type: RADIO, required: true, choices: [{key: a, name: 方案A}, {key: b, name: 方案B}]}
+  - {key: end, name: 结束, kind: end}
+transitions:
+  - {from: submit, to: vote}
+  - {from: vote, to: end}
+"""
+
+
+def test_a_sign_node_shows_its_form_and_who_has_submitted(browser, itsm, make_service):
+    make_service(SIGN_FLOW, users=("cab1", "cab2"))
+    ticket_id = itsm.submit(browser("alice"), "web_sign", {"title": "选方案"})
+    cab1 = browser("cab1")
+    page = itsm.follow(cab1, cab1.post(f"/tickets/{ticket_id}/steps/vote/transition", data={"vote-plan": "a"}))
+    panel = page.split('id="approval-vote"')[1].split("</table>")[0]
+    assert "已提交" in panel and "待提交" in panel
+    cab2 = browser("cab2")
+    assert 'name="vote-plan"' in cab2.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    itsm.follow(cab2, cab2.post(f"/tickets/{ticket_id}/steps/vote/transition", data={"vote-plan": "b"}))
+    snap = itsm.snapshot(ticket_id)
+    assert snap.ticket.status == "FINISHED" and snap.ticket.values["plan_count_a"] == 1

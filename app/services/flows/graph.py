@@ -17,6 +17,7 @@ NODE_H = 36
 MARGIN = 24
 KIND_COLORS = {   # fill, stroke
     "start": ("#d4edda", "#28a745"), "end": ("#e2e3e5", "#6c757d"), "manual": ("#d1ecf1", "#17a2b8"),
+    "approval": ("#e2d9f3", "#6f42c1"), "sign": ("#fde2e4", "#d63384"),
     "api": ("#fff3cd", "#d39e00"), "automation": ("#f8d7da", "#c82333"),
 }
 

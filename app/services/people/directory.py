@@ -8,12 +8,47 @@ from app.models import Role, RoleMember, User
 
 
 class DbDirectory:
-    """The engine's `Directory`, backed by the roles tables (one query per lookup)."""
+    """The engine's `Directory`, backed by the roles and users tables (one query per lookup, only when asked).
+
+    `ticket_id` lets ASSIGN_LEADER find who submitted an earlier step of that ticket.
+    """
+
+    def __init__(self, ticket_id: int | None = None):
+        self.ticket_id = ticket_id
 
     def role_members(self, role_type: str, keys: tuple[str, ...]) -> frozenset[str]:
         if not keys:
             return frozenset()
         return frozenset(db.session.execute(_ROLE_MEMBERS, {"keys": list(keys), "role_type": role_type}).scalars())
+
+    def leaders_of(self, usernames: frozenset[str]) -> frozenset[str]:
+        if not usernames:
+            return frozenset()
+        leaders = db.session.execute(select(User.leader).where(User.username.in_(sorted(usernames)),
+                                                                User.leader != "")).scalars()
+        return _enabled(set(leaders))
+
+    def department_members(self, departments: tuple[str, ...]) -> frozenset[str]:
+        if not departments:
+            return frozenset()
+        return frozenset(db.session.execute(select(User.username).where(
+            User.department.in_(list(departments)), User.is_enabled.is_(True))).scalars())
+
+    def step_processor(self, node_key: str) -> str | None:
+        from app.models import TicketStep
+
+        if self.ticket_id is None:
+            return None
+        return db.session.execute(select(TicketStep.closed_by).where(
+            TicketStep.ticket_id == self.ticket_id, TicketStep.node_key == node_key,
+            TicketStep.status == "FINISHED").order_by(TicketStep.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def _enabled(usernames: set[str]) -> frozenset[str]:
+    if not usernames:
+        return frozenset()
+    return frozenset(db.session.execute(select(User.username).where(
+        User.username.in_(sorted(usernames)), User.is_enabled.is_(True))).scalars())
 
 
 # built once: the engine asks for role members whenever a step opens

@@ -99,3 +99,43 @@ def add_role_member(role_key: str, username: str) -> Role:
         role.members.append(RoleMember(username=username))
         db.session.flush()
     return role
+
+
+# --- the directory: departments and leaders (STARTER_LEADER, ASSIGN_LEADER, ORGANIZATION) ----------------
+
+def check_directory_entry(username: str, department: str, leader: str) -> None:
+    """A user's department and leader as the back office or an import sets them: the leader exists and is someone else."""
+    if len(department or "") > 128:
+        raise ValidationFailed("部门名称不超过 128 个字符")
+    leader = (leader or "").strip()
+    if leader and leader == username:
+        raise ValidationFailed(f"{username} 不能是自己的直属领导")
+    if leader and find_user(leader) is None:
+        raise ValidationFailed(f"直属领导 {leader} 不是已有用户")
+
+
+def import_directory(rows: list[dict]) -> int:
+    """Set department and leader of existing users from rows `{username, department, leader}` (all or nothing).
+
+    Every bad row is reported at once, with its line (the header is line 1).
+    """
+    problems, updates = [], []
+    for line, row in enumerate(rows, start=2):
+        username = (row.get("username") or "").strip()
+        department, leader = (row.get("department") or "").strip(), (row.get("leader") or "").strip()
+        user = find_user(username) if username else None
+        if user is None:
+            problems.append(f"第 {line} 行：用户 {username or '（空）'} 不存在")
+            continue
+        try:
+            check_directory_entry(username, department, leader)
+        except ValidationFailed as exc:
+            problems.append(f"第 {line} 行：{exc.message}")
+            continue
+        updates.append((user, department, leader))
+    if problems:
+        raise ValidationFailed("组织架构导入失败：\n" + "\n".join(problems), errors={"rows": problems})
+    for user, department, leader in updates:
+        user.department, user.leader = department, leader
+    db.session.flush()
+    return len(updates)

@@ -81,6 +81,10 @@ def _load_demo(report: InitReport, password: str | None) -> None:
             if not password:
                 shared = shared or pw            # one generated password for every demo user
                 report.created_passwords.setdefault("demo users", pw)
+    for u in data["users"]:              # the directory (department, leader), once every user exists
+        user = find_user(u["username"])
+        if not user.department and not user.leader:
+            user.department, user.leader = u.get("department", ""), u.get("leader", "")
     for r in data["roles"]:
         ensure_role(r["key"], r["name"])
         for member in r["members"]:

@@ -120,7 +120,7 @@ def operate_step(ticket_ref: int | str | Ticket, user: User, action: str, node_k
     steps = open_steps(ticket)
     flow = flow_of(ticket)
     state = state_of(ticket, steps)
-    actor, directory = actor_of(user), DbDirectory()
+    actor, directory = actor_of(user), DbDirectory(ticket.id)
     people = tuple(p.strip() for p in (processors.split(",") if isinstance(processors, str) else processors) if p.strip())
     action = (action or "").upper()
     builders = {
@@ -169,7 +169,7 @@ def operate_ticket(ticket_ref: int | str | Ticket, user: User, action: str, *, m
     steps = open_steps(ticket)
     flow = flow_of(ticket)
     outcome = engine.apply(flow, state_of(ticket, steps), builders[action](message or ""), actor_of(user),
-                           DbDirectory())
+                           DbDirectory(ticket.id))
     persist(ticket, flow, steps, outcome, source=source, now=utcnow(), operator=user.username)
     return ticket
 
@@ -196,7 +196,7 @@ def apply_system_operation(ticket_id: int, op) -> Ticket:
     steps = open_steps(ticket)
     if isinstance(op, ops.CompleteAutomatic):      # values from an API response or a plugin: never trusted HTML
         op = replace(op, values=sanitize_written_values(flow, op.values))
-    outcome = engine.apply(flow, state_of(ticket, steps), op, engine.Actor(SYSTEM), DbDirectory())
+    outcome = engine.apply(flow, state_of(ticket, steps), op, engine.Actor(SYSTEM), DbDirectory(ticket.id))
     persist(ticket, flow, steps, outcome, source="SYS", now=utcnow(), operator=SYSTEM)
     return ticket
 

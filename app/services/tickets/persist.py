@@ -52,7 +52,7 @@ def persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcome
                                             data=dict(ev.values), opened_at=now, closed_at=now, closed_by=ev.by,
                                             pre_status=None))
                 continue
-            if ev.by and ev.by != SYSTEM and row.kind not in ("start", "approval"):   # approvers count per vote
+            if ev.by and ev.by != SYSTEM and row.kind not in ("start", "approval", "sign"):   # one per vote
                 tally = handled.setdefault(ev.by, [0, 0.0])
                 tally[0] += 1
                 tally[1] += max(0.0, (now - row.opened_at).total_seconds()) if row.opened_at else 0.0
@@ -145,7 +145,7 @@ def _copy_step(row: TicketStep, step: engine.Step, now) -> None:
     row.status, row.pre_status = step.status, step.pre_status
     row.processors_type, row.processors = step.processors_type, ",".join(step.processors)
     row.users = sorted(step.users)
-    if step.kind == "approval":
+    if step.kind in ("approval", "sign"):
         row.approval = _approval_json(row.approval, step, now)
 
 
@@ -162,7 +162,7 @@ def _approval_json(before: dict | None, step: engine.Step, now) -> dict:
 def _new_voters(row: TicketStep, step: engine.Step) -> list[str]:
     """Approvers whose vote this change adds (each one handled the step once)."""
     known = len((row.approval or {}).get("votes") or [])
-    return [v.username for v in step.votes[known:]] if row.kind == "approval" else []
+    return [v.username for v in step.votes[known:]] if row.kind in ("approval", "sign") else []
 
 
 def attach_files(ticket: Ticket, field_defs, values: Mapping[str, Any]) -> None:
