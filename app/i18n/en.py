@@ -62,4 +62,6 @@ EN = {
         "Each flow's notification policy decides which channels exist; choose the ones you want.",
     "个人设置已保存": "Profile saved", "邮箱地址格式不正确": "The email address is not valid",
     "选择邮件通知时请填写邮箱地址": "Enter an email address to be notified by email",
+    # form fields (templates/forms/_fields.html)
+    "请选择": "Choose…", "添加一行": "Add a row", "是": "Yes",
 }
