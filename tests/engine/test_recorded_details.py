@@ -4,12 +4,14 @@ Pure engine tests: no app, no database. See "Mutation testing" in docs/architect
 """
 from __future__ import annotations
 
-from engine_kit import BOB, DIRECTORY, ROOT_ACTOR, do, of, one_node_flow, start
+import pytest
+from engine_kit import BOB, DIRECTORY, ROOT_ACTOR, build_flow, do, manual, of, one_node_flow, start
 
 from app.engine import operations as ops
 from app.engine import supervisors
 from app.engine.state import (FAILED, RECEIVING, RUNNING, SUSPEND, SUSPENDED, TERMINATED, WAIT, Log, Step,
                               TicketState, action_type_of)
+from app.errors import OperationRefused
 
 
 def test_a_steps_action_type_is_automatic_or_what_its_status_waits_for():
@@ -50,3 +52,20 @@ def test_resuming_a_suspended_ticket_with_no_recorded_status_makes_it_running():
     legacy = TicketState(status=SUSPENDED, creator=running.creator, values=running.values, steps=(step,))
     resumed = do(flow, legacy, ops.Unsuspend(), BOB).state
     assert resumed.status == RUNNING and resumed.steps[0].status == RUNNING
+
+
+def test_the_processing_log_names_operator_action_and_node():
+    flow = one_node_flow()
+    outcome = do(flow, start(flow).state, ops.Transition("work", {"work_result": "ok"}), BOB)
+    (log,) = [e for e in of(outcome.events, Log) if e.node_key == "work"]
+    assert (log.operator, log.action, log.message) == ("bob", "TRANSITION", "bob 处理节点【处理】(完成)")
+
+
+def test_values_that_match_no_outgoing_transition_are_refused_with_what_to_do():
+    flow = build_flow([manual("work", processors={"type": "PERSON", "value": ["bob"]}, fields=[])],
+                      [{"from": "submit", "to": "work"},
+                       {"from": "work", "to": "end", "when": {"field": "title", "value": "go"}}])
+    state = start(flow).state
+    with pytest.raises(OperationRefused) as refused:
+        do(flow, state, ops.Transition("work", {}), BOB)
+    assert refused.value.message == "没有满足条件的流转路径，请检查填写的内容"
