@@ -69,3 +69,23 @@ def test_values_that_match_no_outgoing_transition_are_refused_with_what_to_do():
     with pytest.raises(OperationRefused) as refused:
         do(flow, state, ops.Transition("work", {}), BOB)
     assert refused.value.message == "没有满足条件的流转路径，请检查填写的内容"
+
+
+def test_processing_a_step_still_waiting_for_a_claim_or_a_dispatch_says_what_comes_first():
+    claim = one_node_flow(distribute_type="CLAIM_THEN_PROCESS", processors={"type": "GENERAL", "value": ["ops"]})
+    with pytest.raises(OperationRefused) as refused:
+        do(claim, start(claim).state, ops.Transition("work", {"work_result": "ok"}), BOB)
+    assert refused.value.message == "该节点待认领，请先认领"
+    dispatch = one_node_flow(distribute_type="DISTRIBUTE_THEN_PROCESS", assignors={"type": "PERSON", "value": ["bob"]})
+    with pytest.raises(OperationRefused) as refused:
+        do(dispatch, start(dispatch).state, ops.Transition("work", {"work_result": "ok"}), BOB)
+    assert refused.value.message == "该节点待派单，请先派单"
+
+
+def test_dispatching_to_a_one_member_role_for_claiming_gives_the_step_to_that_person():
+    flow = one_node_flow(distribute_type="DISTRIBUTE_THEN_CLAIM", assignors={"type": "PERSON", "value": ["bob"]})
+    outcome = do(flow, start(flow).state, ops.Distribute("work", "GENERAL", ("solo",)), BOB)
+    (step,) = outcome.state.steps
+    assert (step.status, step.processors_type, step.processors) == (RUNNING, "PERSON", ("dave",))
+    (log,) = of(outcome.events, Log)
+    assert (log.operator, log.action, log.node_key) == ("bob", "DISTRIBUTE", "work")
