@@ -89,3 +89,11 @@ def test_dispatching_to_a_one_member_role_for_claiming_gives_the_step_to_that_pe
     assert (step.status, step.processors_type, step.processors) == (RUNNING, "PERSON", ("dave",))
     (log,) = of(outcome.events, Log)
     assert (log.operator, log.action, log.node_key) == ("bob", "DISTRIBUTE", "work")
+
+
+def test_claiming_a_step_someone_is_already_processing_says_so():
+    flow = one_node_flow(distribute_type="CLAIM_THEN_PROCESS", processors={"type": "GENERAL", "value": ["ops"]})
+    claimed = do(flow, start(flow).state, ops.Claim("work"), BOB).state
+    with pytest.raises(OperationRefused) as refused:
+        do(flow, claimed, ops.Claim("work"), ROOT_ACTOR)
+    assert refused.value.message == "该节点已在处理中"
