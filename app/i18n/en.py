@@ -65,4 +65,6 @@ EN = {
     "审批人": "Approver", "审批意见": "Decision", "时间": "Time", "备注": "Remark", "待审批": "Pending",
     "通过": "Approve", "拒绝": "Reject", "会签：": "Countersign: ", "全部通过": "all must approve",
     "按顺序审批": "in order", "待提交": "Pending",
+    # form fields (templates/forms/_fields.html)
+    "请选择": "Choose…", "添加一行": "Add a row", "是": "Yes",
 }

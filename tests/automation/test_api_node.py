@@ -176,3 +176,56 @@ def test_terminated_ticket_cancels_its_pending_run(app, auto_service, fake_api):
             operate_ticket(ticket_id, find_user("admin"), "TERMINATE", message="不需要了")
     assert _tick(app) == 0 and fake_api.calls == []
     assert _state(app, ticket_id)[3][0].status == "CANCELLED"
+
+
+def test_a_result_arriving_after_the_ticket_was_terminated_is_not_applied(app, auto_service, fake_api, monkeypatch):
+    """The scheduler's refusal changes nothing: the call runs with no lock held, the ticket ends meanwhile."""
+    from app.services import automation
+    from app.services.tickets.operations import operate_ticket
+
+    ticket_id = _create(app, auto_service)
+    real = automation.execute_run
+
+    def call_then_someone_terminates(plan):
+        execution = real(plan)
+        with unit_of_work():                     # a person acts while the result is on its way back
+            operate_ticket(ticket_id, find_user("admin"), "TERMINATE", message="不需要了")
+        return execution
+
+    monkeypatch.setattr(automation, "execute_run", call_then_someone_terminates)
+    assert _tick(app) == 1 and len(fake_api.calls) == 1
+    ticket, steps, logs, runs, calls = _state(app, ticket_id)
+    assert ticket.status == "TERMINATED" and ticket.values.get("account_id") is None
+    assert not any("成功" in m for m in logs) and [s.status for s in steps if s.node_key == "note"] == []
+    assert runs[0].status == "CANCELLED"                 # terminating cancelled it; the late result changes nothing
+    assert len(calls) == 1                       # the call itself is still logged
+
+
+def test_a_result_arriving_while_the_ticket_is_suspended_is_not_applied_and_the_step_runs_after_resume(
+        app, auto_service, fake_api, monkeypatch):
+    from app.services import automation
+    from app.services.tickets.operations import operate_ticket
+
+    ticket_id = _create(app, auto_service)
+    real = automation.execute_run
+
+    def call_then_someone_suspends(plan):
+        execution = real(plan)
+        with unit_of_work():
+            operate_ticket(ticket_id, find_user("admin"), "SUSPEND", message="等待窗口")
+        return execution
+
+    monkeypatch.setattr(automation, "execute_run", call_then_someone_suspends)
+    _tick(app)
+    ticket, steps, logs, runs, _ = _state(app, ticket_id)
+    assert ticket.status == "SUSPENDED" and ticket.values.get("account_id") is None
+    assert not any("成功" in m for m in logs), logs
+    monkeypatch.setattr(automation, "execute_run", real)
+    with app.app_context():
+        with unit_of_work():
+            operate_ticket(ticket_id, find_user("admin"), "UNSUSPEND")
+    _due_now(app)
+    _tick(app)
+    _tick(app)
+    ticket, steps, logs, runs, _ = _state(app, ticket_id)
+    assert ticket.status == "FINISHED", (logs, [(r.status, r.last_error) for r in runs])

@@ -4,12 +4,14 @@ Pure engine tests: no app, no database. See "Mutation testing" in docs/architect
 """
 from __future__ import annotations
 
-from engine_kit import BOB, DIRECTORY, ROOT_ACTOR, do, of, one_node_flow, start
+import pytest
+from engine_kit import BOB, DIRECTORY, ROOT_ACTOR, build_flow, do, manual, of, one_node_flow, start
 
 from app.engine import operations as ops
 from app.engine import supervisors
 from app.engine.state import (FAILED, RECEIVING, RUNNING, SUSPEND, SUSPENDED, TERMINATED, WAIT, Log, Step,
                               TicketState, action_type_of)
+from app.errors import OperationRefused
 
 
 def test_a_steps_action_type_is_automatic_or_what_its_status_waits_for():
@@ -50,3 +52,48 @@ def test_resuming_a_suspended_ticket_with_no_recorded_status_makes_it_running():
     legacy = TicketState(status=SUSPENDED, creator=running.creator, values=running.values, steps=(step,))
     resumed = do(flow, legacy, ops.Unsuspend(), BOB).state
     assert resumed.status == RUNNING and resumed.steps[0].status == RUNNING
+
+
+def test_the_processing_log_names_operator_action_and_node():
+    flow = one_node_flow()
+    outcome = do(flow, start(flow).state, ops.Transition("work", {"work_result": "ok"}), BOB)
+    (log,) = [e for e in of(outcome.events, Log) if e.node_key == "work"]
+    assert (log.operator, log.action, log.message) == ("bob", "TRANSITION", "bob 处理节点【处理】(完成)")
+
+
+def test_values_that_match_no_outgoing_transition_are_refused_with_what_to_do():
+    flow = build_flow([manual("work", processors={"type": "PERSON", "value": ["bob"]}, fields=[])],
+                      [{"from": "submit", "to": "work"},
+                       {"from": "work", "to": "end", "when": {"field": "title", "value": "go"}}])
+    state = start(flow).state
+    with pytest.raises(OperationRefused) as refused:
+        do(flow, state, ops.Transition("work", {}), BOB)
+    assert refused.value.message == "没有满足条件的流转路径，请检查填写的内容"
+
+
+def test_processing_a_step_still_waiting_for_a_claim_or_a_dispatch_says_what_comes_first():
+    claim = one_node_flow(distribute_type="CLAIM_THEN_PROCESS", processors={"type": "GENERAL", "value": ["ops"]})
+    with pytest.raises(OperationRefused) as refused:
+        do(claim, start(claim).state, ops.Transition("work", {"work_result": "ok"}), BOB)
+    assert refused.value.message == "该节点待认领，请先认领"
+    dispatch = one_node_flow(distribute_type="DISTRIBUTE_THEN_PROCESS", assignors={"type": "PERSON", "value": ["bob"]})
+    with pytest.raises(OperationRefused) as refused:
+        do(dispatch, start(dispatch).state, ops.Transition("work", {"work_result": "ok"}), BOB)
+    assert refused.value.message == "该节点待派单，请先派单"
+
+
+def test_dispatching_to_a_one_member_role_for_claiming_gives_the_step_to_that_person():
+    flow = one_node_flow(distribute_type="DISTRIBUTE_THEN_CLAIM", assignors={"type": "PERSON", "value": ["bob"]})
+    outcome = do(flow, start(flow).state, ops.Distribute("work", "GENERAL", ("solo",)), BOB)
+    (step,) = outcome.state.steps
+    assert (step.status, step.processors_type, step.processors) == (RUNNING, "PERSON", ("dave",))
+    (log,) = of(outcome.events, Log)
+    assert (log.operator, log.action, log.node_key) == ("bob", "DISTRIBUTE", "work")
+
+
+def test_claiming_a_step_someone_is_already_processing_says_so():
+    flow = one_node_flow(distribute_type="CLAIM_THEN_PROCESS", processors={"type": "GENERAL", "value": ["ops"]})
+    claimed = do(flow, start(flow).state, ops.Claim("work"), BOB).state
+    with pytest.raises(OperationRefused) as refused:
+        do(flow, claimed, ops.Claim("work"), ROOT_ACTOR)
+    assert refused.value.message == "该节点已在处理中"

@@ -103,3 +103,37 @@ def test_a_request_needing_a_call_first_runs_again_after_it(app):
         assert run_again_after_outbound(view) == "done"
         assert calls == [False]                                   # the call ran with no transaction open
         assert [r.key for r in db.session.query(Role).filter(Role.key.like("try%"))] == ["try1"]
+
+
+def test_an_api_call_dying_after_drawing_a_number_leaves_no_ticket_and_burns_no_number(demo, monkeypatch):
+    """The API's half of "nothing lost, nothing half-done": work dies mid-request, the whole of it rolls back."""
+    import json
+
+    from app.infra.uow import commit
+    from app.services.integration.api_apps import create_api_app
+    from app.services.tickets import numbers
+
+    with demo.app_context():
+        create_api_app("kill-test", act_for_users=True, secret="kill-test-secret")
+        commit()
+        service_id = db.session.execute(db.text("SELECT id FROM services WHERE key = 'account_apply'")).scalar()
+    real = numbers.next_sn
+
+    def dying_next_sn(service_type):
+        real(service_type)                      # the number is drawn inside the request's transaction ...
+        raise RuntimeError("worker killed")     # ... then the work dies before the ticket is written
+
+    client = demo.test_client()
+    headers = {"X-Bkapi-Authorization": json.dumps({"bk_app_code": "kill-test", "bk_app_secret": "kill-test-secret",
+                                                    "bk_username": "alice"})}
+    body = {"service_id": service_id, "creator": "alice", "fields": [
+        {"key": k, "value": v} for k, v in {"title": "开通", "system": "crm", "account_type": "permanent",
+                                            "reason": "新员工"}.items()]}
+    monkeypatch.setattr("app.services.tickets.operations.next_sn", dying_next_sn)
+    answer = client.post("/api/c/compapi/v2/itsm/create_ticket/", json=body, headers=headers).get_json()
+    assert (answer["result"], answer["code"]) == (False, 3900004)
+    with demo.app_context():
+        assert db.session.query(Ticket).count() == 0
+    monkeypatch.setattr("app.services.tickets.operations.next_sn", real)
+    answer = client.post("/api/c/compapi/v2/itsm/create_ticket/", json=body, headers=headers).get_json()
+    assert answer["result"] and answer["data"]["sn"].endswith("000001"), answer    # the dead call's number is free

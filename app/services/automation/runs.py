@@ -205,5 +205,12 @@ def record_run(plan: RunPlan, execution: Execution, worker: str) -> str:
     except ItsmError as exc:        # the step was closed, suspended or terminated while the call ran
         run = db.session.get(AutomaticRun, plan.run_id)
         run.claimed_by, run.claimed_at, run.updated_at = None, None, now
-        run.status, run.last_error = "CANCELLED", f"结果未采用：{exc.message}"
+        ticket, step = db.session.get(Ticket, run.ticket_id), db.session.get(TicketStep, run.step_id)
+        if ticket.status == "SUSPENDED" and step is not None and step.is_open:
+            # suspended meanwhile: the step runs again once the ticket is resumed (as prepare_run waits)
+            run.attempts -= 1
+            run.next_attempt_at = now + SUSPENDED_RECHECK
+            run.last_error = f"结果未采用：{exc.message}（单据挂起中，恢复后重新执行）"
+        else:
+            run.status, run.last_error = "CANCELLED", f"结果未采用：{exc.message}"
     return run.status
