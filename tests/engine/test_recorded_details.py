@@ -5,7 +5,7 @@ Pure engine tests: no app, no database. See "Mutation testing" in docs/architect
 from __future__ import annotations
 
 import pytest
-from engine_kit import BOB, DIRECTORY, ROOT_ACTOR, build_flow, do, manual, of, one_node_flow, start
+from engine_kit import BOB, CAROL, DIRECTORY, ROOT_ACTOR, build_flow, do, manual, of, one_node_flow, start
 
 from app.engine import operations as ops
 from app.engine import supervisors
@@ -83,12 +83,14 @@ def test_processing_a_step_still_waiting_for_a_claim_or_a_dispatch_says_what_com
 
 
 def test_dispatching_to_a_one_member_role_for_claiming_gives_the_step_to_that_person():
-    flow = one_node_flow(distribute_type="DISTRIBUTE_THEN_CLAIM", assignors={"type": "PERSON", "value": ["bob"]})
-    outcome = do(flow, start(flow).state, ops.Distribute("work", "GENERAL", ("solo",)), BOB)
+    flow = one_node_flow(distribute_type="DISTRIBUTE_THEN_CLAIM", assignors={"type": "GENERAL", "value": ["desk"]})
+    state = start(flow).state
+    assert state.steps[0].processors_type == "GENERAL"
+    outcome = do(flow, state, ops.Distribute("work", "GENERAL", ("solo",)), CAROL)
     (step,) = outcome.state.steps
     assert (step.status, step.processors_type, step.processors) == (RUNNING, "PERSON", ("dave",))
     (log,) = of(outcome.events, Log)
-    assert (log.operator, log.action, log.node_key) == ("bob", "DISTRIBUTE", "work")
+    assert (log.operator, log.action, log.node_key) == ("carol", "DISTRIBUTE", "work")
 
 
 def test_claiming_a_step_someone_is_already_processing_says_so():
