@@ -99,3 +99,15 @@ def test_claiming_a_step_someone_is_already_processing_says_so():
     with pytest.raises(OperationRefused) as refused:
         do(flow, claimed, ops.Claim("work"), ROOT_ACTOR)
     assert refused.value.message == "该节点已在处理中"
+
+
+def test_acting_on_a_node_with_no_open_step_or_on_a_suspended_ticket_says_why():
+    flow = one_node_flow()
+    state = start(flow).state
+    with pytest.raises(OperationRefused) as refused:
+        do(flow, state, ops.Transition("submit", {}), BOB)
+    assert refused.value.message == "该节点当前不可处理"
+    suspended = do(flow, state, ops.Suspend("等待"), BOB).state
+    with pytest.raises(OperationRefused) as refused:
+        do(flow, suspended, ops.Transition("work", {"work_result": "ok"}), BOB)
+    assert refused.value.message == "单据已挂起，请先恢复后再处理"
