@@ -163,13 +163,13 @@ def listed(flow: CompiledFlow, state: TicketState, actor: Actor, directory: Any 
 
 def assert_refused(flow: CompiledFlow, state: TicketState, op: Any, actor: Actor, error: type,
                    message: str | None = None, directory: Any = DIRECTORY, *, check_listed: bool = True):
-    """`apply` raises exactly `error` (with `message` in it), `refusal` agrees, the state is untouched."""
+    """`apply` raises exactly `error` (with exactly `message`, when given), `refusal` agrees, the state is untouched."""
     before = snapshot(state)
     with pytest.raises((OperationRefused, PermissionDenied)) as info:
         apply(flow, state, op, actor, directory)
     assert type(info.value) is error, f"expected {error.__name__}, got {type(info.value).__name__}: {info.value}"
     if message is not None:
-        assert message in info.value.message, info.value.message
+        assert info.value.message == message, info.value.message
     assert info.value.message.strip()
     assert snapshot(state) == before
     predicted = refusal(flow, state, op, actor, directory)

@@ -30,7 +30,7 @@ def auto_flow(processors=None):
             "params": {"fields": {"result_note": "done"}}}
     return build_flow(
         [_api(processors=processors), note,
-         manual("fix", processors={"type": "PERSON", "value": ["carol"]}, fields=[])],
+         manual("fix", processors={"type": "GENERAL", "value": ["desk"]}, fields=[])],
         [{"from": "submit", "to": "create"},
          {"from": "create", "to": "fix", "name": "人工处理", "when": {"field": "account_id", "value": "manual"}},
          {"from": "create", "to": "note"},
@@ -76,7 +76,7 @@ def test_the_system_completing_a_step_keeps_its_values_and_enters_the_next_node(
 def test_the_values_an_automatic_step_produced_choose_its_outgoing_transition():
     flow = auto_flow(OPS_TEAM)
     outcome = do(flow, start(flow).state, ops.CompleteAutomatic("create", {"account_id": "manual"}), SYSTEM_ACTOR)
-    assert [s.node_key for s in outcome.state.steps] == ["fix"]
+    assert [(s.node_key, s.users) for s in outcome.state.steps] == [("fix", frozenset({"carol", "erin"}))]
     assert logs(outcome.events)[0] == "系统执行节点【创建账号】成功(人工处理)"
 
 
@@ -84,10 +84,9 @@ def test_only_the_system_reports_an_automatic_result():
     flow = auto_flow(OPS_TEAM)
     state = start(flow).state
     for actor in (ALICE, BOB, ROOT_ACTOR):
-        assert_refused(flow, state, ops.CompleteAutomatic("create"), actor, PermissionDenied,
-                       "自动节点的结果只能由系统回报", check_listed=False)
-        assert_refused(flow, state, ops.FailAutomatic("create", "boom"), actor, PermissionDenied,
-                       "自动节点的结果只能由系统回报", check_listed=False)
+        for op in (ops.CompleteAutomatic("create"), ops.FailAutomatic("create", "boom")):
+            error = assert_refused(flow, state, op, actor, PermissionDenied, check_listed=False)
+            assert error.message == "自动节点的结果只能由系统回报"
 
 
 def test_the_system_cannot_report_on_a_step_that_is_not_a_running_automatic_one():
@@ -96,8 +95,9 @@ def test_the_system_cannot_report_on_a_step_that_is_not_a_running_automatic_one(
     manual_state = do(flow, state, ops.CompleteAutomatic("create", {"account_id": "manual"}), SYSTEM_ACTOR).state
     failed = do(flow, state, ops.FailAutomatic("create", "boom"), SYSTEM_ACTOR).state
     for st, node_key in ((manual_state, "fix"), (state, "note"), (failed, "create")):
-        assert_refused(flow, st, ops.CompleteAutomatic(node_key), SYSTEM_ACTOR, OperationRefused,
-                       "该自动节点当前不在执行中", check_listed=False)
+        error = assert_refused(flow, st, ops.CompleteAutomatic(node_key), SYSTEM_ACTOR, OperationRefused,
+                               check_listed=False)
+        assert error.message == "该自动节点当前不在执行中"
 
 
 def test_a_suspended_ticket_takes_no_automatic_result():
@@ -172,7 +172,8 @@ def test_nobody_else_retries_or_skips_and_a_running_step_cannot_be():
     for op in (ops.RetryStep("create"), ops.SkipStep("create")):
         for actor in (ALICE, CAROL, MALLORY, SYSTEM_ACTOR):
             assert_refused(flow, failed, op, actor, PermissionDenied, "你没有重试或跳过节点【创建账号】的权限")
-        assert_refused(flow, start(flow).state, op, BOB, OperationRefused, "只有执行失败的自动节点可以重试或跳过")
+        error = assert_refused(flow, start(flow).state, op, BOB, OperationRefused)
+        assert error.message == "只有执行失败的自动节点可以重试或跳过"
     manual_state = do(flow, start(flow).state, ops.CompleteAutomatic("create", {"account_id": "manual"}),
                       SYSTEM_ACTOR).state
     assert_refused(flow, manual_state, ops.RetryStep("fix"), CAROL, OperationRefused,
@@ -193,3 +194,12 @@ def test_allowed_operations_agree_with_apply_on_running_and_failed_automatic_ste
     for state in (start(flow).state, _failed(flow)):
         for actor in (ALICE, BOB, CAROL, MALLORY, ROOT_ACTOR):
             check_allowed_agrees(flow, state, actor)
+
+
+def test_skipping_into_a_role_step_opens_it_for_the_roles_members():
+    flow = build_flow([_api(processors=OPS_TEAM), manual("fix", processors={"type": "GENERAL", "value": ["desk"]},
+                                                         fields=[])],
+                      [{"from": "submit", "to": "create"}, {"from": "create", "to": "fix"},
+                       {"from": "fix", "to": "end"}])
+    outcome = do(flow, _failed(flow), ops.SkipStep("create"), BOB)
+    assert [(s.node_key, s.users) for s in outcome.state.steps] == [("fix", frozenset({"carol", "erin"}))]

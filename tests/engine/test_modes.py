@@ -241,7 +241,7 @@ def test_distribute_to_an_empty_role_is_refused():
     flow = _dtp()
     state = start(flow).state
     assert_refused(flow, state, ops.Distribute("work", "GENERAL", ("ghosts",)), ERIN, OperationRefused,
-                   "指定的处理人为空或角色下没有成员")
+                   "指定的处理人为空或角色下没有成员，请重新选择")
 
 
 # --- DISTRIBUTE_THEN_CLAIM ---------------------------------------------------------

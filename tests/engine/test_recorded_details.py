@@ -5,7 +5,7 @@ Pure engine tests: no app, no database. See "Mutation testing" in docs/architect
 from __future__ import annotations
 
 import pytest
-from engine_kit import BOB, DIRECTORY, ROOT_ACTOR, build_flow, do, manual, of, one_node_flow, start
+from engine_kit import BOB, CAROL, DIRECTORY, ROOT_ACTOR, build_flow, do, manual, of, one_node_flow, start
 
 from app.engine import operations as ops
 from app.engine import supervisors
@@ -83,12 +83,14 @@ def test_processing_a_step_still_waiting_for_a_claim_or_a_dispatch_says_what_com
 
 
 def test_dispatching_to_a_one_member_role_for_claiming_gives_the_step_to_that_person():
-    flow = one_node_flow(distribute_type="DISTRIBUTE_THEN_CLAIM", assignors={"type": "PERSON", "value": ["bob"]})
-    outcome = do(flow, start(flow).state, ops.Distribute("work", "GENERAL", ("solo",)), BOB)
+    flow = one_node_flow(distribute_type="DISTRIBUTE_THEN_CLAIM", assignors={"type": "GENERAL", "value": ["desk"]})
+    state = start(flow).state
+    assert state.steps[0].processors_type == "GENERAL"
+    outcome = do(flow, state, ops.Distribute("work", "GENERAL", ("solo",)), CAROL)
     (step,) = outcome.state.steps
     assert (step.status, step.processors_type, step.processors) == (RUNNING, "PERSON", ("dave",))
     (log,) = of(outcome.events, Log)
-    assert (log.operator, log.action, log.node_key) == ("bob", "DISTRIBUTE", "work")
+    assert (log.operator, log.action, log.node_key) == ("carol", "DISTRIBUTE", "work")
 
 
 def test_claiming_a_step_someone_is_already_processing_says_so():
@@ -97,3 +99,15 @@ def test_claiming_a_step_someone_is_already_processing_says_so():
     with pytest.raises(OperationRefused) as refused:
         do(flow, claimed, ops.Claim("work"), ROOT_ACTOR)
     assert refused.value.message == "该节点已在处理中"
+
+
+def test_acting_on_a_node_with_no_open_step_or_on_a_suspended_ticket_says_why():
+    flow = one_node_flow()
+    state = start(flow).state
+    with pytest.raises(OperationRefused) as refused:
+        do(flow, state, ops.Transition("submit", {}), BOB)
+    assert refused.value.message == "该节点当前不可处理"
+    suspended = do(flow, state, ops.Suspend("等待"), BOB).state
+    with pytest.raises(OperationRefused) as refused:
+        do(flow, suspended, ops.Transition("work", {"work_result": "ok"}), BOB)
+    assert refused.value.message == "单据已挂起，请先恢复后再处理"

@@ -145,7 +145,7 @@ def test_distribute_to_other_processor_types_is_refused(ptype):
 def test_deliver_to_other_processor_types_is_refused(ptype):
     flow = _process(can_deliver=True)
     assert_refused(flow, start(flow).state, ops.Deliver("work", ptype, ("x",), "x"), BOB, OperationRefused,
-                   "处理人类型只能是")
+                   "处理人类型只能是 PERSON（个人）或 GENERAL（通用角色）")
 
 
 def test_distribute_to_nobody_is_refused():
@@ -161,7 +161,7 @@ def test_deliver_to_nobody_is_refused():
 def test_deliver_to_an_empty_role_is_refused():
     flow = _process(can_deliver=True)
     assert_refused(flow, start(flow).state, ops.Deliver("work", "GENERAL", ("ghosts", "no_such_role"), "x"), BOB,
-                   OperationRefused, "指定的处理人为空或角色下没有成员")
+                   OperationRefused, "指定的处理人为空或角色下没有成员，请重新选择")
 
 
 @pytest.mark.parametrize("blank", [("",), ("  ",)])
@@ -187,7 +187,8 @@ def test_transition_with_values_no_transition_matches_is_refused_and_changes_not
 
 def test_transition_without_the_deciding_value_is_refused():
     flow = _process()
-    assert_refused(flow, start(flow).state, ops.Transition("work", {}), BOB, OperationRefused, "没有满足条件的流转路径")
+    assert_refused(flow, start(flow).state, ops.Transition("work", {}), BOB, OperationRefused,
+                   "没有满足条件的流转路径，请检查填写的内容")
 
 
 # --- who may act --------------------------------------------------------------------------
@@ -204,7 +205,7 @@ def test_non_processor_step_operations_are_denied(op):
 
 def test_claim_by_a_non_candidate_is_denied():
     flow = _claim()
-    assert_refused(flow, start(flow).state, ops.Claim("work"), DAVE, PermissionDenied, "你不是节点【处理】的处理人")
+    assert_refused(flow, start(flow).state, ops.Claim("work"), DAVE, PermissionDenied, "你不是节点【处理】的处理人，无法操作")
 
 
 def test_claim_on_a_step_with_no_candidates_is_denied_except_for_super_admin():
@@ -217,7 +218,7 @@ def test_claim_on_a_step_with_no_candidates_is_denied_except_for_super_admin():
 def test_distribute_by_a_non_assignor_is_denied():
     flow = _distribute()
     assert_refused(flow, start(flow).state, ops.Distribute("work", "PERSON", ("dave",)), BOB, PermissionDenied,
-                   "你不是节点【处理】的处理人")
+                   "你不是节点【处理】的处理人，无法操作")
 
 
 def test_step_operation_on_a_node_without_an_open_step_is_refused():
@@ -290,7 +291,7 @@ def test_withdraw_after_a_super_admin_suspended_and_resumed_is_refused():
     flow = _process()
     state = do(flow, start(flow).state, ops.Suspend("查"), ROOT_ACTOR).state
     state = do(flow, state, ops.Unsuspend(), ROOT_ACTOR).state
-    assert_refused(flow, state, ops.Withdraw(), ALICE, OperationRefused, "单据已有他人处理")
+    assert_refused(flow, state, ops.Withdraw(), ALICE, OperationRefused, "单据已有他人处理，无法撤单")
 
 
 def test_withdraw_after_a_refused_operation_by_someone_else_is_still_possible():
