@@ -75,7 +75,7 @@ def test_or_sign_is_refused_to_someone_who_is_not_an_approver():
     flow = approval_flow()
     state = start(flow).state
     assert_refused(flow, state, ops.Transition("cab", {"cab_result": "true"}), Actor("mallory"), PermissionDenied,
-                   "你不是节点【CAB 评审】的处理人")
+                   "你不是节点【CAB 评审】的处理人，无法操作")
 
 
 def test_an_approval_reached_through_a_rejection_does_not_leave_the_ticket_approved_at_a_plain_end():
@@ -140,7 +140,7 @@ def test_an_approver_decides_a_countersign_once():
 def test_a_super_admin_who_is_not_an_approver_cannot_vote_on_a_countersign():
     flow = approval_flow(multi=True)
     assert_refused(flow, start(flow).state, ops.Transition("cab", {"cab_result": "true"}), ROOT_ACTOR,
-                   PermissionDenied, "你不是节点【CAB 评审】的待审批人")
+                   PermissionDenied, "你不是节点【CAB 评审】的待审批人，无法操作")
 
 
 def test_sequential_countersign_asks_the_approvers_in_the_listed_order():
@@ -148,7 +148,7 @@ def test_sequential_countersign_asks_the_approvers_in_the_listed_order():
     state = start(flow).state
     assert state.step("cab").users == {"dave"}
     assert_refused(flow, state, ops.Transition("cab", {"cab_result": "true"}), BOB, OperationRefused,
-                   "还未轮到你审批")
+                   "节点【CAB 评审】按顺序会签，还未轮到你审批")
     out = decide(flow, state, DAVE, "true")
     assert out.state.step("cab").users == {"bob"}
     assert [n.users for n in out.events if type(n).__name__ == "Notify"] == [{"bob"}]

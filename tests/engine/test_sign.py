@@ -51,7 +51,8 @@ def test_each_processor_submits_a_sign_node_once_and_others_are_refused():
     flow = sign_flow()
     state = do(flow, start(flow).state, ops.Transition("vote", {"plan": "a"}), BOB).state
     assert_refused(flow, state, ops.Transition("vote", {"plan": "a"}), BOB, OperationRefused, "你已提交过节点【方案投票】")
-    assert_refused(flow, state, ops.Transition("vote", {"plan": "a"}), ROOT_ACTOR, PermissionDenied, "待审批人")
+    assert_refused(flow, state, ops.Transition("vote", {"plan": "a"}), ROOT_ACTOR, PermissionDenied,
+                   "你不是节点【方案投票】的待审批人，无法操作")
 
 
 def test_finish_when_may_read_only_the_nodes_counts():
