@@ -60,6 +60,7 @@ def fctx():
 def form_app():
     application = Flask(__name__, template_folder=TEMPLATES)
     application.config.update(WTF_CSRF_ENABLED=False, SECRET_KEY="test", TESTING=True)
+    application.jinja_env.globals["_"] = lambda text: text     # the form macros' UI words (Chinese, untranslated)
     return application
 
 
