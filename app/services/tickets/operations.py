@@ -48,13 +48,7 @@ def create_ticket(*, service_id: int, creator: User, fields: Mapping[str, Any] |
     flow = compiled_version(service.flow_version_id)
     start_fields = flow.start.fields
     if values is None:
-        raw = dict(fields or {})
-        clean, errors, missing = validate_field_values(flow, start_fields, raw, {}, creator)
-        if missing:
-            raise CreateFailed(f"单据创建失败，缺少参数：{missing}", errors=errors)
-        if errors:
-            raise CreateFailed(_first_error(errors), errors=errors)
-        values = clean
+        values = _validated(flow, start_fields, fields, {}, creator, CreateFailed, "单据创建失败")
     values = store_file_values(start_fields, dict(values), creator.username)
     meta = dict(meta or {})
     assigned = _assigned_processors(flow, meta.get("state_processors"))
@@ -105,6 +99,17 @@ def _title(values: Mapping[str, Any], service: Service) -> str:
     return str(title)[:120] if title else service.name
 
 
+def _validated(flow, field_defs, fields: Mapping[str, Any] | None, ticket_values: Mapping[str, Any], user: User,
+               error: type, what: str) -> dict:
+    """Raw client values checked through the field registry; `error` names the missing keys or the first problem."""
+    clean, errors, missing = validate_field_values(flow, field_defs, dict(fields or {}), ticket_values, user)
+    if missing:
+        raise error(f"{what}，缺少参数：{missing}", errors=errors)
+    if errors:
+        raise error(_first_error(errors), errors=errors)
+    return clean
+
+
 def _first_error(errors: Mapping[str, list[str]]) -> str:
     return next((msgs[0] for msgs in errors.values() if msgs), "参数验证失败")
 
@@ -143,12 +148,7 @@ def operate_step(ticket_ref: int | str | Ticket, user: User, action: str, node_k
     if action == "TRANSITION":
         node_fields = flow.node(node_key).fields
         if values is None:
-            clean, errors, missing = validate_field_values(flow, node_fields, dict(fields or {}), state.values, user)
-            if missing:
-                raise ValidationFailed(f"单据处理失败，缺少参数：{missing}", errors=errors)
-            if errors:
-                raise ValidationFailed(_first_error(errors), errors=errors)
-            values = clean
+            values = _validated(flow, node_fields, fields, state.values, user, ValidationFailed, "单据处理失败")
         values = store_file_values(node_fields, dict(values), user.username)
         op = ops.Transition(node_key, values)
         attach_files(ticket, node_fields, values)
