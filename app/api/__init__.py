@@ -18,6 +18,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from app.errors import AuthenticationFailed, ItsmError
 from app.extensions import csrf, db
 from app.infra.uow import OutboundFirst, commit
+from app.limits import text_problem
 from app.models import ApiRequestLog
 
 log = logging.getLogger(__name__)
@@ -78,12 +79,9 @@ def unusable_text(value, where: str = "") -> str | None:
             if problem:
                 return problem
     elif isinstance(value, str):
-        if "\x00" in value:
-            return f"参数 {where!r} 含有 NUL 字符（\\u0000），请去掉后重试"[:300]
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return f"参数 {where!r} 含有无效的 Unicode 字符（不成对的代理项），请检查编码"[:300]
+        problem = text_problem(value)
+        if problem:
+            return f"参数 {where!r} {problem}"[:300]
     return None
 
 

@@ -31,6 +31,7 @@ from app.services.tickets import (
     search_tickets,
     ticket_url,
 )
+from app.limits import INT_MAX
 from app.timeutil import fmt, parse_local
 
 from . import ApiParamError, Caller
@@ -66,7 +67,6 @@ def _required(params: dict, key: str) -> Any:
     return value
 
 
-INT_LIMIT = 2 ** 31      # ids and page numbers fit a 32-bit integer; larger ones are refused, not sent to SQL
 
 
 def _int(params: dict, key: str, *, required: bool = True, default: int | None = None) -> int | None:
@@ -83,7 +83,7 @@ def _as_int(value: Any, key: str) -> int:
         number = int(value)
     except (TypeError, ValueError, OverflowError):
         raise ApiParamError(f"参数 {key} 应为整数，收到 {value!r}") from None
-    if not -INT_LIMIT < number < INT_LIMIT:
+    if abs(number) > INT_MAX:
         raise ApiParamError(f"参数 {key} 超出范围：{value!r}")
     return number
 

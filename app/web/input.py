@@ -10,7 +10,8 @@ from __future__ import annotations
 from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter
 
-INT_LIMIT = 2 ** 31 - 1
+from app.limits import INT_MAX, text_problem
+
 # query and form parameters read as ids or page numbers (request.args.get(..., type=int))
 INT_PARAMS = frozenset({"page", "catalog", "catalog_id", "category", "from_ticket", "id", "parent", "related",
                         "service", "service_id", "ticket", "page_size"})
@@ -19,19 +20,8 @@ INT_PARAMS = frozenset({"page", "catalog", "catalog_id", "category", "from_ticke
 class BoundedIntConverter(IntegerConverter):
     """`<int:...>` limited to what the id columns hold (a larger number is no page: 404, not a database error)."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=INT_LIMIT, signed=False):  # noqa: A002 - werkzeug's names
+    def __init__(self, map, fixed_digits=0, min=None, max=INT_MAX, signed=False):  # noqa: A002 - werkzeug's names
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
-
-
-def text_problem(text: str) -> str | None:
-    """Why a piece of submitted text cannot be used, or None."""
-    if "\x00" in text:
-        return "输入中含有 NUL 字符（\\u0000），请去掉后重试"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "输入中含有无效的 Unicode 字符（不成对的代理项），请检查编码后重试"
-    return None
 
 
 def _refuse_unusable_input():
@@ -42,11 +32,11 @@ def _refuse_unusable_input():
             for text in (key, *values):
                 problem = text_problem(text)
                 if problem:
-                    abort(400, f"{problem}（参数 {key!r}）")
+                    abort(400, f"输入中{problem}（参数 {key!r}）")
             if key in INT_PARAMS:
                 for value in values:
                     digits = value.strip().lstrip("+-")
-                    if digits.isdigit() and int(digits) > INT_LIMIT:
+                    if digits.isdigit() and int(digits) > INT_MAX:
                         abort(400, f"参数 {key} 超出范围：{value[:40]}")
     return None
 
