@@ -8,7 +8,7 @@ from wtforms import SelectField, TextAreaField
 
 from app.extensions import db
 from app.models import API_METHODS, ApiDef
-from app.services import integration
+from app.services import flows, integration
 
 from .base import AdminForm, SecureModelView, format_dt
 
@@ -74,9 +74,28 @@ class ApiView(SecureModelView):
                                       "description": "JSON 对象：{\"名称\": \"返回数据中的路径\"}，如 {\"name\": \"data.name\"}"},
                  "follow_redirects": {"description": "默认不跟随：接口返回 3xx 时调用按失败处理"}}
 
+    def update_model(self, form, model):
+        from flask import g
+
+        g.api_old_ref = (f"{model.system.key}.{model.key}" if model.system else None, model.is_enabled)
+        return super().update_model(form, model)
+
     def check_change(self, form, model, is_created):
+        from flask import g
+
         integration.check_api(model)
+        old_ref, was_enabled = g.pop("api_old_ref", (None, False))
+        if not is_created and old_ref:
+            new_ref = f"{model.system.key}.{model.key}" if model.system else None
+            if new_ref != old_ref:
+                flows.check_api_removable(old_ref, model.name, verb="修改所属系统或 API 标识")
+            elif was_enabled and not model.is_enabled:
+                flows.check_api_removable(old_ref, model.name, verb="停用")
         model.updated_by = self.actor
+
+    def check_delete(self, model):
+        if model.system is not None:
+            flows.check_api_removable(f"{model.system.key}.{model.key}", model.name)
 
     @expose("/test/<int:id>", methods=["GET", "POST"])
     def test_view(self, id):

@@ -7,7 +7,7 @@ from flask_admin.form import Select2Widget
 from wtforms import SelectMultipleField
 
 from app.models import Role
-from app.services import people
+from app.services import flows, people
 from app.services.people import user_choices
 
 from .base import SecureModelView, format_dt
@@ -54,10 +54,24 @@ class GeneralRoleView(SecureModelView):
     def audit_extra(self, model):
         return {"members": model.usernames}
 
+    def update_model(self, form, model):
+        from flask import g
+
+        g.role_old_key = model.key
+        return super().update_model(form, model)
+
     def check_change(self, form, model, is_created):
+        from flask import g
+
         model.type = "GENERAL"
         people.check_general_role_key(model)
+        old_key = g.pop("role_old_key", None)
+        if not is_created and old_key and old_key != model.key:
+            flows.check_role_removable(old_key, model.name, verb="修改角色标识")
         people.set_role_members(model, form.member_names.data or [])
+
+    def check_delete(self, model):
+        flows.check_role_removable(model.key, model.name)
 
 
 class CmdbRoleView(SecureModelView):

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditLog, Catalog, Dictionary, Flow, FlowVersion, Role, Service
+from app.services.flows.usage import steps_without_processors
 
 
 def overview() -> dict:
@@ -16,5 +17,6 @@ def overview() -> dict:
         "services": count(Service), "catalogs": count(Catalog), "flows": count(Flow),
         "versions": count(FlowVersion), "roles": count(Role, Role.type == "GENERAL"),
         "cmdb_roles": count(Role, Role.type == "CMDB"), "dictionaries": count(Dictionary),
+        "stuck_steps": steps_without_processors(),
         "recent": list(db.session.execute(select(AuditLog).order_by(AuditLog.id.desc()).limit(8)).scalars()),
     }
