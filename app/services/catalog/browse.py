@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.errors import ServiceNotFound
+from app.errors import OperationRefused, ServiceNotFound
 from app.extensions import db
 from app.flowdef import CompiledFlow
-from app.models import Catalog, CatalogService, Service
+from app.models import Catalog, CatalogService, Flow, FlowVersion, Service
 from app.services.flows.library import compiled_version, deploy_flow, save_flow_source
 
 SERVICE_TYPE_NAMES = {"request": "请求", "change": "变更", "event": "事件", "question": "问题"}
@@ -71,9 +71,30 @@ def submittable_services(*, catalog_id: int | None = None, service_type: str | N
     return list(db.session.execute(stmt).scalars())
 
 
+def submittable_service(service_id: int, refusal=OperationRefused) -> Service | None:
+    """The enabled service bound to a version, or None; `refusal` if its flow template is closed (关闭).
+
+    One statement: the service with its template's status (a version whose template was deleted stays usable).
+    """
+    row = db.session.execute(
+        select(Service, Flow.name, Flow.status)
+        .outerjoin(FlowVersion, FlowVersion.id == Service.flow_version_id)
+        .outerjoin(Flow, Flow.id == FlowVersion.flow_id)
+        .where(Service.id == service_id)).first()
+    if row is None:
+        return None
+    service, flow_name, flow_status = row
+    if not service.is_valid or service.flow_version_id is None:
+        return None
+    if flow_status == "CLOSED":
+        raise refusal(f"服务「{service.name}」使用的流程「{flow_name}」已被管理员关闭，暂时不能提单；"
+                      "请联系管理员在流程设计中启用该流程")
+    return service
+
+
 def service_for_submit(service_id: int) -> tuple[Service, CompiledFlow]:
-    service = db.session.get(Service, service_id)
-    if service is None or not service.is_valid or service.flow_version_id is None:
+    service = submittable_service(service_id)
+    if service is None:
         raise ServiceNotFound()
     return service, compiled_version(service.flow_version_id)
 

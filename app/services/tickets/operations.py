@@ -19,6 +19,7 @@ from app.errors import CreateFailed, OperationRefused, TicketNotFound, Validatio
 from app.extensions import db
 from app.models import Role, Service, Ticket, TicketLink, User
 from app.services.fields.values import sanitize_written_values, store_file_values, validate_field_values
+from app.services.catalog.browse import submittable_service
 from app.services.flows.library import compiled_version, node_by_state_id
 from app.services.people.directory import DbDirectory
 from app.services.tickets.numbers import next_sn
@@ -42,8 +43,8 @@ def create_ticket(*, service_id: int, creator: User, fields: Mapping[str, Any] |
     """
     if related_to:
         _linkable(related_to, creator)
-    service = db.session.get(Service, service_id) if service_id else None
-    if service is None or not service.is_valid or service.flow_version_id is None:
+    service = submittable_service(service_id, CreateFailed) if service_id else None
+    if service is None:
         raise CreateFailed("服务不存在，请联系管理员！")
     flow = compiled_version(service.flow_version_id)
     start_fields = flow.start.fields
