@@ -98,8 +98,14 @@ def import_flow(text: str, filename: str, *, by: str) -> Flow:
 
 
 def export_flow(flow_id: int, fmt: str = "yaml") -> tuple[str, str, str]:
-    """(file name, text, mimetype) of a template: YAML as stored (lossless), or the definition as JSON."""
+    """(file name, text, mimetype) of a template: YAML as stored (lossless), the definition as JSON, or (`bk`)
+    BlueKing ITSM's workflow export."""
     row = _flow(flow_id)
+    if fmt == "bk":             # BlueKing ITSM's workflow export (a list of one workflow), for a move back
+        from app.services.flows.bk_exchange import export_bk_flow
+
+        data, _notes = export_bk_flow(row.key)
+        return f"{row.key}.bk.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n", "application/json"
     if fmt == "json":
         definition = dump_flow(parse_flow_text(row.source, row.source_path or row.key).definition)
         return f"{row.key}.json", json.dumps(definition, ensure_ascii=False, indent=2) + "\n", "application/json"
