@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from app.extensions import db
+from app.infra.uow import commit
 from app.models import Flow, FlowVersion
 
 BK_EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "bk_exports"
@@ -59,7 +60,7 @@ def test_export_bk_writes_an_export_that_imports_back(itsm_cli, app, tmp_path):
     assert {s["type"] for s in exported[0]["states"].values()} == {"START", "NORMAL", "APPROVAL", "END"}
     with app.app_context():
         db.session.query(Flow).delete()
-        db.session.commit()
+        commit()
     assert itsm_cli("flows", "import-bk", out).exit_code == 0
     assert _flows(app)["插件创建审批流程_work_flow"][0] == key
     service = itsm_cli("flows", "export-bk", key, "--service", "插件创建审批")
