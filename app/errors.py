@@ -77,3 +77,10 @@ class AuthenticationFailed(ItsmError):
 
     code = 3900401
     http_status = 401
+
+
+class ServiceExists(ItsmError):
+    """A service with that name already exists (upstream's SERVICE_INSERT_ERROR: blueking-paas relies on the code)."""
+
+    code = 3900035
+    http_status = 409

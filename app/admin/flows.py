@@ -53,7 +53,7 @@ class FlowSourceForm(AdminForm):
 
 
 class FlowImportForm(AdminForm):
-    file = FileField("流程文件（.yaml / .yml / .json）")
+    file = FileField("流程文件（.yaml / .yml / .json，或蓝鲸 ITSM 导出的流程 JSON）")
     text = TextAreaField("或粘贴文件内容")
 
 
@@ -80,7 +80,8 @@ def _status(view, context, model, name):
 def _flow_ops(view, context, model, name):
     links = [("预览", url_for(".preview", id=model.id)), ("部署", url_for(".deploy_view", id=model.id)),
              ("导出 YAML", url_for(".export", id=model.id, format="yaml")),
-             ("导出 JSON", url_for(".export", id=model.id, format="json"))]
+             ("导出 JSON", url_for(".export", id=model.id, format="json")),
+             ("导出蓝鲸 JSON", url_for(".export", id=model.id, format="bk"))]
     return Markup(" ".join(f'<a class="btn btn-outline-primary btn-sm py-0" href="{u}">{t}</a>' for t, u in links))
 
 
@@ -192,9 +193,14 @@ class FlowView(SecureModelView):
             if not text.strip():
                 flash("请选择文件或粘贴内容", "error")
             else:
-                row = self.run(lambda: flows.import_flow(text, name, by=self.actor))
-                if row:
-                    flash(f"已导入流程「{row.name}」，状态为关闭", "success")
+                result = self.run(lambda: flows.import_flow_file(text, name, by=self.actor))
+                if result:
+                    rows, notes = result
+                    names = "」「".join(row.name for row in rows)
+                    flash(f"已导入流程「{names}」，状态为关闭", "success")
+                    if notes:       # a BlueKing export: what could not be carried over
+                        flash(Markup("蓝鲸流程导出中以下内容未能导入：<ul>{}</ul>").format(
+                            Markup("").join(Markup("<li>{}</li>").format(n) for n in notes)), "warning")
                     return redirect(url_for(".index_view"))
             return self.render("admin/flow/import.html", form=form), 400
         return self.render("admin/flow/import.html", form=form)

@@ -85,6 +85,60 @@ def flows_export(directory: str | None) -> None:
         click.echo(f"wrote {path}")
 
 
+@flows_cli.command("import-bk")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--replace", is_flag=True, help="Overwrite templates with the same key.")
+@click.option("--deploy", "deploy_too", is_flag=True, help="Also deploy each imported flow.")
+def flows_import_bk(file: str, replace: bool, deploy_too: bool) -> None:
+    """Import a BlueKing ITSM workflow export (JSON) as flow templates; prints what was not carried over."""
+    from pathlib import Path
+
+    from app.services.flows import deploy_flow, import_bk_flows
+
+    text = Path(file).read_text(encoding="utf-8", errors="replace")
+    try:
+        with unit_of_work():
+            result = import_bk_flows(text, file, by="admin", replace=replace)
+            lines = [f"imported {row.key} ({row.name})" for row in result.flows]
+            if deploy_too:
+                for row in result.flows:
+                    version = deploy_flow(row.key, by="admin")
+                    lines.append(f"deployed {version.flow_key} v{version.version_number} (id {version.id})")
+            notes = result.notes
+    except ItsmError as exc:
+        _fail(exc.message)
+    for line in lines:
+        click.echo(line)
+    for note in notes:
+        click.secho(f"not carried over: {note}", fg="yellow")
+
+
+@flows_cli.command("export-bk")
+@click.argument("key")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
+@click.option("--service", "service_name", default="", help="Write an import_service body with this service name.")
+def flows_export_bk(key: str, output: str | None, service_name: str) -> None:
+    """Export a flow template in BlueKing ITSM's workflow export format (JSON)."""
+    import json
+    from pathlib import Path
+
+    from app.services.flows import export_bk_flow
+
+    try:
+        with unit_of_work():
+            data, notes = export_bk_flow(key, service_name=service_name)
+    except ItsmError as exc:
+        _fail(exc.message)
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+    for note in notes:
+        click.secho(f"not exported: {note}", fg="yellow", err=True)
+
+
 @flows_cli.command("deploy")
 @click.argument("key")
 def flows_deploy(key: str) -> None:

@@ -185,3 +185,30 @@ def test_yaml_files_and_database_stay_in_step(admin, rows, demo, tmp_path):
     flows, issues = validate_files([tmp_path])
     assert not issues and {f.key for f, _ in flows} == set(DEMO_FLOWS) | {"laptop"}
     assert yaml.safe_load(NEW_FLOW)["key"] == "laptop"
+
+
+BK_EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "bk_exports"
+
+
+def test_import_of_upstreams_builtin_export_saves_both_flows_and_shows_what_was_not_carried_over(admin, rows):
+    data = (BK_EXPORTS / "bk_itsm_builtin_workflow.json").read_bytes()
+    response = admin.post("/admin/flow/import/", {"file": (io.BytesIO(data), "bk_itsm_builtin_workflow.json")},
+                          content_type="multipart/form-data", follow_redirects=True)
+    page = text_of(response)
+    assert response.status_code == 200 and "一般审批流程" in page and "变更发布" in page
+    assert "未能导入" in page and "can_deliver" in page
+    imported = [f for f in rows.all(Flow) if f.name in ("一般审批流程", "变更发布")]
+    assert len(imported) == 2 and all(f.status == "CLOSED" for f in imported)
+    exported = admin.get(f"/admin/flow/export/{imported[0].id}?format=bk")
+    workflow = json.loads(exported.data)[0]
+    assert {s["type"] for s in workflow["states"].values()} >= {"START", "NORMAL", "APPROVAL", "END"}
+
+
+def test_a_broken_blueking_export_is_refused_and_saves_nothing(admin, rows):
+    data = json.loads((BK_EXPORTS / "itsm_dbm.json").read_text(encoding="utf-8"))
+    data["workflow"]["transitions"]["2015"]["to_state"] = 999
+    before = len(rows.all(Flow))
+    response = admin.post("/admin/flow/import/", {"text": json.dumps(data, ensure_ascii=False)})
+    assert response.status_code == 400
+    assert "transitions.2015" in text_of(response) and "999" in text_of(response)
+    assert len(rows.all(Flow)) == before

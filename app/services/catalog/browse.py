@@ -125,6 +125,15 @@ def ensure_service(key: str, name: str, *, service_type: str, flow_version_id: i
     return row
 
 
+ROOT_CATALOG = "root"
+
+
+def ensure_root_catalog() -> Catalog:
+    """The root catalog (key `root`, level 0) upstream always has: callers look it up by key and level
+    (blueking-paas) or take the first catalog's children (blueking-dbm)."""
+    return ensure_catalog(ROOT_CATALOG, "根目录")
+
+
 def create_catalog(name: str, *, parent_id: int | None, desc: str = "", by: str = "system") -> Catalog:
     """A new catalog under `parent_id` (None: a root); its key is generated from the id."""
     from app.errors import NotFound, ValidationFailed

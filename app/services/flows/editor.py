@@ -67,8 +67,25 @@ def save_flow_from_editor(text: str, *, by: str, flow_id: int | None = None) -> 
     return row
 
 
+def import_flow_file(text: str, filename: str, *, by: str) -> tuple[list[Flow], list[str]]:
+    """Import a flow file: one of ours (YAML/JSON) or a BlueKing workflow export (every workflow in it).
+
+    Returns the new templates (they start 关闭) and the report of what a BlueKing export could not carry over.
+    """
+    from app.services.flows.bk_exchange import import_bk_flows, looks_like_bk_export
+
+    if looks_like_bk_export(text):
+        result = import_bk_flows(text, filename, by=by)
+        return result.flows, result.notes
+    return [import_flow(text, filename, by=by)], []
+
+
 def import_flow(text: str, filename: str, *, by: str) -> Flow:
     """Import a JSON or YAML flow file as a new template; it starts 关闭 (the manual)."""
+    from app.services.flows.bk_exchange import import_bk_flows, looks_like_bk_export
+
+    if looks_like_bk_export(text):
+        return import_bk_flows(text, filename, by=by).flows[0]
     compiled = _parse_or_refuse(text, PurePath(filename).name or "<import>")
     key = compiled.definition.key
     if _by_key(key) is not None:
@@ -81,8 +98,14 @@ def import_flow(text: str, filename: str, *, by: str) -> Flow:
 
 
 def export_flow(flow_id: int, fmt: str = "yaml") -> tuple[str, str, str]:
-    """(file name, text, mimetype) of a template: YAML as stored (lossless), or the definition as JSON."""
+    """(file name, text, mimetype) of a template: YAML as stored (lossless), the definition as JSON, or (`bk`)
+    BlueKing ITSM's workflow export."""
     row = _flow(flow_id)
+    if fmt == "bk":             # BlueKing ITSM's workflow export (a list of one workflow), for a move back
+        from app.services.flows.bk_exchange import export_bk_flow
+
+        data, _notes = export_bk_flow(row.key)
+        return f"{row.key}.bk.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n", "application/json"
     if fmt == "json":
         definition = dump_flow(parse_flow_text(row.source, row.source_path or row.key).definition)
         return f"{row.key}.json", json.dumps(definition, ensure_ascii=False, indent=2) + "\n", "application/json"

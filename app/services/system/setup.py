@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Flow
-from app.services.catalog.browse import ensure_catalog, ensure_service
+from app.services.catalog.browse import ensure_catalog, ensure_root_catalog, ensure_service
 from app.services.flows.library import deploy_flow, latest_version, load_flow_files
 from app.services.people.users import add_role_member, create_user, ensure_role, find_user
 from app.services.system.dictionaries import load_dictionary_files
@@ -41,6 +41,7 @@ def init_system(*, demo: bool = False, admin_password: str | None = None, demo_p
     for row in load_flow_files(current_app.config["FLOWS_DIR"]) if not existing else []:
         report.flows.append(row.key)
     _ensure_builtin_approval(report)
+    ensure_root_catalog()
     if find_user("admin") is None:
         _, pw = create_user("admin", password=admin_password, display_name="ITSM超级管理员", is_superuser=True)
         if not admin_password:

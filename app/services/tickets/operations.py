@@ -61,6 +61,7 @@ def create_ticket(*, service_id: int, creator: User, fields: Mapping[str, Any] |
                     catalog_id=catalog_id, service_type=service.service_type, flow_version_id=service.flow_version_id,
                     creator=creator.username, status=outcome.state.status, values=dict(outcome.state.values),
                     source=source if source in SOURCES else "WEB", meta=meta, created_at=now,
+                    bk_biz_id=_biz_id(values),
                     updated_at=now, updated_by=creator.username)
     db.session.add(ticket)
     db.session.flush()
@@ -93,6 +94,16 @@ def _assigned_processors(flow, given: Any) -> dict[str, tuple[str, ...]]:
     if unknown:
         raise CreateFailed(f"meta.state_processors 中的处理人不存在或已停用：{','.join(unknown)}")
     return out
+
+
+def _biz_id(values: Mapping[str, Any]) -> int:
+    """The ticket's business: its `bk_biz_id` field when the flow has one (as upstream; blueking-dbm sends it), else -1."""
+    value = values.get("bk_biz_id")
+    try:
+        number = int(str(value).strip()) if value not in (None, "") and not isinstance(value, bool) else -1
+    except ValueError:
+        return -1
+    return number if -2**31 <= number < 2**31 else -1
 
 
 def _title(values: Mapping[str, Any], service: Service) -> str:
