@@ -31,7 +31,6 @@ from .rules import AlertRule, RuleSet, load_rules
 
 SOURCE = "ALERT"
 STORM_WINDOW = timedelta(minutes=1)
-LEASE = timedelta(minutes=2)
 
 
 class AlertProcessingFailed(ItsmError):
@@ -40,7 +39,8 @@ class AlertProcessingFailed(ItsmError):
 
 def claim_due_payloads(worker: str, limit: int = 50) -> list[int]:
     """Claim stored payloads due for processing (the job's unit of work commits the claim)."""
-    return claim(AlertPayload, worker, limit=limit, lease=LEASE)
+    lease = timedelta(seconds=current_app.config["ALERTS_LEASE_SECONDS"])
+    return claim(AlertPayload, worker, limit=limit, lease=lease)
 
 
 def claim_payload(payload_id: int, worker: str) -> bool:
