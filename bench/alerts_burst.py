@@ -64,10 +64,11 @@ rules:
 
 def notification(group: int, alert: int) -> dict:
     """Alertmanager's webhook body (version 4) for group `group` carrying its alert number `alert`."""
-    labels = {"alertname": f"Burst{group:03d}", "instance": f"host{alert:03d}", "severity": "critical"}
+    labels = {"alertname": f"Burst{group:03d}", "instance": f"host{alert:03d}", "severity": "critical",
+              "team": "infra"}
     return {"version": "4", "groupKey": f'{{}}:{{alertname="Burst{group:03d}"}}', "status": "firing",
             "receiver": "itsm", "groupLabels": {"alertname": labels["alertname"]},
-            "commonLabels": {"alertname": labels["alertname"], "severity": "critical"}, "commonAnnotations": {},
+            "commonLabels": {"alertname": labels["alertname"], "severity": "critical", "team": "infra"}, "commonAnnotations": {},
             "externalURL": "http://alertmanager.local", "truncatedAlerts": 0,
             "alerts": [{"status": "firing", "labels": labels, "annotations": {"summary": "burst"},
                         "startsAt": "2026-12-01T08:00:00Z", "endsAt": "0001-01-01T00:00:00Z",

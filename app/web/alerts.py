@@ -20,7 +20,7 @@ from app.models import RECEIVER_KINDS
 from app.services import alerts
 
 log = logging.getLogger(__name__)
-bp = Blueprint("alerts", __name__, url_prefix="/alerts")
+bp = Blueprint("alert_receivers", __name__, url_prefix="/alerts")
 
 
 @bp.route("/<kind>/<name>", methods=["POST"])
