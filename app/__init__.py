@@ -63,6 +63,7 @@ def _finalize_config(app: Flask) -> None:
     cfg["COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = secure
     cfg["FLOWS_DIR"] = cfg.get("FLOWS_DIR") or str(PROJECT_ROOT / "flows_yaml")
     cfg["DICTIONARIES_DIR"] = cfg.get("DICTIONARIES_DIR") or str(PROJECT_ROOT / "dictionaries")
+    cfg["ALERTS_DIR"] = cfg.get("ALERTS_DIR") or str(PROJECT_ROOT / "alerts_yaml")
     cfg["UPLOAD_DIR"] = cfg.get("UPLOAD_DIR") or str(Path(app.instance_path) / "uploads")
     from .timeutil import set_zone
 
@@ -105,6 +106,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     register_web(app)
     register_api(app)
+    from .web.alerts import register_alert_receivers
+
+    register_alert_receivers(app)
 
 
 def init_admin(app: Flask) -> None:

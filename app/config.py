@@ -19,6 +19,11 @@ class Defaults:
     API_APP_SECRET = None             # `itsm api-app create`: the secret to set (else generated, printed once)
     FLOWS_DIR = None                  # default: <project>/flows_yaml
     DICTIONARIES_DIR = None           # default: <project>/dictionaries
+    ALERTS_DIR = None                 # alert rule files; default: <project>/alerts_yaml
+    ALERTS_PROCESS_INLINE = True      # process a received alert payload right after storing it (else: scheduler only)
+    ALERTS_MAX_BODY_BYTES = 1024 * 1024   # the largest alert payload a receiver accepts
+    ALERTS_LEASE_SECONDS = 120        # a claimed payload whose processor died is taken over after this
+    ALERTS_MAX_ATTEMPTS = 5           # processing attempts of a payload before it is FAILED (kept for the admin)
     UPLOAD_DIR = None                 # default: instance/uploads
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
     UPLOAD_EXTENSIONS = [

@@ -72,4 +72,7 @@ def init_admin(app: Flask) -> Admin:
 
     admin.add_view(NotifySettingsView(name="通知配置", category="系统配置", endpoint="notifysettings"))
     admin.add_view(NotificationView(Notification, db, name="通知记录", category="系统配置", endpoint="notification"))
+    from .alerts import AlertsView
+
+    admin.add_view(AlertsView(name="告警接入", category="系统配置", endpoint="alerts"))
     return admin

@@ -290,3 +290,36 @@ def api_app_create(code: str, act_for_users: bool, name: str) -> None:
     click.echo(f"created API app {code}" + (" (may act for users)" if act_for_users else ""))
     if not given:
         click.secho(f"bk_app_secret (shown once): {secret}", fg="yellow")
+
+
+alerts_cli = AppGroup("alerts", help="Alert receivers and rule files (alerts become incidents).")
+itsm_cli.add_command(alerts_cli)
+
+
+@alerts_cli.command("receiver-add")
+@click.argument("kind", type=click.Choice(["alertmanager", "grafana", "generic"]))
+@click.argument("name")
+@click.option("--basic-user", default="", help="Use basic auth with this username (default: bearer token).")
+def alerts_receiver_add(kind: str, name: str, basic_user: str) -> None:
+    """Create the receiver /alerts/KIND/NAME; prints its secret once (only a hash is kept)."""
+    from app.services.alerts import create_receiver
+
+    try:
+        with unit_of_work():
+            _, secret = create_receiver(kind, name, auth="basic" if basic_user else "bearer", username=basic_user)
+    except ItsmError as exc:
+        _fail(exc.message)
+    click.echo(f"created receiver {current_app.config['BASE_URL'].rstrip('/')}/alerts/{kind}/{name}")
+    click.secho(f"secret (shown once): {secret}", fg="yellow")
+
+
+@alerts_cli.command("validate")
+def alerts_validate() -> None:
+    """Check every rule file of ALERTS_DIR; prints `file:line: path: message` for each problem."""
+    from app.services.alerts import RuleError, load_rules
+
+    try:
+        rules = load_rules()
+    except RuleError as exc:
+        _fail(exc.message)
+    click.echo(f"{len(rules.rules)} alert rules OK")

@@ -1,6 +1,10 @@
 """English for the UI strings of the front office (keys are the Chinese originals)."""
 
 EN = {
+    # alerts (issue 19)
+    "关联告警": "Alerts", "共 {n} 条，触发中 {firing} 条": "{n} in all, {firing} firing", "标签": "Labels",
+    "开始时间": "Starts", "结束时间": "Ends", "通知次数": "Notifications", "来源": "Source", "触发中": "firing",
+    "已恢复": "resolved", "查看": "View", "网页": "Web", "告警": "Alert", "系统": "System", "移动端": "Mobile",
     # navigation and layout
     "蓝鲸 ITSM": "BlueKing ITSM", "服务流程管理": "IT service management", "工作台": "Workbench",
     "全局视图": "All my tickets", "提单": "New ticket", "后台管理": "Admin", "退出": "Log out",

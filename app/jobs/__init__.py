@@ -15,7 +15,7 @@ from flask import Flask, current_app
 
 from app.extensions import db
 from app.infra.uow import CommitOutsideBoundary, outside_transaction, unit_of_work
-from app.services import automation, integration, notify, people
+from app.services import alerts, automation, integration, notify, people
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,25 @@ def sync_cmdb_roles() -> str:
         return people.record_scheduled_cmdb_sync(fetched, min_interval_seconds=interval)
 
 
+def process_alerts(worker: str | None = None) -> int:
+    """Turn stored alert payloads into incidents: each claimed payload in a short unit of work of its own."""
+    worker = worker or worker_id()
+    with unit_of_work():
+        ids = alerts.claim_due_payloads(worker)
+    for payload_id in ids:
+        try:
+            with unit_of_work():
+                alerts.process_payload(payload_id, worker)
+        except CommitOutsideBoundary:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one bad payload must not stop the others; it is retried
+            log.warning("alert payload %s failed: %s", payload_id, exc)
+            db.session.rollback()
+            with unit_of_work():
+                alerts.record_payload_failure(payload_id, worker, getattr(exc, "message", None) or str(exc))
+    return len(ids)
+
+
 @dataclass(frozen=True)
 class JobDef:
     id: str
@@ -95,6 +114,7 @@ JOBS = [
     JobDef("deliver_callbacks", deliver_callbacks, 30, "POST ended tickets' results to their callback_url, with backoff"),
     JobDef("send_notifications", send_notifications, 30, "send due notices (email, webhook, WeCom, log), with backoff"),
     JobDef("daily_reminders", daily_reminders, 60, "after the configured time, queue today's reminders for daily flows"),
+    JobDef("process_alerts", process_alerts, 5, "turn stored alert payloads into incidents (dedupe, resolve, storms)"),
     JobDef("sync_cmdb_roles", sync_cmdb_roles, 300, "refresh CMDB business roles from CMDB_SOURCE every CMDB_SYNC_SECONDS"),
 ]
 

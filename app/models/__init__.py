@@ -35,3 +35,8 @@ __all__ += ["AutomaticRun"]
 from .notify import NotificationDelivery, NotifyPreference, StepReminder  # noqa: E402
 
 __all__ += ["NotificationDelivery", "NotifyPreference", "StepReminder"]
+
+# Alerts become incidents (issue 19): receivers, received payloads, alert groups, alerts.
+from .alerts import RECEIVER_KINDS, Alert, AlertGroup, AlertPayload, AlertReceiver, AlertRuleState  # noqa: E402
+
+__all__ += ["RECEIVER_KINDS", "Alert", "AlertGroup", "AlertPayload", "AlertReceiver", "AlertRuleState"]

@@ -9,6 +9,7 @@ from app.engine.state import OPERATION_NAMES
 from app.errors import OperationRefused
 from app.forms import build_form, form_initial, form_values
 from app.infra.uow import unit_of_work
+from app.services import alerts
 from app.services.fields import choice_errors, field_context, hidden_keys, safe_content_type
 from app.services.people import general_roles, user_choices
 from app.services.tickets import (
@@ -59,7 +60,7 @@ def _render(ticket, forms=None, status=200):
     for message in choice_errors():
         flash(message, "warning")
     return render_template("ticket.html", page=page, forms=forms, users=user_choices(), roles=general_roles(),
-                           OPERATION_NAMES=OPERATION_NAMES), status
+                           OPERATION_NAMES=OPERATION_NAMES, alerts=alerts.ticket_alerts(ticket.id)), status
 
 
 @bp.route("/<int:ticket_id>")

@@ -41,7 +41,8 @@ def _filters() -> ListFilters:
     return ListFilters(service_type=args.get("type") or None, status=args.get("status") or None,
                        service_id=args.get("service", type=int), created_from=_date(args.get("from")),
                        created_to=created_to + timedelta(days=1) if created_to else None,
-                       keyword=args.get("q", "").strip(), sort=args.get("sort", "-created"))
+                       keyword=args.get("q", "").strip(), sort=args.get("sort", "-created"),
+                       source=args.get("source") if args.get("source") in tickets.SOURCES else None)
 
 
 def _date(text: str | None):

@@ -35,6 +35,7 @@ class ListFilters:
     created_to: datetime | None = None
     keyword: str = ""
     sort: str = "-created"
+    source: str | None = None        # WEB / MOBILE / API / SYS / ALERT (tickets opened by alerts)
 
 
 @dataclass
@@ -120,6 +121,8 @@ def apply_filters(stmt: Select, f: ListFilters) -> Select:
         stmt = stmt.where(Ticket.status == f.status)
     if f.service_id:
         stmt = stmt.where(Ticket.service_id == f.service_id)
+    if f.source:
+        stmt = stmt.where(Ticket.source == f.source)
     if f.created_from:
         stmt = stmt.where(Ticket.created_at >= f.created_from)
     if f.created_to:

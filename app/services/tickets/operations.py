@@ -27,7 +27,7 @@ from app.services.tickets.persist import attach_files, persist
 from app.services.tickets.reading import actor_of, can_view, flow_of, lock_ticket, open_steps, state_of
 from app.timeutil import utcnow
 
-SOURCES = ("WEB", "MOBILE", "API", "SYS")
+SOURCES = ("WEB", "MOBILE", "API", "SYS", "ALERT")
 
 
 # --- creating ------------------------------------------------------------------
