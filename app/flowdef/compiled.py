@@ -78,6 +78,9 @@ class CompiledFlow:
     def _closing(self) -> dict[str, Region]:
         return {r.converge: r for r in self.regions.values()}
 
+    def closes(self, converge: str) -> bool:
+        return converge in self._closing
+
     def region_of_converge(self, converge: str) -> Region:
         return self._closing[converge]
 
