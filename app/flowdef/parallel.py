@@ -65,8 +65,8 @@ class _Analysis:
         for p, region in self.regions.items():
             if region is not None:
                 closers[region.converge].append(p)
-        for n in self.flow.nodes:
-            if n.kind == "converge" and not closers.get(n.key):
+        for n in self.flow.nodes:       # (a malformed region already said why its converge is unmatched)
+            if n.kind == "converge" and not closers.get(n.key) and None not in self.regions.values():
                 self.problems.append((("nodes", self.index[n.key]),
                                       f"converge gateway {n.key!r} is not matched by a parallel gateway"))
             elif n.kind == "converge" and len(closers[n.key]) > 1:
