@@ -65,10 +65,12 @@ SCRIPTS = {
     "change_normal": ("bob", {"title": "升级 nginx 到 1.25", "change_type": "normal", "risk": "medium",
                               "window": "2030-01-05 22:00", "duration_minutes": "90", "plan": "<p>滚动升级</p>",
                               "affected_hosts": [{"ip": "10.0.0.11", "role": "web", "note": "主节点"}],
-                              "rollback_plan": "回滚到 1.24"}, [
+                              "rollback_plan": "回滚到 1.24", "security_impact": "yes", "db_change": "yes"}, [
         ("cm", "TRANSITION", "cm_approve", {"cm_result": "agree", "cm_comment": "同意"}),
-        ("cab1", "CLAIM", "cab_review", {}),
-        ("cab1", "TRANSITION", "cab_review", {"cab_result": "pass", "cab_comment": "风险可控"}),
+        ("cab1", "TRANSITION", "cab_review", {"cab_review_result": "true", "cab_review_remark": "风险可控"}),
+        ("cab2", "TRANSITION", "cab_review", {"cab_review_result": "true"}),
+        ("eng2", "TRANSITION", "dba_review", {"dba_opinion": "已备份"}),
+        ("eng1", "TRANSITION", "security_review", {"security_opinion": "端口收敛"}),
         ("ops2", "TRANSITION", "implement", {"impl_result": "success", "impl_log": "完成"}),
         ("bob", "TRANSITION", "verify", {"verify_result": "ok", "verify_note": "访问正常"}),
     ]),

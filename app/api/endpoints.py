@@ -210,7 +210,7 @@ def get_service_roles(params: dict, caller: Caller):
     show_all = str(params.get("all", "0")) == "1"
     out = []
     for i, node in enumerate(flow.definition.nodes, start=1):
-        if node.kind in ("start", "end") or (node.kind not in ("manual", "approval", "sign") and not show_all):
+        if node.kind in ("start", "end", "parallel", "converge") or (node.kind not in ("manual", "approval", "sign") and not show_all):
             continue
         spec = node.assignors if node.distribute_type.startswith("DISTRIBUTE") else node.effective_processors
         value = ",".join(spec.value) if spec.value else (_str(params, "ticket_creator") if spec.type == "STARTER" else "")

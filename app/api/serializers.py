@@ -93,13 +93,18 @@ def service_item(service: Service) -> dict:
             "service_type": service.service_type}
 
 
+# upstream bk-itsm's state types for our gateway kinds (itsm/component/constants/flow.py)
+STATE_TYPES = {"parallel": "ROUTER-P", "converge": "COVERAGE"}
+
+
 def workflow_detail(version, flow: CompiledFlow) -> dict:
     d = flow.definition
     states = []
     for node in d.nodes:
-        spec = node.effective_processors if node.kind not in ("end",) else None
+        spec = node.effective_processors if node.kind not in ("end", "parallel", "converge") else None
         states.append({
-            "id": state_id(flow, node.key), "key": node.key, "name": node.name, "type": node.kind.upper(),
+            "id": state_id(flow, node.key), "key": node.key, "name": node.name,
+            "type": STATE_TYPES.get(node.kind, node.kind.upper()),
             "distribute_type": node.distribute_type, "processors_type": spec.type if spec else "",
             "processors": ",".join(spec.value) if spec else "",
             "assignors_type": node.assignors.type if node.assignors else "",

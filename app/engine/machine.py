@@ -7,6 +7,7 @@ Every refusal raises `OperationRefused`/`PermissionDenied` and changes nothing
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping
 
 from app.errors import OperationRefused, PermissionDenied
@@ -17,7 +18,7 @@ from . import approval
 from . import operations as ops
 from .state import (AUTOMATIC_KINDS, CLAIM, DISTRIBUTE, DISTRIBUTING, FAILED, FINISHED, RECEIVING, RETRY, REVOKED,
                     RUNNING, SKIP, SUPERVISE, SYSTEM, SUSPEND, SUSPEND_OP, SUSPENDED, TERMINATE, TERMINATED, TRANSITION,
-                    UNSUSPEND, WITHDRAW, Actor, ApprovalDecided, Directory, Log, Notify, Outcome, Step, StepChanged,
+                    UNSUSPEND, WITHDRAW, Actor, ApprovalDecided, Directory, Join, Log, Notify, Outcome, Step, StepChanged,
                     StepClosed, StepOpened, TicketEnded, TicketState, Vote)
 
 SUPERUSER_NOTE = "（超级管理员特殊处理）"
@@ -132,20 +133,74 @@ def start_ticket(flow: CompiledFlow, creator: str, values: Mapping[str, Any], di
         raise OperationRefused("没有满足条件的流转路径，请检查填写的内容")
     events.append(Log(creator, f"{creator} 处理节点【{start.name}】({transition.name or '提交'})", TRANSITION, start.key))
     events.append(StepClosed(start.key, FINISHED, creator, dict(values)))
-    return _enter(flow, state, transition.to, directory, events)
+    return _enter(flow, state, transition.to, directory, events, came_from=start.key)
 
 
-def _enter(flow: CompiledFlow, state: TicketState, node_key: str, directory: Directory, events: list) -> Outcome:
+def _enter(flow: CompiledFlow, state: TicketState, node_key: str, directory: Directory, events: list,
+           came_from: str | None = None) -> Outcome:
+    """Enter a node coming from `came_from`: open its step, end the ticket, fork or join branches."""
+    state = _enter_node(flow, state, node_key, came_from, directory, events)
+    return Outcome(state, tuple(events))
+
+
+def _enter_node(flow: CompiledFlow, state: TicketState, node_key: str, came_from: str | None,
+                directory: Directory, events: list) -> TicketState:
     node = flow.node(node_key)
     if node.kind == "end":
         events.append(Log("system", "单据流程结束", "END", node.key))
         events.append(TicketEnded(FINISHED, approved=node.approve_result and state.approve_result is not False))
         events.append(Notify("finished", frozenset({state.creator})))
-        return Outcome(state.with_(status=FINISHED, steps=()), tuple(events))
+        return state.with_(status=FINISHED, steps=())
+    if node.kind == "parallel":
+        return _fork(flow, state, node, directory, events)
+    if node.kind == "converge":
+        return _arrive(flow, state, node, came_from, directory, events)
     step, notes = open_step(flow, node, state.creator, directory, state.values, state.assigned, state.handled)
     events.append(StepOpened(step))
     events.extend(notes)
-    return Outcome(state.with_(steps=state.steps + (step,)), tuple(events))
+    return state.with_(steps=state.steps + (step,))
+
+
+def _fork(flow: CompiledFlow, state: TicketState, node: NodeDef, directory: Directory, events: list) -> TicketState:
+    """A parallel gateway: every branch whose condition holds starts now; its converge waits for them all."""
+    branches = flow.branches_started(node.key, state.values)
+    if not branches:
+        raise OperationRefused(f"并行网关【{node.name}】没有满足条件的分支，请检查填写的内容")
+    region = flow.regions[node.key]
+    names = "、".join(_branch_name(flow, region.converge, t.to) for t in branches)
+    events.append(Log(SYSTEM, f"并行网关【{node.name}】启动分支：{names}", "PARALLEL", node.key))
+    joins = {**state.joins, region.converge: Join(node.key, tuple(t.to for t in branches))}
+    state = state.with_(joins=joins)
+    for t in branches:
+        state = _enter_node(flow, state, t.to, node.key, directory, events)
+    return state
+
+
+def _arrive(flow: CompiledFlow, state: TicketState, node: NodeDef, came_from: str | None, directory: Directory,
+            events: list) -> TicketState:
+    """A branch reaches its converge gateway; the last one to arrive moves the ticket past it, once."""
+    region = flow.region_of_converge(node.key)
+    join = state.joins.get(node.key)
+    branch = region.branch_of(came_from) if came_from else None
+    if join is None or branch not in join.started or branch in join.arrived:
+        raise OperationRefused(f"汇聚网关【{node.name}】收到了未启动或已汇聚的分支，请检查流程配置")
+    join = replace(join, arrived=join.arrived + (branch,))
+    state = state.with_(joins={**state.joins, node.key: join})
+    said = f"分支【{_branch_name(flow, node.key, branch)}】到达汇聚网关【{node.name}】"
+    if not join.complete:
+        waiting = "、".join(_branch_name(flow, node.key, b) for b in join.started if b not in join.arrived)
+        events.append(Log(SYSTEM, f"{said}，等待分支：{waiting}", "CONVERGE", node.key))
+        return state
+    events.append(Log(SYSTEM, f"{said}，所有分支已汇聚", "CONVERGE", node.key))
+    transition = flow.next_transition(node.key, state.values)
+    if transition is None:
+        raise OperationRefused("没有满足条件的流转路径，请检查填写的内容")
+    return _enter_node(flow, state, transition.to, node.key, directory, events)
+
+
+def _branch_name(flow: CompiledFlow, converge: str, branch: str) -> str:
+    """A branch as logs name it: its first node (an empty branch goes straight to the converge)."""
+    return "直接汇聚" if branch == converge else flow.node(branch).name
 
 
 # --- who may do what -------------------------------------------------------
@@ -516,7 +571,8 @@ def _finish_step(flow, state, node_key, values, operator, message, action, direc
                     StepClosed(node.key, FINISHED, operator, dict(values))]
     rest = tuple(s for s in state.steps if s.node_key != node.key)
     handled = {**state.handled, node.key: operator}
-    return _enter(flow, state.with_(values=merged, steps=rest, handled=handled), transition.to, directory, events)
+    return _enter(flow, state.with_(values=merged, steps=rest, handled=handled), transition.to, directory, events,
+                  came_from=node.key)
 
 
 def _fail_automatic(flow, state, op: ops.FailAutomatic, actor, directory) -> Outcome:

@@ -117,6 +117,26 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Join:
+    """A converge gateway waiting for the branches its parallel gateway started (keyed by the converge)."""
+
+    parallel: str
+    started: tuple[str, ...]              # branch keys (the node each branch began at)
+    arrived: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return set(self.arrived) >= set(self.started)
+
+    def as_json(self) -> dict:
+        return {"parallel": self.parallel, "started": list(self.started), "arrived": list(self.arrived)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Join":
+        return cls(str(data["parallel"]), tuple(data.get("started") or ()), tuple(data.get("arrived") or ()))
+
+
+@dataclass(frozen=True)
 class TicketState:
     status: str
     creator: str
@@ -127,6 +147,7 @@ class TicketState:
     approve_result: bool | None = None    # the outcome of the last approval node decided, if any
     assigned: Mapping[str, tuple[str, ...]] = field(default_factory=dict)   # node key -> processors set for this ticket
     handled: Mapping[str, str] = field(default_factory=dict)   # node key -> who just submitted it (this operation)
+    joins: Mapping[str, Join] = field(default_factory=dict)    # converge key -> the branches it waits for
 
     def __post_init__(self) -> None:
         if not isinstance(self.values, MappingProxyType):

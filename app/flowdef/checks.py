@@ -4,7 +4,8 @@ Each problem is `(location, message)`; the loader turns the location into a
 file line. The checks: one start node, at least one end, no duplicate keys,
 transitions between known nodes, every node reachable and able to reach an
 end, one default transition per node, conditions only on fields that exist on
-every path before them, CMDB roles only in business-related flows.
+every path before them, CMDB roles only in business-related flows, parallel
+regions well formed (see `parallel`).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections import defaultdict, deque
 
 from .conditions import condition_fields
 from .model import FlowDef
+from .parallel import Region, analyse
 
 Problem = tuple[tuple, str]
 
@@ -47,7 +49,7 @@ def check_flow(flow: FlowDef, *, known_roles: set[str] | None = None,
         if flow.nodes[index[t.from_]].kind == "end":
             problems.append((("transitions", i, "from"), f"an end node ({t.from_!r}) has no outgoing transitions"))
         succ[t.from_].append(t.to)
-        if t.when is None:
+        if t.when is None and flow.nodes[index[t.from_]].kind != "parallel":   # a gateway's branches may all be
             defaults[t.from_] += 1
             if defaults[t.from_] == 2:
                 problems.append((("transitions", i), f"node {t.from_!r} has more than one transition without 'when'"))
@@ -71,7 +73,10 @@ def check_flow(flow: FlowDef, *, known_roles: set[str] | None = None,
             problems.append((("nodes", i), f"no path from node {n.key!r} to an end node"))
     if problems:
         return problems
-    problems += _condition_problems(flow, start, succ, pred)
+    regions, region_problems = analyse(flow)
+    if region_problems:
+        return region_problems
+    problems += _condition_problems(flow, start, succ, pred, regions)
     return problems
 
 
@@ -130,20 +135,33 @@ def _processor_problems(flow: FlowDef, known_roles: set[str] | None) -> list[Pro
     return problems
 
 
-def _condition_problems(flow: FlowDef, start: str, succ, pred) -> list[Problem]:
+def _condition_problems(flow: FlowDef, start: str, succ, pred, regions: dict[str, Region]) -> list[Problem]:
     """Conditions may only read fields defined on every path that reaches them."""
     own = {n.key: {f.key for f in n.fields} | set(n.sign_counts()) for n in flow.nodes}
     every = set().union(*own.values())
     avail_out = {k: set(every) for k in own}
     avail_out[start] = set(own[start])
+    closing = {r.converge: r for r in regions.values()}
+
+    def inflow_of(key: str) -> set[str]:
+        preds = pred.get(key, [])
+        inflow = set.intersection(*(avail_out[p] for p in preds)) if preds else set()
+        region = closing.get(key)
+        if region is not None:
+            # a converge also has what every unconditional branch filled: those branches always ran
+            for b in region.branches:
+                ends = [p for p in preds if p in region.nodes[b] or (b == key and p == region.parallel)]
+                if not region.conditional[b] and ends:
+                    inflow |= set.intersection(*(avail_out[p] for p in ends))
+        return inflow
+
     changed = True
     while changed:
         changed = False
         for n in flow.nodes:
             if n.key == start:
                 continue
-            preds = pred.get(n.key, [])
-            inflow = set.intersection(*(avail_out[p] for p in preds)) if preds else set()
+            inflow = inflow_of(n.key)
             new = own[n.key] | inflow
             if new != avail_out[n.key]:
                 avail_out[n.key] = new
@@ -163,8 +181,7 @@ def _condition_problems(flow: FlowDef, start: str, succ, pred) -> list[Problem]:
     for i, node in enumerate(flow.nodes):
         spec = node.processors
         if spec is not None and spec.type == "VARIABLE" and node.key != start:
-            preds = pred.get(node.key, [])
-            inflow = set.intersection(*(avail_out[p] for p in preds)) if preds else set()
+            inflow = inflow_of(node.key)
             for key in spec.value:
                 if key not in every_field:
                     problems.append((("nodes", i, "processors", "value"),

@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 from .conditions import Predicate, compile_condition
 from .model import FieldDef, FlowDef, NodeDef, TransitionDef
+from .parallel import Region, analyse
 
 
 class CompiledFlow:
@@ -61,6 +62,27 @@ class CompiledFlow:
             elif pred(values):
                 return t
         return default
+
+    def branches_started(self, gateway: str, values: Mapping[str, Any]) -> tuple[TransitionDef, ...]:
+        """A parallel gateway's transitions whose condition holds (no condition: always), in flow order."""
+        return tuple(t for t, pred in self._out.get(gateway, ()) if t.when is None or pred(values))
+
+    @cached_property
+    def regions(self) -> dict[str, Region]:
+        """{parallel gateway key: its region} (a validated flow has only well-formed ones)."""
+        if not any(n.kind == "parallel" for n in self.definition.nodes):
+            return {}
+        return analyse(self.definition)[0]
+
+    @cached_property
+    def _closing(self) -> dict[str, Region]:
+        return {r.converge: r for r in self.regions.values()}
+
+    def closes(self, converge: str) -> bool:
+        return converge in self._closing
+
+    def region_of_converge(self, converge: str) -> Region:
+        return self._closing[converge]
 
     @cached_property
     def hide_predicates(self) -> dict[str, Predicate]:

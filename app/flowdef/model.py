@@ -15,7 +15,9 @@ SERVICE_TYPES = ("request", "change", "event", "question")
 # Friendly aliases accepted in flow files; the stored key is always upstream's.
 SERVICE_TYPE_ALIASES = {"incident": "event", "problem": "question"}
 
-NODE_KINDS = ("start", "manual", "approval", "sign", "api", "automation", "end")
+NODE_KINDS = ("start", "manual", "approval", "sign", "api", "automation", "parallel", "converge", "end")
+# gateways: `parallel` starts every outgoing branch whose condition holds, `converge` waits for all started ones
+GATEWAY_KINDS = ("parallel", "converge")
 # the decision an approval node records (upstream's 审批意见): the value later conditions read
 APPROVE, REJECT = "true", "false"
 APPROVAL_CHOICE_NAMES = {APPROVE: "通过", REJECT: "拒绝"}
@@ -318,6 +320,8 @@ class NodeDef(_Frozen):
             raise ValueError(f"{self.distribute_type} needs 'assignors' (who dispatches)")
         if self.kind == "end" and self.fields:
             raise ValueError("an end node has no fields")
+        if self.kind in GATEWAY_KINDS:
+            self._gateway_shape()
         if self.kind == "api" and not self.api:
             raise ValueError("an api node needs 'api' (the configured API's key)")
         if self.kind == "automation" and not self.plugin:
@@ -325,6 +329,16 @@ class NodeDef(_Frozen):
         if self.kind in ("api", "automation"):
             _check_automatic_params(self.params)
         return self
+
+    def _gateway_shape(self) -> None:
+        """A parallel or converge gateway is passed by the engine alone: no one processes it, it has no form."""
+        what = "a parallel gateway" if self.kind == "parallel" else "a converge gateway"
+        if self.fields:
+            raise ValueError(f"{what} has no fields")
+        if self.processors is not None or self.assignors is not None:
+            raise ValueError(f"{what} has no processors or assignors (the engine passes it)")
+        if self.distribute_type != "PROCESS" or self.can_deliver or self.can_terminate:
+            raise ValueError(f"{what} takes no distribute_type, can_deliver or can_terminate")
 
     def _approval_shape(self) -> None:
         """An approval node: processors, direct processing, its decision fields prepended to its own."""
@@ -372,6 +386,10 @@ class NodeDef(_Frozen):
     @property
     def remark_key(self) -> str:
         return f"{self.key}_remark"
+
+    @property
+    def is_gateway(self) -> bool:
+        return self.kind in GATEWAY_KINDS
 
     @property
     def effective_processors(self) -> ProcessorSpec:

@@ -46,7 +46,7 @@ EN = {
     "确认撤单？撤回后单据将结束。": "Withdraw this ticket? It will end.",
     "确认终止该单据？终止后无法恢复。": "Terminate this ticket? This cannot be undone.",
     "确认终止？单据将被终止。": "Terminate? The ticket will end.",
-    "已完成": "done", "进行中": "current", "未开始": "pending",
+    "已完成": "done", "进行中": "current", "未开始": "pending", "未启动的分支": "branch not started",
     # statuses
     "处理中": "Running", "被挂起": "Suspended", "已结束": "Finished", "被终止": "Terminated", "已撤单": "Withdrawn",
     "待分派": "To dispatch", "执行失败": "Failed",

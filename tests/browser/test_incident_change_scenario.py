@@ -62,9 +62,10 @@ def test_incident_then_related_change_scenario(sessions):
     assert change_sn.startswith("CRQ") and incident_sn in page.inner_text("#related")
     assert change_sn in eng1.go(urlsplit(incident_url).path).inner_text("#related")
 
-    # 4. the change runs its flow: cm approves, cab1 claims and passes, ops1 implements, eng1 verifies
+    # 4. the change runs its flow: cm approves, cab1 and cab2 pass the countersign, ops1 implements, eng1 verifies
     steps = [("cm", "cm_approve", {"cm_approve-cm_result": "agree"}),
-             ("cab1", "cab_review", {"cab_review-cab_result": "pass"}),
+             ("cab1", "cab_review", {"cab_review-cab_review_result": "true"}),
+             ("cab2", "cab_review", {"cab_review-cab_review_result": "true"}),
              ("ops1", "implement", {"implement-impl_result": "success", "implement-impl_log": "已替换"}),
              ("eng1", "verify", {"verify-verify_result": "ok"})]
     for username, node_key, values in steps:

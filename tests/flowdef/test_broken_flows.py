@@ -90,7 +90,7 @@ def test_load_flow_file_names_the_file(tmp_path):
 
 def test_unknown_node_kind():
     assert issues(variant("kind: manual", "kind: manul")) == [
-        "demo.yaml:12: nodes.1.kind: unknown node kind 'manul'; allowed: start, manual, approval, sign, api, automation, end"]
+        "demo.yaml:12: nodes.1.kind: unknown node kind 'manul'; allowed: start, manual, approval, sign, api, automation, parallel, converge, end"]
 
 
 def test_unknown_field_type():
@@ -464,7 +464,7 @@ def test_too_few_valid_items_is_still_reported():
     text = "key: x\nname: x\nservice_type: request\nnodes:\n  - {key: s, name: s, kind: strt}\n" \
            "transitions: [{from: s, to: s}]\n"
     assert issues(text) == [
-        "demo.yaml:5: nodes.0.kind: unknown node kind 'strt'; allowed: start, manual, approval, sign, api, automation, end"]
+        "demo.yaml:5: nodes.0.kind: unknown node kind 'strt'; allowed: start, manual, approval, sign, api, automation, parallel, converge, end"]
     assert issues(text.replace("kind: strt", "kind: start")) == [
         "demo.yaml:4: nodes: Tuple should have at least 2 items after validation, not 1"]
 
@@ -503,7 +503,7 @@ def test_tab_indented_json_errors_name_their_lines():
     op_line = json_line(text, '"op"')
     assert issues(text) == [
         f"demo.yaml:{json_line(text, 'manul')}: nodes.1.kind: unknown node kind 'manul'; "
-        "allowed: start, manual, approval, sign, api, automation, end",
+        "allowed: start, manual, approval, sign, api, automation, parallel, converge, end",
         f"demo.yaml:{end_node}: nodes.2.name: missing key 'name'",
         f"demo.yaml:{op_line}: transitions.1.when.all.0.op: Input should be '==', '!=', '>', "
         "'>=', '<', '<=', 'in', 'notin' or 'contains'"]

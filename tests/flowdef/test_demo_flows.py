@@ -21,7 +21,8 @@ from app.flowdef.model import Compare  # noqa: E402
 
 FLOWS = ROOT / "flows_yaml"
 DICTIONARIES = ROOT / "dictionaries"
-DEMO_ROLES = {"dept_leaders", "it_ops", "change_managers", "cab", "service_desk", "engineers", "problem_managers"}
+DEMO_ROLES = {"dept_leaders", "it_ops", "change_managers", "cab", "service_desk", "engineers", "problem_managers",
+              "security_team", "dba_team"}
 DEMO_FLOWS = ("account_apply", "change_normal", "incident_handle", "problem_manage")
 
 
@@ -128,17 +129,31 @@ def test_account_apply_fields(flows):
 
 def test_change_normal_walks(flows):
     flow = flows["change_normal"]
-    happy = {"cm_approve": [{"cm_result": "agree"}], "cab_review": [{"cab_result": "pass"}],
+    happy = {"cm_approve": [{"cm_result": "agree"}], "cab_review": [{"cab_review_result": "true"}],
              "verify": [{"verify_result": "ok"}]}
     assert walk(flow, happy) == ["submit", "cm_approve", "cab_review", "implement", "verify", "end"]
     returned = {"cm_approve": [{"cm_result": "reject"}, {"cm_result": "agree"}],
-                "cab_review": [{"cab_result": "reject"}, {"cab_result": "pass"}],
+                "cab_review": [{"cab_review_result": "false"}, {"cab_review_result": "true"}],
                 "verify": [{"verify_result": "fail"}, {"verify_result": "ok"}]}
     assert walk(flow, returned) == [
         "submit", "cm_approve", "submit", "cm_approve", "cab_review", "submit", "cm_approve", "cab_review",
         "implement", "verify", "implement", "verify", "end"]
     names = {(t.from_, t.to): t.name for t in flow.definition.transitions}
     assert names[("cm_approve", "submit")] == names[("cab_review", "submit")] == "退回"
+
+
+def test_change_normal_cab_is_a_countersign_followed_by_parallel_reviews_on_demand(flows):
+    flow = flows["change_normal"]
+    cab = flow.node("cab_review")
+    assert cab.kind == "approval" and cab.multi and cab.finish_condition.agree == "all"
+    region = flow.regions["review_fork"]
+    assert region.converge == "review_join" and region.branches == ("security_review", "dba_review")
+    assert all(region.conditional.values())
+    both = {"security_impact": "yes", "db_change": "yes", "cab_review_result": "true"}
+    assert flow.next_transition("cab_review", both).to == "review_fork"
+    assert [t.to for t in flow.branches_started("review_fork", both)] == ["security_review", "dba_review"]
+    assert [t.to for t in flow.branches_started("review_fork", {**both, "db_change": "no"})] == ["security_review"]
+    assert flow.next_transition("cab_review", {**both, "security_impact": "no", "db_change": "no"}).to == "implement"
 
 
 def test_change_normal_fields(flows):

@@ -1,4 +1,4 @@
-"""The life of a 普通变更 (change) ticket: approval, CAB review, implementation, verification, rejections."""
+"""The life of a 普通变更 (change) ticket: approval, CAB countersign, implementation, verification, rejections."""
 import re
 
 import pytest
@@ -37,12 +37,17 @@ def cm_approve(itsm, cm, ticket_id, result="agree", comment=None):
     assert r.status_code == 302, r.get_data(as_text=True)[:3000]
 
 
+def cab_votes(browser, ticket_id, *decisions):
+    """Each CAB member in turn (cab1, cab2) decides the countersign: "true" 通过 / "false" 拒绝."""
+    for member, result in zip(("cab1", "cab2"), decisions):
+        r = browser(member).post(f"/tickets/{ticket_id}/steps/cab_review/transition",
+                                 data={"cab_review-cab_review_result": result, "cab_review-cab_review_remark": "风险可控"})
+        assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+
+
 def through_cab_and_implement(itsm, browser, ticket_id):
-    cab1, ops2 = browser("cab1"), browser("ops2")
-    assert cab1.post(f"/tickets/{ticket_id}/steps/cab_review/claim").status_code == 302
-    r = cab1.post(f"/tickets/{ticket_id}/steps/cab_review/transition",
-                  data={"cab_review-cab_result": "pass", "cab_review-cab_comment": "风险可控"})
-    assert r.status_code == 302
+    ops2 = browser("ops2")
+    cab_votes(browser, ticket_id, "true", "true")
     r = ops2.post(f"/tickets/{ticket_id}/steps/implement/transition",
                   data={"implement-impl_result": "success", "implement-impl_log": "22:10 完成升级"})
     assert r.status_code == 302
@@ -69,21 +74,19 @@ def test_full_life_of_a_normal_change(browser, itsm):
     assert snap.ticket.sn in cm.get("/").get_data(as_text=True)
     cm_approve(itsm, cm, ticket_id)
 
-    # CAB: two members, so the review waits to be claimed by one of them
+    # CAB: a countersign, every member votes; the node waits for both
     snap = itsm.snapshot(ticket_id)
-    assert snap.current.node_key == "cab_review" and snap.current.status == "RECEIVING"
+    assert snap.current.node_key == "cab_review" and snap.current.status == "RUNNING"
     assert sorted(snap.current.users) == ["cab1", "cab2"]
     for member in (cab1, cab2):
-        assert snap.ticket.sn in member.get("/tickets?tab=claim").get_data(as_text=True)
-        assert "认领" in member.get(f"/tickets/{ticket_id}").get_data(as_text=True)
-    assert cab1.post(f"/tickets/{ticket_id}/steps/cab_review/claim").status_code == 302
+        assert snap.ticket.sn in member.get("/tickets?tab=todo").get_data(as_text=True)
+    cab_votes(browser, ticket_id, "true")
     snap = itsm.snapshot(ticket_id)
-    assert snap.current.status == "RUNNING" and snap.current.users == ["cab1"]
-    assert snap.ticket.sn not in cab2.get("/tickets?tab=claim").get_data(as_text=True)
-    r = cab2.post(f"/tickets/{ticket_id}/steps/cab_review/transition", data={"cab_review-cab_result": "pass"})
-    assert r.status_code == 403
-    r = cab1.post(f"/tickets/{ticket_id}/steps/cab_review/transition",
-                  data={"cab_review-cab_result": "pass", "cab_review-cab_comment": "风险可控"})
+    assert snap.current.node_key == "cab_review" and snap.current.users == ["cab2"]
+    r = cab1.post(f"/tickets/{ticket_id}/steps/cab_review/transition", data={"cab_review-cab_review_result": "true"})
+    assert r.status_code in (302, 400, 403)
+    assert itsm.snapshot(ticket_id).current.users == ["cab2"]
+    r = cab2.post(f"/tickets/{ticket_id}/steps/cab_review/transition", data={"cab_review-cab_review_result": "true"})
     assert r.status_code == 302
 
     # implementation: PROCESS — both ops members may act without claiming
@@ -108,7 +111,8 @@ def test_full_life_of_a_normal_change(browser, itsm):
     assert snap.ticket.status == "FINISHED" and snap.ticket.end_at is not None
     assert not snap.open_steps
     assert [s.node_key for s in snap.steps] == ["submit", "cm_approve", "cab_review", "implement", "verify"]
-    assert "cab1 认领了节点【CAB 评审】" in snap.logs
+    assert "cab1 审批节点【CAB 评审】：通过，备注：风险可控" in snap.logs
+    assert any(m.startswith("节点【CAB 评审】会签结束：通过（通过 2，拒绝 0，共 2 人）") for m in snap.logs)
     assert "ops2 处理节点【变更实施】(实施完成)" in snap.logs
     assert snap.logs[-1] == "单据流程结束"
     page = alice.get(f"/tickets/{ticket_id}").get_data(as_text=True)
@@ -161,16 +165,53 @@ def test_rejecting_without_a_reason_is_refused(browser, itsm):
     assert itsm.snapshot(ticket_id).current.node_key == "cm_approve"
 
 
-def test_cab_rejection_also_returns_to_the_submitter(browser, itsm):
+def test_any_cab_rejection_returns_to_the_submitter(browser, itsm):
     alice, cm, cab2 = browser("alice"), browser("cm"), browser("cab2")
     ticket_id = submit_change(itsm, alice)
     cm_approve(itsm, cm, ticket_id)
-    cab2.post(f"/tickets/{ticket_id}/steps/cab_review/claim")
     r = cab2.post(f"/tickets/{ticket_id}/steps/cab_review/transition",
-                  data={"cab_review-cab_result": "reject", "cab_review-cab_comment": "窗口冲突"})
+                  data={"cab_review-cab_review_result": "false", "cab_review-cab_review_remark": "窗口冲突"})
     assert r.status_code == 302
     snap = itsm.snapshot(ticket_id)
     assert snap.current.node_key == "submit" and snap.current.users == ["alice"]
+    assert snap.ticket.values["cab_review_result"] == "false"
+
+
+def test_security_and_dba_reviews_run_side_by_side_and_join_before_implementation(browser, itsm):
+    """security_impact=yes, db_change=yes: after the CAB, eng1 (安全组) and eng2 (DBA 组) review at once."""
+    alice, cm, eng1, eng2 = browser("alice"), browser("cm"), browser("eng1"), browser("eng2")
+    ticket_id = submit_change(itsm, alice, security_impact="yes", db_change="yes")
+    cm_approve(itsm, cm, ticket_id)
+    cab_votes(browser, ticket_id, "true", "true")
+    snap = itsm.snapshot(ticket_id)
+    assert sorted((s.node_key, tuple(s.users)) for s in snap.open_steps) == [
+        ("dba_review", ("eng2",)), ("security_review", ("eng1",))]
+    page = alice.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert 'data-node="review_fork"' in page and "node-current" in page
+    assert eng1.post(f"/tickets/{ticket_id}/steps/dba_review/transition",
+                     data={"dba_review-dba_opinion": "x"}).status_code == 403
+    r = eng2.post(f"/tickets/{ticket_id}/steps/dba_review/transition", data={"dba_review-dba_opinion": "已备份"})
+    assert r.status_code == 302
+    snap = itsm.snapshot(ticket_id)
+    assert [s.node_key for s in snap.open_steps] == ["security_review"]
+    assert "分支【DBA 评审】到达汇聚网关【评审汇聚】，等待分支：安全评审" in snap.logs
+    r = eng1.post(f"/tickets/{ticket_id}/steps/security_review/transition",
+                  data={"security_review-security_opinion": "端口收敛"})
+    assert r.status_code == 302
+    snap = itsm.snapshot(ticket_id)
+    assert [s.node_key for s in snap.open_steps] == ["implement"]
+    assert snap.logs.count("分支【安全评审】到达汇聚网关【评审汇聚】，所有分支已汇聚") == 1
+
+
+def test_a_change_touching_only_the_database_starts_only_the_dba_review(browser, itsm):
+    alice, cm = browser("alice"), browser("cm")
+    ticket_id = submit_change(itsm, alice, db_change="yes")
+    cm_approve(itsm, cm, ticket_id)
+    cab_votes(browser, ticket_id, "true", "true")
+    snap = itsm.snapshot(ticket_id)
+    assert [s.node_key for s in snap.open_steps] == ["dba_review"]
+    page = alice.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert 'class="node node-skipped" data-node="security_review"' in page
 
 
 def test_failed_verification_goes_back_to_implementation(browser, itsm):

@@ -19,7 +19,9 @@ KIND_COLORS = {   # fill, stroke
     "start": ("#d4edda", "#28a745"), "end": ("#e2e3e5", "#6c757d"), "manual": ("#d1ecf1", "#17a2b8"),
     "approval": ("#e2d9f3", "#6f42c1"), "sign": ("#fde2e4", "#d63384"),
     "api": ("#fff3cd", "#d39e00"), "automation": ("#f8d7da", "#c82333"),
+    "parallel": ("#ffe8cc", "#fd7e14"), "converge": ("#ffe8cc", "#fd7e14"),
 }
+GATEWAY_KINDS = ("parallel", "converge")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,17 @@ class GraphNode:
     @property
     def stroke(self) -> str:
         return KIND_COLORS.get(self.kind, ("#ffffff", "#343a40"))[1]
+
+    @property
+    def is_gateway(self) -> bool:
+        return self.kind in GATEWAY_KINDS
+
+    @property
+    def polygon(self) -> str:
+        """A gateway's outline: a hexagon pointed left and right (the SVG `points`)."""
+        x, y, w, h, tip = self.x, self.y, self.w, self.h, min(14.0, self.w / 4)
+        pts = ((x, y + h / 2), (x + tip, y), (x + w - tip, y), (x + w, y + h / 2), (x + w - tip, y + h), (x + tip, y + h))
+        return " ".join(f"{px:.1f},{py:.1f}" for px, py in pts)
 
     @property
     def cx(self) -> float:

@@ -23,7 +23,7 @@ from app.services.catalog.browse import submittable_service
 from app.services.flows.library import compiled_version, node_by_state_id
 from app.services.people.directory import DbDirectory
 from app.services.tickets.numbers import next_sn
-from app.services.tickets.persist import attach_files, persist
+from app.services.tickets.persist import attach_files, joins_json, persist
 from app.services.tickets.reading import actor_of, can_view, flow_of, lock_ticket, open_steps, state_of
 from app.timeutil import utcnow
 
@@ -51,11 +51,13 @@ def create_ticket(*, service_id: int, creator: User, fields: Mapping[str, Any] |
     if values is None:
         values = _validated(flow, start_fields, fields, {}, creator, CreateFailed, "单据创建失败")
     values = store_file_values(start_fields, dict(values), creator.username)
-    meta = dict(meta or {})
+    meta = {k: v for k, v in (meta or {}).items() if k not in ("joins", "node_processors")}   # kept by the engine
     assigned = _assigned_processors(flow, meta.get("state_processors"))
     if assigned:
         meta["node_processors"] = {k: list(v) for k, v in assigned.items()}
     outcome = engine.start_ticket(flow, creator.username, values, DbDirectory(), assigned=assigned)
+    if outcome.state.joins:
+        meta["joins"] = joins_json(outcome.state)
     now = utcnow()
     ticket = Ticket(sn=next_sn(service.service_type), title=_title(values, service), service_id=service.id,
                     catalog_id=catalog_id, service_type=service.service_type, flow_version_id=service.flow_version_id,

@@ -90,6 +90,8 @@ def persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcome
             ticket.end_at, ticket.approve_result = now, ev.approved
             ended = True
     if not new:           # a new ticket was inserted with these values already
+        if joins_json(state) != ((ticket.meta or {}).get("joins") or {}):
+            ticket.meta = {**(ticket.meta or {}), "joins": joins_json(state)}
         ticket.status, ticket.pre_status = state.status, state.pre_status
         ticket.values, ticket.others_acted = dict(state.values), state.others_acted
         if state.values.get("title"):          # the start step may be resubmitted with a new title
@@ -121,6 +123,11 @@ def persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcome
         _close_runs(closed_automatic, "SKIPPED" if skipped else "CANCELLED", now)
     if ended:
         _enqueue_callback(ticket)
+
+
+def joins_json(state: engine.TicketState) -> dict:
+    """The parallel branches a ticket's converge gateways wait for, as kept in `tickets.meta["joins"]`."""
+    return {key: join.as_json() for key, join in state.joins.items()}
 
 
 @lru_cache(maxsize=None)

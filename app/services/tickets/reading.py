@@ -80,6 +80,7 @@ def state_of(ticket: Ticket, steps: list[TicketStep]) -> engine.TicketState:
         others_acted=ticket.others_acted, pre_status=ticket.pre_status,
         approve_result=ticket.approve_result if not ticket.is_over else None,
         assigned={k: tuple(v) for k, v in ((ticket.meta or {}).get("node_processors") or {}).items()},
+        joins={k: engine.Join.from_json(v) for k, v in ((ticket.meta or {}).get("joins") or {}).items()},
         steps=tuple(engine.Step(node_key=s.node_key, name=s.name, status=s.status,
                                 processors_type=s.processors_type,
                                 processors=tuple(p for p in s.processors.split(",") if p),
