@@ -1,23 +1,16 @@
 """Business calendar arithmetic: weekends, 调休 working Saturdays, holidays over a weekend, time zones."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.sla.calendar import BusinessCalendar, add_business, always_open, business_seconds
 from app.sla.definitions import CalendarDef, parse_calendars
+from sla_kit import HOUR, utc
 
 ROOT = Path(__file__).resolve().parents[2]
-HOUR = 3600
-
-
-def utc(text: str, zone: str = "Asia/Shanghai") -> datetime:
-    """A local wall-clock time as the naive UTC instant the database stores."""
-    local = datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(zone))
-    return local.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 @pytest.fixture(scope="module")
