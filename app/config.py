@@ -19,6 +19,8 @@ class Defaults:
     API_APP_SECRET = None             # `itsm api-app create`: the secret to set (else generated, printed once)
     FLOWS_DIR = None                  # default: <project>/flows_yaml
     DICTIONARIES_DIR = None           # default: <project>/dictionaries
+    SLA_DIR = None                    # default: <project>/sla_yaml (calendars.yaml, agreements.yaml)
+    SLA_SOON_SECONDS = 3600           # the workbench lists tickets whose clock reaches its target within this
     UPLOAD_DIR = None                 # default: instance/uploads
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
     UPLOAD_EXTENSIONS = [

@@ -35,3 +35,8 @@ __all__ += ["AutomaticRun"]
 from .notify import NotificationDelivery, NotifyPreference, StepReminder  # noqa: E402
 
 __all__ += ["NotificationDelivery", "NotifyPreference", "StepReminder"]
+
+# Service levels (issue 18): each warning and breach recorded once.
+from .sla import SlaNotice  # noqa: E402
+
+__all__ += ["SlaNotice"]

@@ -21,6 +21,7 @@ KINDS = {
     "todo": "新待办", "claim": "待认领", "distribute": "派单给您", "deliver": "转单给您", "supervise": "督办",
     "suspend": "单据挂起", "resume": "单据恢复", "finished": "单据完成", "terminated": "单据终止",
     "revoked": "单据撤回", "reminder": "每日待办提醒", "failed": "自动节点执行失败",
+    "sla_warning": "服务级别预警", "sla_breach": "服务级别超时",
 }
 LAYOUT = "_layout"
 OVERRIDE_PREFIX = "notify.template."
