@@ -9,5 +9,5 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "clocks": ["CLOCK_NAMES", "STATE_NAMES"],
     "alerts": ["check_ticket", "due_tickets"],
     "tickets": ["about_to_breach", "attainment", "change_priority", "priorities", "reapply", "rebuild",
-                "sla_summary", "ticket_clocks"],
+                "sla_summary", "ticket_clocks", "time_to_breach"],
 })

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from app.errors import OperationRefused, ValidationFailed
 from app.extensions import db
 from app.models import Service, Ticket, TicketLog, TicketStep, User
-from app.services.sla.clocks import (CLOCK_NAMES, STATE_NAMES, advanced, derived_times, readings, snapshot,
-                                     ticket_facts)
+from app.services.sla.clocks import (CLOCK_NAMES, STATE_NAMES, advanced, calendar_of, derived_times, readings,
+                                     snapshot, ticket_facts)
+from app.sla.calendar import business_seconds
 from app.services.sla.files import sla_config
 from app.services.tickets.reading import lock_ticket, open_steps
 from app.timeutil import fmt, local, utcnow
@@ -69,6 +70,20 @@ def sla_summary(ticket: Ticket, now: datetime | None = None) -> dict | None:
         return None
     return {"agreement": ticket.sla["agreement"], "agreement_name": ticket.sla["name"], "priority": ticket.priority,
             "due_at": fmt(ticket.sla_due_at), "clocks": [c.as_api() for c in ticket_clocks(ticket, now)]}
+
+
+def time_to_breach(ticket: Ticket, now: datetime | None = None) -> float | None:
+    """Business seconds until the first running clock's target (negative: overdue); None with no running clock.
+
+    Read from the row alone (`sla_due_at` and the calendar kept in `sla`), so a list pays no statement for it.
+    """
+    if ticket.sla_due_at is None or not ticket.sla:
+        return None
+    now = now or utcnow()
+    cal = calendar_of(ticket.sla)
+    if ticket.sla_due_at >= now:
+        return business_seconds(cal, now, ticket.sla_due_at)
+    return -business_seconds(cal, ticket.sla_due_at, now)
 
 
 # --- priority ---------------------------------------------------------------------------------
@@ -181,13 +196,18 @@ def about_to_breach(user: User, limit: int = 10, now: datetime | None = None) ->
     return list(db.session.execute(stmt.order_by(Ticket.sla_due_at, Ticket.id).limit(limit)).scalars())
 
 
-def attainment(since: datetime | None = None, now: datetime | None = None) -> dict[str, list[dict]]:
-    """Met / breached per service, priority and month (of creation), for every clock of tickets with an agreement."""
+def attainment(start: datetime | None = None, end: datetime | None = None, service_type: str | None = None,
+               now: datetime | None = None) -> dict[str, list[dict]]:
+    """Met / breached per service, priority and month (of creation), for every decided clock (one query)."""
     now = now or utcnow()
     stmt = (select(Ticket, Service.name).join(Service, Service.id == Ticket.service_id)
             .where(Ticket.sla.is_not(None)))
-    if since is not None:
-        stmt = stmt.where(Ticket.created_at >= since)
+    if start is not None:
+        stmt = stmt.where(Ticket.created_at >= start)
+    if end is not None:
+        stmt = stmt.where(Ticket.created_at < end)
+    if service_type:
+        stmt = stmt.where(Ticket.service_type == service_type)
     tallies: dict[str, dict] = {"service": defaultdict(lambda: [0, 0]), "priority": defaultdict(lambda: [0, 0]),
                                 "month": defaultdict(lambda: [0, 0])}
     for ticket, service_name in db.session.execute(stmt).all():
