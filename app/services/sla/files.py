@@ -112,14 +112,22 @@ def validate_sla_files(directory: Path | None = None) -> list[FlowIssue]:
     return []
 
 
-def save_sla_file(name: str, text: str) -> None:
+def save_sla_file(name: str, text: str, *, by: str) -> None:
     """Write one file after checking it with the other as it is (the back office); refuses a broken one."""
+    from app.errors import ValidationFailed
+    from app.services.system.audit import record
+
     if name not in (CALENDARS_FILE, AGREEMENTS_FILE):
-        raise SlaLoadError([FlowIssue(name, 1, "", "only calendars.yaml and agreements.yaml can be written")])
+        raise ValidationFailed("只能保存 calendars.yaml 或 agreements.yaml")
     directory = sla_dir()
     calendars, agreements = read_texts(directory)
     texts = (text, agreements) if name == CALENDARS_FILE else (calendars, text)
-    parse_texts(*texts, directory, strict=True)
+    try:
+        parse_texts(*texts, directory, strict=True)
+    except SlaLoadError as exc:
+        raise ValidationFailed("文件有错误，未保存：" + "；".join(map(str, exc.issues))) from None
+    record(by, "update", "sla_file", name, before={"text": calendars if name == CALENDARS_FILE else agreements},
+           after={"text": text})
     directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / f".{name}.tmp"
     tmp.write_text(text, encoding="utf-8")
