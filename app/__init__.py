@@ -64,6 +64,7 @@ def _finalize_config(app: Flask) -> None:
     cfg["FLOWS_DIR"] = cfg.get("FLOWS_DIR") or str(PROJECT_ROOT / "flows_yaml")
     cfg["DICTIONARIES_DIR"] = cfg.get("DICTIONARIES_DIR") or str(PROJECT_ROOT / "dictionaries")
     cfg["ALERTS_DIR"] = cfg.get("ALERTS_DIR") or str(PROJECT_ROOT / "alerts_yaml")
+    cfg["SLA_DIR"] = cfg.get("SLA_DIR") or str(PROJECT_ROOT / "sla_yaml")
     cfg["UPLOAD_DIR"] = cfg.get("UPLOAD_DIR") or str(Path(app.instance_path) / "uploads")
     from .timeutil import set_zone
 

@@ -24,6 +24,8 @@ class Defaults:
     ALERTS_MAX_BODY_BYTES = 1024 * 1024   # the largest alert payload a receiver accepts
     ALERTS_LEASE_SECONDS = 120        # a claimed payload whose processor died is taken over after this
     ALERTS_MAX_ATTEMPTS = 5           # processing attempts of a payload before it is FAILED (kept for the admin)
+    SLA_DIR = None                    # default: <project>/sla_yaml (calendars.yaml, agreements.yaml)
+    SLA_SOON_SECONDS = 3600           # the workbench lists tickets whose clock reaches its target within this
     UPLOAD_DIR = None                 # default: instance/uploads
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
     UPLOAD_EXTENSIONS = [

@@ -71,6 +71,8 @@ def init_admin(app: Flask) -> Admin:
     from .notify import NotificationView, NotifySettingsView
 
     admin.add_view(NotifySettingsView(name="通知配置", category="系统配置", endpoint="notifysettings"))
+    from app.admin.sla import SlaFilesView
+    admin.add_view(SlaFilesView(name="服务级别", category="流程管理", endpoint="slafiles"))
     admin.add_view(NotificationView(Notification, db, name="通知记录", category="系统配置", endpoint="notification"))
     from .alerts import AlertsView
 

@@ -13,6 +13,7 @@ from app.errors import OperationRefused, PermissionDenied, ServiceNotFound
 from app.models import Service, Ticket
 from app.services.catalog import (builtin_approval_service, catalog_tree, create_catalog, get_service,
                                   import_bk_service, looks_like_bk_service, publish_service, submittable_services)
+from app.services import sla
 from app.services.flows import compiled_version, get_version, node_by_state_id
 from app.services.integration import check_callback_url, failed_callback_sns, verify_callback_token
 from app.services.people import find_user, general_role_keys
@@ -358,6 +359,8 @@ def get_ticket_info(params: dict, caller: Caller):
     data.pop("service_type")
     data["current_steps"] = [step_summary(s, _action_type(s)) for s in steps]
     data["fields"] = ticket_fields(flow, ticket)
+    data["priority"] = ticket.priority                 # extra keys (docs/api.md): the service level
+    data["sla"] = sla.sla_summary(ticket)
     return data
 
 
@@ -384,7 +387,7 @@ def get_ticket_status(params: dict, caller: Caller):
     return {"ticket_url": ticket_url(ticket), "iframe_ticket_url": ticket_url(ticket),
             "current_status": ticket.status, "is_commented": ticket.is_commented,
             "operations": [{"key": k, "name": OPERATION_NAMES[k], "can_operate": True} for k in ticket_ops],
-            "current_steps": current}
+            "current_steps": current, "priority": ticket.priority, "sla": sla.sla_summary(ticket)}
 
 
 @endpoint("get_ticket_logs")

@@ -72,9 +72,19 @@ SCHEMAS: dict[str, Any] = {
         "create_at": DATETIME, "bk_biz_id": nullable(INT), "ticket_url": STR, "iframe_ticket_url": STR}),
 }
 
+SCHEMAS["SlaClock"] = obj({
+    "clock": {"type": "string", "enum": ["response", "resolution"]}, "name": STR,
+    "state": {"type": "string", "enum": ["waiting", "running", "paused", "met", "breached"]},
+    "target_seconds": INT, "elapsed_seconds": INT, "left_seconds": INT, "due_at": NULLABLE_DATETIME,
+    "warn_at": NULLABLE_DATETIME, "stopped_at": NULLABLE_DATETIME,
+    "pauses": arr(obj({"start": DATETIME, "end": NULLABLE_DATETIME, "reason": STR, "reason_name": STR}))})
+SCHEMAS["Sla"] = nullable(obj({"agreement": STR, "agreement_name": STR, "priority": nullable(STR),
+                               "due_at": NULLABLE_DATETIME, "clocks": arr(ref("SlaClock"))}))
+_SLA_KEYS = {"priority": nullable(STR), "sla": ref("Sla")}        # extra keys beside BlueKing's (docs/api.md)
+
 _info = deepcopy(SCHEMAS["TicketItem"])
 _info["properties"].pop("service_type")
-_info["properties"].update({"current_steps": arr(ref("Step")), "fields": arr(ref("FieldValue"))})
+_info["properties"].update({"current_steps": arr(ref("Step")), "fields": arr(ref("FieldValue")), **_SLA_KEYS})
 _info["required"] = list(_info["properties"])
 SCHEMAS["TicketInfo"] = _info
 _status_step = {"allOf": [ref("Step"), obj({"operations": arr(ref("Operation")), "fields": arr(ref("FieldConfig"))})]}
@@ -108,7 +118,7 @@ DATA: dict[str, dict] = {
     "get_ticket_status": obj({"ticket_url": STR, "iframe_ticket_url": STR,
                               "current_status": {"type": "string", "enum": TICKET_STATUSES},
                               "is_commented": BOOL, "operations": arr(ref("Operation")),
-                              "current_steps": arr(_status_step)}),
+                              "current_steps": arr(_status_step), **_SLA_KEYS}),
     "get_ticket_logs": obj({"sn": STR, "title": STR, "create_at": DATETIME, "creator": STR,
                             "logs": arr(obj({"operator": STR, "message": STR, "operate_at": DATETIME,
                                              "source": {"type": "string",

@@ -323,3 +323,40 @@ def alerts_validate() -> None:
     except RuleError as exc:
         _fail(exc.message)
     click.echo(f"{len(rules.rules)} alert rules OK")
+sla_cli = AppGroup("sla", help="Service levels: check the files, rebuild the derived clock data, re-apply agreements.")
+itsm_cli.add_command(sla_cli)
+
+
+@sla_cli.command("validate")
+def sla_validate() -> None:
+    """Check sla_yaml/ against dictionaries, roles, services and their flows; exit 1 listing `file:line: path: message`."""
+    from app.services.sla import validate_sla_files
+
+    with unit_of_work():
+        issues = validate_sla_files()
+    for issue in issues:
+        click.secho(str(issue), fg="red", err=True)
+    if issues:
+        sys.exit(1)
+    click.echo("ok  service level files")
+
+
+@sla_cli.command("rebuild")
+def sla_rebuild() -> None:
+    """Recompute every ticket's clocks, due and check times from its own logs and steps."""
+    from app.services.sla import rebuild
+
+    with unit_of_work():
+        count = rebuild()
+    click.echo(f"rebuilt the service level clocks of {count} tickets")
+
+
+@sla_cli.command("reapply")
+@click.option("--service", "service_key", default=None, help="Only this service's running tickets.")
+def sla_reapply(service_key: str | None) -> None:
+    """Running tickets take the agreement now in the files (new targets, calendar); recorded notices stay."""
+    from app.services.sla import reapply
+
+    with unit_of_work():
+        count = reapply(service_key)
+    click.echo(f"re-applied the agreements of {count} running tickets")

@@ -71,4 +71,11 @@ EN = {
     "按顺序审批": "in order", "待提交": "Pending",
     # form fields (templates/forms/_fields.html)
     "请选择": "Choose…", "添加一行": "Add a row", "是": "Yes",
+    # service levels (templates/_sla_panel.html, lists, workbench)
+    "服务级别": "Service level", "协议": "Agreement", "优先级": "Priority", "时限": "Clock", "目标": "Target",
+    "已用（工作时间）": "Used (business time)", "剩余 / 超时": "Left / overdue", "到期时间": "Due",
+    "剩余": "left", "超时": "overdue", "暂停": "Paused", "至今": "now", "调整优先级": "Change priority",
+    "调整原因（必填）": "Reason for the change (required)", "确认调整": "Change", "即将超时": "About to breach",
+    "距超时": "Time to breach", "响应": "Response", "解决": "Resolution", "计时中": "running", "已暂停": "paused",
+    "已达成": "met", "已超时": "breached",
 }

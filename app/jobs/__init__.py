@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from app.extensions import db
 from app.infra.uow import CommitOutsideBoundary, outside_transaction, unit_of_work
 from app.services import alerts, automation, integration, notify, people
+from app.services import automation, integration, notify, people, sla
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,23 @@ def daily_reminders(now=None) -> int:
         return notify.enqueue_daily_reminders(now)
 
 
+def check_service_levels(now=None) -> int:
+    """Record each ticket's crossed SLA thresholds once (a unit of work per ticket); returns how many were recorded."""
+    with unit_of_work():
+        ids = sla.due_tickets(now)
+    recorded = 0
+    for ticket_id in ids:
+        try:
+            with unit_of_work():
+                recorded += len(sla.check_ticket(ticket_id, now))
+        except CommitOutsideBoundary:
+            raise
+        except Exception:  # noqa: BLE001 - one broken ticket must not stop the others; it is tried at the next tick
+            log.exception("service level check of ticket %s failed", ticket_id)
+            db.session.rollback()
+    return recorded
+
+
 def sync_cmdb_roles() -> str:
     """Refresh CMDB business roles from CMDB_SOURCE, at most once per CMDB_SYNC_SECONDS across schedulers."""
     interval = current_app.config["CMDB_SYNC_SECONDS"]
@@ -115,6 +133,7 @@ JOBS = [
     JobDef("send_notifications", send_notifications, 30, "send due notices (email, webhook, WeCom, log), with backoff"),
     JobDef("daily_reminders", daily_reminders, 60, "after the configured time, queue today's reminders for daily flows"),
     JobDef("process_alerts", process_alerts, 5, "turn stored alert payloads into incidents (dedupe, resolve, storms)"),
+    JobDef("check_service_levels", check_service_levels, 30, "record SLA warnings and breaches once, notify, escalate"),
     JobDef("sync_cmdb_roles", sync_cmdb_roles, 300, "refresh CMDB business roles from CMDB_SOURCE every CMDB_SYNC_SECONDS"),
 ]
 

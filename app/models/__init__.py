@@ -40,3 +40,7 @@ __all__ += ["NotificationDelivery", "NotifyPreference", "StepReminder"]
 from .alerts import RECEIVER_KINDS, Alert, AlertGroup, AlertPayload, AlertReceiver, AlertRuleState  # noqa: E402
 
 __all__ += ["RECEIVER_KINDS", "Alert", "AlertGroup", "AlertPayload", "AlertReceiver", "AlertRuleState"]
+# Service levels (issue 18): each warning and breach recorded once.
+from .sla import SlaNotice  # noqa: E402
+
+__all__ += ["SlaNotice"]

@@ -22,6 +22,8 @@ class Ticket(db.Model):
         Index("ix_tickets_service_created", "service_id", "created_at"),
         Index("ix_tickets_created", "created_at"),
         Index("ix_tickets_creator_updated", "creator", "updated_at"),     # "others acted on my tickets"
+        Index("ix_tickets_sla_due", "sla_due_at"),          # time-to-breach sort, the workbench's "about to breach"
+        Index("ix_tickets_sla_check", "sla_check_at"),      # the scheduler's next warning or breach to record
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +49,11 @@ class Ticket(db.Model):
     approve_result: Mapped[bool | None]      # the last approval node's outcome, then the end's (API, callbacks)
     last_approver: Mapped[str | None] = mapped_column(String(255))   # who decided the last approval node, "a,b"
     lock_version: Mapped[int] = mapped_column(default=0)
+    # service levels (app/services/sla): the priority, the agreement's clocks and their events, derived times
+    priority: Mapped[str | None] = mapped_column(String(8))
+    sla: Mapped[dict | None] = mapped_column(JSON)
+    sla_due_at: Mapped[datetime | None]           # when the first running clock reaches its target
+    sla_check_at: Mapped[datetime | None]         # the next threshold not yet recorded (warning or breach)
 
     steps: Mapped[list["TicketStep"]] = relationship(back_populates="ticket", order_by="TicketStep.id",
                                                      cascade="all, delete-orphan")

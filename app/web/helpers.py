@@ -17,12 +17,14 @@ STATUS_BADGE = {
 
 def register_template_helpers(app: Flask) -> None:
     from app.i18n import LANGUAGES, get_locale, gettext
+    from app.services import sla
     from app.services.tickets import human_duration
 
     app.jinja_env.globals["_"] = gettext
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.filters["dt"] = lambda v: fmt(v) or ""
+    app.jinja_env.filters["sla_left"] = lambda t: sla.time_to_breach(t)
     app.jinja_env.filters["duration"] = lambda s: gettext_duration(human_duration(s))
     app.jinja_env.filters["ticket_status"] = lambda s: gettext(TICKET_STATUS_NAMES.get(s, s))
     app.jinja_env.filters["step_status"] = lambda s: gettext(STEP_STATUS_NAMES.get(s, s))

@@ -11,6 +11,7 @@ from app.forms import build_form, form_initial, form_values
 from app.infra.uow import unit_of_work
 from app.services import alerts
 from app.services.fields import choice_errors, field_context, hidden_keys, safe_content_type
+from app.services import sla
 from app.services.people import general_roles, user_choices
 from app.services.tickets import (
     attachment_for,
@@ -59,8 +60,12 @@ def _render(ticket, forms=None, status=200):
             forms[key] = form_cls(data=defaults or None, prefix=key)
     for message in choice_errors():
         flash(message, "warning")
+    node_names = {n.key: n.name for n in page.flow.definition.nodes}
+    can_prioritize = bool(ticket.priority) and not ticket.is_over and (
+        current_user.is_superuser or any(current_user.username in (s.step.users or []) for s in page.current))
     return render_template("ticket.html", page=page, forms=forms, users=user_choices(), roles=general_roles(),
-                           OPERATION_NAMES=OPERATION_NAMES, alerts=alerts.ticket_alerts(ticket.id)), status
+                           OPERATION_NAMES=OPERATION_NAMES, alerts=alerts.ticket_alerts(ticket.id), sla_clocks=sla.ticket_clocks(ticket, node_names=node_names),
+                           can_prioritize=can_prioritize, priorities=sla.priorities()), status
 
 
 @bp.route("/<int:ticket_id>")
@@ -121,6 +126,16 @@ def ticket_action(ticket_id: int, action: str):
     with unit_of_work():
         operate_ticket(ticket.id, current_user, action.upper(), message=request.form.get("message", "").strip())
     flash(f"{OPERATION_NAMES[action.upper()]}成功", "success")
+    return redirect(url_for(".detail", ticket_id=ticket_id))
+
+
+@bp.route("/<int:ticket_id>/priority", methods=["POST"])
+def set_priority(ticket_id: int):
+    """A processor changes the priority (紧急程度 × 影响范围 gave the first one) with a reason."""
+    _viewable(ticket_id)
+    with unit_of_work():
+        sla.change_priority(ticket_id, current_user, request.form.get("priority", ""), request.form.get("reason", ""))
+    flash("优先级已调整", "success")
     return redirect(url_for(".detail", ticket_id=ticket_id))
 
 

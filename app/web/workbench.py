@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 
 from app.forms import build_form, form_values
 from app.infra.uow import unit_of_work
-from app.services import catalog, tickets
+from app.services import catalog, sla, tickets
 from app.services.fields import choice_errors, field_context, hidden_keys
 from app.services.tickets import ListFilters, create_ticket, get_ticket
 from app.timeutil import parse_local
@@ -32,7 +32,8 @@ def index():
                            claim=tickets.list_tickets(current_user, "claim", empty, 1, 8, count=False),
                            mine=tickets.list_tickets(current_user, "mine", empty, 1, 5, count=False),
                            numbers=tickets.my_numbers(current_user.username),
-                           activity=tickets.recent_activity(current_user.username))
+                           activity=tickets.recent_activity(current_user.username),
+                           breaching=sla.about_to_breach(current_user))
 
 
 def _filters() -> ListFilters:

@@ -22,6 +22,7 @@ KINDS = {
     "suspend": "单据挂起", "resume": "单据恢复", "finished": "单据完成", "terminated": "单据终止",
     "revoked": "单据撤回", "reminder": "每日待办提醒", "failed": "自动节点执行失败",
     "alert": "告警创建故障单", "alert_storm": "告警风暴",
+    "sla_warning": "服务级别预警", "sla_breach": "服务级别超时",
 }
 LAYOUT = "_layout"
 OVERRIDE_PREFIX = "notify.template."

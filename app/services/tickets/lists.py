@@ -23,7 +23,7 @@ from app.services.tickets.queries import CLAIM_STATUSES, TODO_STATUSES, Stream, 
 from app.services.tickets.reading import can_view
 
 TABS = ("involved", "todo", "claim", "mine", "history", "all")
-SORTS = ("-created", "created", "-updated", "sn")
+SORTS = ("-created", "created", "-updated", "sn", "sla")
 
 
 @dataclass
@@ -142,6 +142,8 @@ def _ordered(stream: Stream, stmt: Select, sort: str) -> Select:
         return stmt.order_by(Ticket.updated_at.desc(), Ticket.id.desc())
     if sort == "sn":
         return stmt.order_by(Ticket.sn.asc())
+    if sort == "sla":            # time to breach: the nearest due time first, tickets with no running clock last
+        return stmt.order_by(Ticket.sla_due_at.is_(None), Ticket.sla_due_at.asc(), Ticket.id.asc())
     return stmt.order_by(*stream.order())
 
 

@@ -22,6 +22,7 @@ from app.services.fields.values import sanitize_written_values, store_file_value
 from app.services.catalog.browse import submittable_service
 from app.services.flows.library import compiled_version, node_by_state_id
 from app.services.people.directory import DbDirectory
+from app.services.sla.clocks import start_sla
 from app.services.tickets.numbers import next_sn
 from app.services.tickets.persist import attach_files, joins_json, persist
 from app.services.tickets.reading import actor_of, can_view, flow_of, lock_ticket, open_steps, state_of
@@ -59,12 +60,13 @@ def create_ticket(*, service_id: int, creator: User, fields: Mapping[str, Any] |
     if outcome.state.joins:
         meta["joins"] = joins_json(outcome.state)
     now = utcnow()
+    sla = start_sla(service.key, flow, outcome.state.values, creator.username, outcome, now)
     ticket = Ticket(sn=next_sn(service.service_type), title=_title(values, service), service_id=service.id,
                     catalog_id=catalog_id, service_type=service.service_type, flow_version_id=service.flow_version_id,
                     creator=creator.username, status=outcome.state.status, values=dict(outcome.state.values),
                     source=source if source in SOURCES else "WEB", meta=meta, created_at=now,
                     bk_biz_id=_biz_id(values),
-                    updated_at=now, updated_by=creator.username)
+                    updated_at=now, updated_by=creator.username, **sla)
     db.session.add(ticket)
     db.session.flush()
     persist(ticket, flow, [], outcome, source=ticket.source, now=now, new=True)

@@ -24,6 +24,7 @@ from app.models import (
     TicketStep,
 )
 from app.services.flows.library import state_id
+from app.services.sla.clocks import advanced, facts_of
 from app.services.tickets.counters import record_handled
 from app.services.tickets.results import result_payload
 
@@ -98,6 +99,9 @@ def persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcome
             ticket.title = str(state.values["title"])[:120]
         ticket.updated_at, ticket.updated_by = now, operator or ticket.creator
         ticket.lock_version = (ticket.lock_version or 0) + 1
+        if ticket.sla:                     # the clocks move with the operation, in the same UPDATE
+            moved = advanced(ticket.sla, facts_of(outcome.events, now), now)
+            ticket.sla, ticket.sla_due_at, ticket.sla_check_at = moved["sla"], moved["sla_due_at"], moved["sla_check_at"]
     if new_steps:
         db.session.add_all(new_steps)
     db.session.flush()
