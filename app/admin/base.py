@@ -164,7 +164,8 @@ class SecureIndexView(_SecureMixin, AdminIndexView):
     def index(self):
         from app.services.stats import overview
 
-        return self.render("admin/itsm_index.html", stats=overview())
+        return self.render("admin/itsm_index.html", stats=overview(), action_name=system.action_name,
+                           object_name=system.object_name)
 
 
 def wants_json() -> bool:

@@ -140,7 +140,9 @@ class AuditLogView(SecureModelView):
     column_searchable_list = ["actor", "model", "summary", "object_id"]
     column_filters = ["actor", "action", "model", "created_at"]
     column_default_sort = ("id", True)
-    column_formatters = {"created_at": format_dt, "before": _short_json, "after": _short_json}
-    column_formatters_detail = {"created_at": format_dt, "before": _pretty_json, "after": _pretty_json}
+    column_formatters = {"created_at": format_dt, "before": _short_json, "after": _short_json,
+                         "action": lambda v, c, m, n: system.action_name(m.action),
+                         "model": lambda v, c, m, n: system.object_name(m.model)}
+    column_formatters_detail = dict(column_formatters, before=_pretty_json, after=_pretty_json)
     form_columns: list[str] = []
     action_disallowed_list = ["delete"]

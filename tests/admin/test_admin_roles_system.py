@@ -55,7 +55,7 @@ def test_cmdb_sync_from_the_yaml_file_replaces_cmdb_roles(admin, rows, demo, tmp
         cmdb = rows.all(Role, Role.type == "CMDB")
         assert [r.key for r in cmdb] == ["biz_ops"]
         assert [m.username for m in rows.all(RoleMember, RoleMember.role_id == cmdb[0].id)] == ["ops2"]
-        assert rows.count(Role, Role.type == "GENERAL") == 7                 # general roles untouched
+        assert rows.count(Role, Role.type == "GENERAL") == 9                 # general roles untouched
         page = text_of(admin.get("/admin/cmdbrole/"))
         assert "业务运维" in page and "立即同步" in page
         assert admin.get(f"/admin/cmdbrole/edit/?id={cmdb[0].id}").status_code in (302, 404)   # read-only

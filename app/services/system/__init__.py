@@ -5,7 +5,7 @@ What the entry points (web, api, admin, jobs, cli) may call; inside `app.service
 from app.infra.exports import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
-    "audit": ["record", "snapshot"],
+    "audit": ["action_name", "object_name", "record", "snapshot"],
     "dictionaries": ["load_dictionary_files"],
     "dictionary_admin": ["check_dictionary_change", "check_key_unique", "check_service", "items_tree",
                          "items_yaml", "parse_items", "replace_items", "service_type_choices"],

@@ -11,6 +11,28 @@ from app.extensions import db
 from app.models import AuditLog
 
 MASK = "******"
+
+ACTION_NAMES = {
+    "create": "新增", "update": "修改", "delete": "删除", "import": "导入", "load": "从文件加载", "sync": "同步",
+    "deploy": "部署", "restore": "还原", "retry": "重试", "reorder": "调整顺序", "reorder_services": "调整服务顺序",
+    "add_services": "添加服务", "remove_service": "移出服务", "rotate": "更换密钥", "status": "修改状态",
+}
+OBJECT_NAMES = {
+    "Service": "服务", "Catalog": "服务目录", "Flow": "流程", "FlowVersion": "流程版本", "ApiSystem": "接入系统",
+    "ApiDef": "API", "Role": "角色", "User": "用户", "Dictionary": "数据字典", "ApiApp": "API 应用",
+    "Setting": "基础配置", "Notification": "通知", "CMDB": "CMDB", "sla_file": "服务级别文件",
+    "AlertReceiver": "告警接收器", "AlertPayload": "告警报文", "alert_rules": "告警规则文件", "AlertRule": "告警规则",
+}
+
+
+def action_name(action: str) -> str:
+    """An audit action in words (修改, 部署, …); an unknown one as recorded."""
+    return ACTION_NAMES.get(action, action)
+
+
+def object_name(model: str) -> str:
+    """An audited object type in words (流程版本, 角色, …); an unknown one as recorded."""
+    return OBJECT_NAMES.get(model, model)
 SECRET_KEY_PATTERN = re.compile(r"(secret|password|token|auth|api[_-]?key|cookie|credential)", re.I)
 
 
