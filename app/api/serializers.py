@@ -115,3 +115,25 @@ def workflow_detail(version, flow: CompiledFlow) -> dict:
     return {"id": version.id, "name": d.name, "flow_type": d.service_type, "desc": d.desc,
             "version_number": str(version.version_number), "is_biz_needed": d.biz_related, "states": states,
             "transitions": transitions, "fields": [field_config(flow, f) for f in flow.fields()]}
+
+
+def user_ticket_item(row, username: str, service_names: dict[int, str], followers: list[str]) -> dict:
+    """One row of get_tickets_by_user, shaped like upstream's TicketList.to_client_representation."""
+    from app.engine.state import TICKET_STATUS_NAMES
+
+    t, steps = row.ticket, row.steps
+    processors = [u for s in steps for u in (s.users or [])]
+    waiting_approve = t.status == "RUNNING" and any(
+        s.kind in ("approval", "sign") and username in (s.users or []) for s in steps)
+    item = ticket_item(t)
+    item.update({
+        "meta": {}, "service_name": service_names.get(t.service_id, ""),
+        "current_status_display": TICKET_STATUS_NAMES.get(t.status, t.status),
+        "current_steps": [{"id": s.id, "tag": "DEFAULT", "name": s.name, "state_id": s.state_id} for s in steps],
+        "priority_name": "--", "current_processors": ",".join(dict.fromkeys(processors)),
+        "is_supervise_needed": False, "supervise_type": "EMPTY", "supervisor": "",
+        "can_comment": t.status == "FINISHED" and not t.is_commented and t.creator == username,
+        "can_operate": False, "waiting_approve": waiting_approve, "followers": followers,
+        "can_supervise": False, "can_withdraw": False, "sla": [], "sla_color": "",
+    })
+    return item
