@@ -14,7 +14,7 @@ from app.models import Service, Ticket
 from app.services.catalog import builtin_approval_service, catalog_tree, create_catalog, get_service, publish_service, submittable_services
 from app.services.flows import compiled_version, get_version, node_by_state_id
 from app.services.integration import check_callback_url, failed_callback_sns, verify_callback_token
-from app.services.people import find_user, general_role_keys
+from app.services.people import find_user, general_role_keys, spec_usernames
 from app.services.tickets import (
     VIEW_TYPES,
     TicketSearch,
@@ -243,7 +243,7 @@ def get_service_roles(params: dict, caller: Caller):
         if node.kind in ("start", "end") or (node.kind not in ("manual", "approval", "sign") and not show_all):
             continue
         spec = node.assignors if node.distribute_type.startswith("DISTRIBUTE") else node.effective_processors
-        value = ",".join(spec.value) if spec.value else (_str(params, "ticket_creator") if spec.type == "STARTER" else "")
+        value = spec_usernames(spec, _str(params, "ticket_creator"))     # roles resolved to their members
         out.append({"id": i, "name": node.name, "processors": value, "processors_type": spec.type,
                     "sign_type": "and" if node.is_countersign else "or"})
     return out

@@ -323,7 +323,7 @@ class Receiver:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
-                self.wfile.write(b'{"ok": true}')
+                self.wfile.write(b'{"result": true, "code": 0, "message": "success", "data": null}')
 
             def log_message(self, *args):
                 pass
