@@ -19,7 +19,9 @@ class ApiAppForm(AdminForm):
         InputRequired("请填写应用 ID"), Length(max=64),
         Regexp(r"^[A-Za-z0-9_.-]+$", message="应用 ID 只能包含字母、数字、下划线、点和短横线")])
     name = StringField("名称", validators=[Length(max=128)])
-    act_for_users = BooleanField("允许以 bk_username 代替用户调用")
+    act_for_users = BooleanField("允许以 bk_username 代替用户调用", description=(
+        "开启后该应用也可只凭应用身份（不带 bk_username / bk_token）调用蓝鲸网关标为无需用户的接口，"
+        "在请求体中指明 creator / operator / approver 等用户（如 bk-hcm）"))
     is_enabled = BooleanField("启用", default=True)
     callback_hosts = TextAreaField(
         "回调白名单", description="单据结果回调（meta.callback_url）允许发往的主机，每行一个，"

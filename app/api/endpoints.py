@@ -16,11 +16,21 @@ from app.services.catalog import (builtin_approval_service, catalog_tree, create
 from app.services import sla
 from app.services.flows import compiled_version, get_version, node_by_state_id
 from app.services.integration import check_callback_url, failed_callback_sns, verify_callback_token
-from app.services.people import find_user, general_role_keys
+from app.services.people import find_user, general_role_keys, spec_usernames
 from app.services.tickets import (
+    VIEW_TYPES,
     TicketSearch,
+    UserTicketFilters,
     allowed,
     approval_results,
+    approve_node_result,
+    approve_step,
+    edit_fields,
+    followers_of,
+    service_names,
+    set_followers,
+    step_approvers,
+    tickets_of_user,
     can_view,
     comment_ticket,
     create_ticket,
@@ -43,11 +53,24 @@ from .serializers import (
     step_summary,
     ticket_fields,
     ticket_item,
+    user_ticket_item,
     workflow_detail,
 )
 
 ENDPOINTS: dict[str, Callable[[dict, Caller], Any]] = {}
 WRITES: set[str] = set()        # endpoints that change something: POST with a JSON body only
+
+# App-only authentication (bk_app_code + bk_app_secret, no bk_username / bk_token). Upstream's gateway
+# marks these endpoints `userVerifiedRequired: false` (itsm/openapi/management/commands/data/
+# api-resources.yaml); `approve` and `ticket_approval_result` are added because bk-hcm calls them with its
+# app credentials alone (pkg/cc/types.go GetAuthValue). Apps trusted to act for users may call them alone
+# and name the user in the body (creator / operator / approver / user); other apps only the public reads.
+APP_ONLY_PUBLIC = frozenset({"get_service_catalogs", "get_services", "get_service_detail", "token/verify"})
+APP_ONLY = APP_ONLY_PUBLIC | frozenset({
+    "create_service_catalog", "create_ticket", "get_all_tickets", "get_approve_node_result", "get_approver",
+    "get_ticket_info", "get_ticket_logs", "get_ticket_status", "get_tickets", "get_tickets_by_user",
+    "import_service", "update_service", "operate_node", "operate_ticket", "proceed_approval",
+    "approve", "ticket_approval_result"})
 
 
 def endpoint(name: str, *, writes: bool = False):
@@ -141,10 +164,17 @@ def _fields(params: dict) -> dict:
 
 
 def _acting_user(caller: Caller, username: str | None, param: str = "operator"):
-    """The user an operation is done as: the caller, or anyone for apps trusted to act for users."""
-    if not username or username == caller.user.username:
+    """The user an operation is done as: the caller, or anyone for apps trusted to act for users.
+
+    An app calling alone (app-only authentication, only apps trusted to act for users get that far
+    on these endpoints) must name the user in `param`.
+    """
+    if caller.user is None:
+        if not username:
+            raise ApiParamError(f"缺少参数 {param}（仅以应用身份调用时须指明操作的用户）")
+    elif not username or username == caller.user.username:
         return caller.user
-    if not caller.app.act_for_users and not caller.user.is_superuser:
+    elif not caller.app.act_for_users and not caller.user.is_superuser:
         raise PermissionDenied(f"{param} 必须是当前用户 {caller.user.username}（应用未被允许代替用户操作）")
     user = find_user(username)
     if user is None or not user.is_enabled:
@@ -153,7 +183,13 @@ def _acting_user(caller: Caller, username: str | None, param: str = "operator"):
 
 
 def _trusted(caller: Caller) -> bool:
-    return bool(caller.app.act_for_users or caller.user.is_superuser)
+    """Super admins, apps trusted to act for users, and such apps calling alone see every ticket."""
+    return bool(caller.app.act_for_users or caller.user is None or caller.user.is_superuser)
+
+
+def _caller_name(caller: Caller) -> str:
+    """Who did it, for records: the user, or the app's code when it called alone."""
+    return caller.user.username if caller.user is not None else caller.app.app_code
 
 
 def _ticket(params: dict, caller: Caller) -> Ticket:
@@ -214,7 +250,7 @@ def get_service_roles(params: dict, caller: Caller):
         if node.kind in ("start", "end", "parallel", "converge") or (node.kind not in ("manual", "approval", "sign") and not show_all):
             continue
         spec = node.assignors if node.distribute_type.startswith("DISTRIBUTE") else node.effective_processors
-        value = ",".join(spec.value) if spec.value else (_str(params, "ticket_creator") if spec.type == "STARTER" else "")
+        value = spec_usernames(spec, _str(params, "ticket_creator"))     # roles resolved to their members
         out.append({"id": i, "name": node.name, "processors": value, "processors_type": spec.type,
                     "sign_type": "and" if node.is_countersign else "or"})
     return out
@@ -232,7 +268,7 @@ def create_service_catalog(params: dict, caller: Caller):
     parent_id = _int(params, "parent__id", required=False)
     _required(params, "name")
     row = create_catalog(_str(params, "name"), parent_id=parent_id, desc=_str(params, "desc"),
-                         by=_actor_name(caller))
+                         by=_caller_name(caller))
     parent = row.parent
     return {"id": row.id, "key": row.key, "level": row.level, "parent": parent.id if parent else None,
             "parent_key": parent.key if parent else "", "parent__id": parent.id if parent else None,
@@ -243,7 +279,7 @@ def _publish(params: dict, caller: Caller, service_id: int | None):
     _require_admin(caller)
     workflow = params.get("workflow")
     if looks_like_bk_service(workflow):               # a BlueKing service export, as blueking-dbm and -paas send it
-        result = import_bk_service(params, service_id=service_id, by=_actor_name(caller))
+        result = import_bk_service(params, service_id=service_id, by=_caller_name(caller))
         return _service_answer(result.service, result.notes)
     if isinstance(workflow, list) and workflow:     # BlueKing exports are a one-element list
         workflow = workflow[0]
@@ -253,13 +289,9 @@ def _publish(params: dict, caller: Caller, service_id: int | None):
                               desc=_str(params, "desc"), owners=_str(params, "owners"),
                               catalog_id=_int(params, "catalog_id", required=False),
                               is_valid=str(params.get("is_valid", "true")).lower() not in ("false", "0"),
-                              service_id=service_id, by=_actor_name(caller))
+                              service_id=service_id, by=_caller_name(caller))
     return _service_answer(service, [])
 
-
-def _actor_name(caller: Caller) -> str:
-    user = getattr(caller, "user", None)
-    return user.username if user is not None else f"app:{caller.app.app_code}"
 
 
 def _service_answer(service: Service, notes: list[str]) -> dict:
@@ -295,7 +327,7 @@ def create_ticket_endpoint(params: dict, caller: Caller):
         from app.errors import CreateFailed
 
         raise CreateFailed(exc.message if isinstance(exc, ServiceNotFound) else "服务不存在，请联系管理员！") from None
-    creator = _acting_user(caller, _str(params, "creator") or caller.user.username, "creator")
+    creator = _acting_user(caller, _str(params, "creator"), "creator")
     meta = params.get("meta") or {}
     if isinstance(meta, str):
         try:
@@ -377,7 +409,7 @@ def get_ticket_status(params: dict, caller: Caller):
     steps = open_steps(ticket)
     name = _str(params, "operator") or _str(params, "username")
     who = _acting_user(caller, name, "operator") if name else caller.user
-    ticket_ops, step_ops = allowed(ticket, who, steps)
+    ticket_ops, step_ops = allowed(ticket, who, steps) if who is not None else ([], {})
     current = []
     for s in steps:
         item = step_summary(s, _action_type(s))
@@ -435,7 +467,7 @@ def operate_ticket_endpoint(params: dict, caller: Caller):
 @endpoint("comment_ticket", writes=True)
 def comment_ticket_endpoint(params: dict, caller: Caller):
     ticket = get_ticket(str(_required(params, "sn")))
-    operator = _acting_user(caller, _str(params, "operator") or caller.user.username)
+    operator = _acting_user(caller, _str(params, "operator"))
     stars = params.get("stars")
     try:
         if isinstance(stars, bool):
@@ -465,3 +497,99 @@ def callback_failed_ticket(params: dict, caller: Caller):
 def token_verify(params: dict, caller: Caller):
     return {"is_passed": verify_callback_token(str(params.get("token") or ""))}
 
+
+
+# --- issue 15: the endpoints upstream has that were missing --------------------------------
+
+ENDPOINTS["get_all_tickets"] = get_tickets      # the gateway's name for get_tickets (GET or POST)
+
+
+@endpoint("comment", writes=True)                # the gateway's name; comment_ticket stays
+def comment(params: dict, caller: Caller):
+    _required(params, "operator")
+    return comment_ticket_endpoint(params, caller)
+
+
+@endpoint("approve", writes=True)
+def approve(params: dict, caller: Caller):
+    """审批: one approver's decision ("true"/"false") on an approval node, with a remark."""
+    sn, state = str(_required(params, "sn")), _int(params, "state_id")
+    approver = _acting_user(caller, str(_required(params, "approver")), "approver")
+    approve_step(sn, approver, state, _required(params, "action"), _str(params, "remark"), source="API")
+    return []
+
+
+@endpoint("proceed_approval", writes=True)
+def proceed_approval(params: dict, caller: Caller):
+    """审批 in upstream's other vocabulary: process_inst_id (sn), activity (state_id), handler, submit_action."""
+    sn, state = str(_required(params, "process_inst_id")), _int(params, "activity")
+    handler = _acting_user(caller, str(_required(params, "handler")), "handler")
+    approve_step(sn, handler, state, _required(params, "submit_action"), _str(params, "submit_opinion"),
+                 source="API")
+    return []
+
+
+@endpoint("get_approve_node_result")
+def get_approve_node_result(params: dict, caller: Caller):
+    ticket = _ticket(params, caller)
+    return approve_node_result(ticket, _int(params, "state_id"))
+
+
+@endpoint("get_approver")
+def get_approver(params: dict, caller: Caller):
+    ticket = _ticket(params, caller)
+    return {"approver": step_approvers(ticket, _int(params, "state_id"))}
+
+
+@endpoint("add_follower", writes=True)
+def add_follower(params: dict, caller: Caller):
+    """关注 (attention true) or stop following (false) a ticket, for `users` (comma string or list)."""
+    ticket = _ticket(params, caller)
+    attention = params.get("attention")
+    if isinstance(attention, str):
+        attention = attention.strip().lower() in ("true", "1")
+    users = [str(u) for u in _list(_required(params, "users"))]
+    set_followers(ticket, users, bool(attention), caller.user, trusted=_trusted(caller))
+    return []
+
+
+@endpoint("edit_field", writes=True)
+def edit_field(params: dict, caller: Caller):
+    """修改字段: new values for fields of a ticket in progress, by one of its current processors."""
+    sn = str(_required(params, "sn"))
+    operator = _acting_user(caller, str(_required(params, "operator")))
+    fields = _fields(params)
+    if not fields:
+        raise ApiParamError("缺少参数 fields")
+    edit_fields(sn, operator, fields, source="API")
+    return []
+
+
+@endpoint("get_tickets_by_user")
+def get_tickets_by_user(params: dict, caller: Caller):
+    """One of a user's views (my_todo, my_approval, ...), paginated like get_tickets."""
+    username = _str(params, "username") or _str(params, "user")
+    if not username:
+        raise ApiParamError("user 为必填项")
+    view_type = _str(params, "view_type")
+    if view_type not in VIEW_TYPES:
+        raise ApiParamError(f"view_type 应为 {', '.join(VIEW_TYPES)} 之一，收到 {view_type!r}")
+    page = max(_int(params, "page", required=False, default=1), 1)
+    size = min(max(_int(params, "page_size", required=False, default=10), 1), 10000)
+    filters = UserTicketFilters(
+        service_id=_int(params, "service_id", required=False), catalog_id=_int(params, "catalog_id", required=False),
+        created_from=_datetime(params, "create_at__gte"), created_to=_datetime(params, "create_at__lte"),
+        exclude_ids=_int_list(params, "exclude_ticket_id__in"))
+    count, rows = tickets_of_user(caller.user, username, view_type, filters, see_all=_trusted(caller),
+                                  page=page, per_page=size)
+    names = service_names(r.ticket.service_id for r in rows)
+    follows = followers_of([r.ticket.id for r in rows])
+    total_page = max(1, math.ceil(count / size))
+    base = request.base_url
+
+    def link(n):
+        return f"{base}?page={n}&page_size={size}&view_type={view_type}" if 1 <= n <= total_page and count else None
+
+    return {"page": page, "total_page": total_page, "count": count, "next": link(page + 1),
+            "previous": link(page - 1) if page > 1 else None,
+            "items": [user_ticket_item(r, username, names, follows.get(r.ticket.id, [])) for r in rows]}

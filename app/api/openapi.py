@@ -49,7 +49,12 @@ SCHEMAS: dict[str, Any] = {
     "Choice": obj({"key": STR, "name": STR, "children": arr(ref("Choice"))}, required=["key", "name"]),
     "FieldConfig": obj({
         "id": INT, "key": STR, "type": STR, "name": STR, "desc": STR, "choice": arr(ref("Choice")),
-        "validate_type": {"type": "string", "enum": ["REQUIRE", "OPTION"]}, "regex": STR, "custom_regex": STR,
+        "validate_type": {"type": "string", "enum": ["REQUIRE", "OPTION"]},
+        "regex": {"type": "string", "description": "upstream's rule key: EMPTY, or CUSTOM with the pattern in custom_regex"},
+        "custom_regex": STR, "regex_config": {"type": "object"}, "regex_message": STR, "max_length": nullable(INT),
+        "source_uri": STR, "api_instance_id": INT, "kv_relation": {"type": "object"},
+        "show_type": {"type": "integer", "enum": [0, 1], "description": "0: hidden while show_conditions hold"},
+        "show_conditions": {"type": "object"},
         "meta": {"type": "object"}, "default": ANY, "layout": {"type": "string", "enum": ["COL_6", "COL_12"]},
         "source_type": STR, "is_readonly": BOOL, "state_id": nullable(INT)}),
     "FieldValue": obj({"id": INT, "key": STR, "type": STR, "name": STR, "desc": STR, "value": ANY,
@@ -81,6 +86,15 @@ SCHEMAS["SlaClock"] = obj({
 SCHEMAS["Sla"] = nullable(obj({"agreement": STR, "agreement_name": STR, "priority": nullable(STR),
                                "due_at": NULLABLE_DATETIME, "clocks": arr(ref("SlaClock"))}))
 _SLA_KEYS = {"priority": nullable(STR), "sla": ref("Sla")}        # extra keys beside BlueKing's (docs/api.md)
+_user_item = deepcopy(SCHEMAS["TicketItem"])
+_user_item["properties"].update({
+    "meta": {"type": "object"}, "service_name": STR, "current_status_display": STR,
+    "current_steps": arr(obj({"id": INT, "tag": STR, "name": STR, "state_id": INT})), "priority_name": STR,
+    "current_processors": STR, "is_supervise_needed": BOOL, "supervise_type": STR, "supervisor": STR,
+    "can_comment": BOOL, "can_operate": BOOL, "waiting_approve": BOOL, "followers": arr(STR), "can_supervise": BOOL,
+    "can_withdraw": BOOL, "sla": arr(STR), "sla_color": STR})
+_user_item["required"] = list(_user_item["properties"])
+SCHEMAS["UserTicketItem"] = _user_item
 
 _info = deepcopy(SCHEMAS["TicketItem"])
 _info["properties"].pop("service_type")
@@ -103,7 +117,9 @@ DATA: dict[str, dict] = {
                            "can_deliver": BOOL, "is_terminable": BOOL, "is_multi": BOOL, "is_sequential": BOOL,
                            "finish_condition": {"type": "object"}, "fields": arr(INT)})),
         "transitions": arr(obj({"id": INT, "from_state": INT, "to_state": INT, "name": STR,
-                                "condition": {"type": "object"}})),
+                                "condition_type": {"type": "string", "enum": ["default", "by_field"]},
+                                "condition": {"type": "object", "description": "upstream's {type, expressions}"},
+                                "when": {"type": "object", "description": "the same condition in our flow language"}})),
         "fields": arr(ref("FieldConfig"))}),
     "create_service_catalog": obj({"id": INT, "key": STR, "level": INT, "parent": nullable(INT),
                                    "parent_key": STR, "parent__id": nullable(INT), "parent_name": STR,
@@ -131,6 +147,19 @@ DATA: dict[str, dict] = {
                                        "approve_result": BOOL})),
     "callback_failed_ticket": arr(STR),
     "token/verify": obj({"is_passed": BOOL}),
+    # issue 15: the endpoints upstream has that were missing
+    "get_all_tickets": obj({"page": INT, "total_page": INT, "count": INT, "next": nullable(STR),
+                            "previous": nullable(STR), "items": arr(ref("TicketItem"))}),
+    "comment": arr(ANY, maxItems=0),
+    "approve": arr(ANY, maxItems=0),
+    "proceed_approval": arr(ANY, maxItems=0),
+    "get_approve_node_result": obj({"name": STR, "processed_user": STR, "approve_result": BOOL,
+                                    "approve_remark": STR}),
+    "get_approver": obj({"approver": STR}),
+    "add_follower": arr(ANY, maxItems=0),
+    "edit_field": arr(ANY, maxItems=0),
+    "get_tickets_by_user": obj({"page": INT, "total_page": INT, "count": INT, "next": nullable(STR),
+                                "previous": nullable(STR), "items": arr(ref("UserTicketItem"))}),
 }
 
 FIELDS_PARAM = arr(obj({"key": STR, "value": ANY}, required=["key"]),
@@ -191,6 +220,35 @@ ENDPOINTS: dict[str, tuple[str, str, dict, list[str]]] = {
                                {"sn": STR_OR_LIST}, ["sn"]),
     "callback_failed_ticket": ("GET", "回调失败的单据", {}, []),
     "token/verify": ("POST", "token 校验 (the token of a result callback)", {"token": STR}, ["token"]),
+    "get_all_tickets": ("GET", "获取单据列表 (the gateway's name for get_tickets; GET or POST)", {
+        "sns": STR_OR_LIST, "creator": STR, "create_at__gte": DATETIME, "create_at__lte": DATETIME,
+        "current_status__in": STR, "service_type": STR, "username": STR,
+        "page": {"type": "integer", "minimum": 1, "default": 1},
+        "page_size": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10}}, []),
+    "comment": ("POST", "评价单据 (the gateway's name; creator, once, FINISHED only)", {
+        "sn": STR, "operator": STR, "stars": {"type": "integer", "minimum": 1, "maximum": 5}, "comments": STR},
+                ["sn", "operator", "stars"]),
+    "approve": ("POST", "审批 (one approver's decision on an approval node)", {
+        "sn": STR, "state_id": INT, "approver": STR, "action": {"type": "string", "enum": ["true", "false"]},
+        "remark": STR}, ["sn", "state_id", "approver", "action"]),
+    "proceed_approval": ("POST", "审批 (upstream's other names: process_inst_id = sn, activity = state_id)", {
+        "process_inst_id": STR, "activity": INT, "handler": STR,
+        "submit_action": {"type": "string", "enum": ["true", "false"]}, "submit_opinion": STR},
+                         ["process_inst_id", "activity", "handler", "submit_action"]),
+    "get_approve_node_result": ("GET", "审批节点结果 (a finished approval node)", {"sn": STR, "state_id": INT},
+                                ["sn", "state_id"]),
+    "get_approver": ("GET", "节点审批人", {"sn": STR, "state_id": INT}, ["sn", "state_id"]),
+    "add_follower": ("POST", "关注 / 取消关注单据", {"sn": STR, "users": STR, "attention": BOOL},
+                     ["sn", "users", "attention"]),
+    "edit_field": ("POST", "修改字段 (a current processor, ticket in progress)", {
+        "sn": STR, "operator": STR, "fields": FIELDS_PARAM}, ["sn", "operator", "fields"]),
+    "get_tickets_by_user": ("GET", "用户的单据 (my_todo, my_approval, my_created, my_history, my_dealt, my_attention)", {
+        "user": STR, "username": STR,
+        "view_type": {"type": "string", "enum": ["my_todo", "my_created", "my_history", "my_approval",
+                                                 "my_attention", "my_dealt"]},
+        "service_id": INT, "catalog_id": INT, "create_at__gte": DATETIME, "create_at__lte": DATETIME,
+        "exclude_ticket_id__in": STR, "page": {"type": "integer", "minimum": 1, "default": 1},
+        "page_size": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10}}, ["user", "view_type"]),
 }
 
 CODES = {0: "success", 3900003: "提单失败 (create failed; unknown service, bad first-node fields)",
@@ -201,7 +259,8 @@ CODES = {0: "success", 3900003: "提单失败 (create failed; unknown service, b
 
 AUTH_PARAMS = {
     "bk_app_code": "应用 ID", "bk_app_secret": "应用密钥",
-    "bk_username": "用户名 (apps allowed to act for users only)",
+    "bk_username": "用户名 (apps allowed to act for users only; such apps may omit it on the app-only endpoints "
+                   "and name the user in the body)",
     "bk_token": "用户登录态 (the bk_token cookie set by /login)",
 }
 

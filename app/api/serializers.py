@@ -28,19 +28,94 @@ def _choices(fdef: FieldDef) -> list[dict]:
 
 
 def field_config(flow: CompiledFlow, fdef: FieldDef) -> dict:
-    """A field definition as get_service_detail / get_ticket_status report it."""
+    """A field definition as get_service_detail / get_ticket_status report it, shaped like upstream's.
+
+    `regex` is upstream's rule key (EMPTY, or CUSTOM with the pattern in `custom_regex`); `show_type` 0
+    with `show_conditions` when the field hides on a condition (upstream's show conditions are hide
+    conditions), 1 when always shown. `regex_message` and `max_length` are ours (extra keys).
+    """
     meta: dict[str, Any] = {}
     if fdef.columns:
         meta["columns"] = [{"key": c.key, "name": c.name, "display": c.display,
                             "choice": [{"key": x.key, "name": x.name} for x in c.choices]} for c in fdef.columns]
+    source = fdef.source
+    api_source = source is not None and bool(source.api)
     return {
         "id": field_id(flow, fdef.key), "key": fdef.key, "type": fdef.type, "name": fdef.name, "desc": fdef.desc,
         "choice": _choices(fdef), "validate_type": "REQUIRE" if fdef.required else "OPTION",
-        "regex": fdef.regex or "EMPTY", "custom_regex": fdef.regex or "", "meta": meta,
+        "regex": "CUSTOM" if fdef.regex else "EMPTY", "custom_regex": fdef.regex or "", "regex_config": {},
+        "regex_message": fdef.regex_message or "", "max_length": fdef.max_length, "meta": meta,
         "default": fdef.default if fdef.default is not None else "", "layout": "COL_6" if fdef.layout == "half" else "COL_12",
-        "source_type": "DATADICT" if fdef.source and fdef.source.dictionary else "CUSTOM",
+        "source_type": "DATADICT" if source and source.dictionary else "API" if api_source else "CUSTOM",
+        "source_uri": source.api if api_source else "", "api_instance_id": 0,
+        "kv_relation": {"key": source.key_field, "name": source.name_field} if api_source else {},
+        "show_type": 0 if fdef.hide_when else 1,
+        "show_conditions": _show_conditions(flow, fdef.hide_when) if fdef.hide_when else {},
         "is_readonly": fdef.read_only, "state_id": state_id(flow, flow.node_of_field(fdef.key)),
     }
+
+
+# --- conditions in upstream's shape: {type: and|or, expressions: [{type, expressions: [leaf]}]} ---------
+
+_UPSTREAM_OP = {"contains": "issuperset"}
+_NEGATED = {"==": "!=", "!=": "==", ">": "<=", ">=": "<", "<": ">=", "<=": ">", "in": "notin", "notin": "in",
+            "contains": "notissuperset"}
+ALWAYS = {"type": "and", "expressions": [{"type": "and", "expressions": [
+    {"key": "G_INT_1", "condition": "==", "value": 1}]}]}        # upstream's unconditional transition
+
+
+def _field_types(flow: CompiledFlow) -> dict[str, str]:
+    return {f.key: f.type for f in flow.fields()}
+
+
+def _leaf(types: dict[str, str], cond, negate: bool = False) -> dict | None:
+    """One comparison as upstream writes it, or None when `cond` is not a comparison (or a negated one)."""
+    if type(cond).__name__ == "NotOf":
+        return _leaf(types, cond.not_, not negate)
+    if type(cond).__name__ != "Compare":
+        return None
+    op = _NEGATED[cond.op] if negate else _UPSTREAM_OP.get(cond.op, cond.op)
+    value = cond.value
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
+    return {"key": cond.field, "condition": op, "value": value,
+            "type": types.get(cond.field, "INT" if "_count" in cond.field else "STRING"), "source": "field"}
+
+
+def _group(types: dict[str, str], cond) -> dict | None:
+    """A condition as one upstream group (`{type, expressions: [leaf, ...]}`), or None if it needs more."""
+    leaf = _leaf(types, cond)
+    if leaf is not None:
+        return {"type": "and", "expressions": [leaf]}
+    kind = type(cond).__name__
+    if kind in ("AllOf", "AnyOf"):
+        leaves = [_leaf(types, c) for c in (cond.all if kind == "AllOf" else cond.any)]
+        if all(leaves):
+            return {"type": "and" if kind == "AllOf" else "or", "expressions": leaves}
+    return None
+
+
+def upstream_condition(flow: CompiledFlow, cond) -> dict | None:
+    """Our structured condition in upstream's two-level `{type, expressions}` form; None when it cannot be
+    written that way (a `not` over a group, deeper nesting): the caller then gives ours as it is."""
+    if cond is None:
+        return ALWAYS
+    types = _field_types(flow)
+    group = _group(types, cond)
+    if group is not None:
+        return {"type": "and", "expressions": [group]}
+    kind = type(cond).__name__
+    if kind in ("AllOf", "AnyOf"):
+        groups = [_group(types, c) for c in (cond.all if kind == "AllOf" else cond.any)]
+        if all(groups):
+            return {"type": "and" if kind == "AllOf" else "or", "expressions": groups}
+    return None
+
+
+def _show_conditions(flow: CompiledFlow, hide_when) -> dict:
+    """hide_when as upstream's one-level show_conditions ({type, expressions: [leaf]}), ours if deeper."""
+    group = _group(_field_types(flow), hide_when)
+    return group if group is not None else hide_when.model_dump(mode="json", by_alias=True)
 
 
 def wire_value(fdef: FieldDef, value: Any) -> Any:
@@ -58,8 +133,10 @@ def ticket_fields(flow: CompiledFlow, ticket: Ticket) -> list[dict]:
 
 
 def step_summary(step: TicketStep, action_type: str) -> dict:
+    # roles and other specs resolved to usernames while the step is open (upstream lists people here)
+    people = ",".join(step.users) if step.is_open and step.users and step.processors_type != "PERSON" else None
     out = {"name": step.name, "state_id": step.state_id, "status": step.status, "action_type": action_type,
-           "tag": "DEFAULT", "processors_type": step.processors_type, "processors": step.processors}
+           "tag": "DEFAULT", "processors_type": step.processors_type, "processors": people or step.processors}
     if step.kind in ("approval", "sign"):
         out.update(approval_summary(step))
     return out
@@ -114,9 +191,39 @@ def workflow_detail(version, flow: CompiledFlow) -> dict:
             "finish_condition": node.finish_condition.model_dump(mode="json") if node.finish_condition else {},
             "fields": [field_id(flow, f.key) for f in node.fields],
         })
-    transitions = [{"id": i, "from_state": state_id(flow, t.from_), "to_state": state_id(flow, t.to), "name": t.name,
-                    "condition": t.when.model_dump(mode="json", by_alias=True) if t.when else {}}
-                   for i, t in enumerate(d.transitions, start=1)]
+    transitions = [_transition(flow, i, t) for i, t in enumerate(d.transitions, start=1)]
     return {"id": version.id, "name": d.name, "flow_type": d.service_type, "desc": d.desc,
             "version_number": str(version.version_number), "is_biz_needed": d.biz_related, "states": states,
             "transitions": transitions, "fields": [field_config(flow, f) for f in flow.fields()]}
+
+
+def user_ticket_item(row, username: str, service_names: dict[int, str], followers: list[str]) -> dict:
+    """One row of get_tickets_by_user, shaped like upstream's TicketList.to_client_representation."""
+    from app.engine.state import TICKET_STATUS_NAMES
+
+    t, steps = row.ticket, row.steps
+    processors = [u for s in steps for u in (s.users or [])]
+    waiting_approve = t.status == "RUNNING" and any(
+        s.kind in ("approval", "sign") and username in (s.users or []) for s in steps)
+    item = ticket_item(t)
+    item.update({
+        "meta": {}, "service_name": service_names.get(t.service_id, ""),
+        "current_status_display": TICKET_STATUS_NAMES.get(t.status, t.status),
+        "current_steps": [{"id": s.id, "tag": "DEFAULT", "name": s.name, "state_id": s.state_id} for s in steps],
+        "priority_name": "--", "current_processors": ",".join(dict.fromkeys(processors)),
+        "is_supervise_needed": False, "supervise_type": "EMPTY", "supervisor": "",
+        "can_comment": t.status == "FINISHED" and not t.is_commented and t.creator == username,
+        "can_operate": False, "waiting_approve": waiting_approve, "followers": followers,
+        "can_supervise": False, "can_withdraw": False, "sla": [], "sla_color": "",
+    })
+    return item
+
+
+def _transition(flow: CompiledFlow, number: int, t) -> dict:
+    """A transition as upstream's get_workflow_detail has it: `condition` in `{type, expressions}` form,
+    `condition_type` default (always) or by_field; `when` is our own form of the same condition."""
+    native = t.when.model_dump(mode="json", by_alias=True) if t.when else {}
+    condition = upstream_condition(flow, t.when)
+    return {"id": number, "from_state": state_id(flow, t.from_), "to_state": state_id(flow, t.to), "name": t.name,
+            "condition_type": "by_field" if t.when else "default",
+            "condition": condition if condition is not None else native, "when": native}

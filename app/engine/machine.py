@@ -418,8 +418,9 @@ def _approve(flow, state, op: ops.Transition, actor, directory) -> Outcome:
     if node.multi:
         agree = sum(1 for v in votes if v.agrees)
         events.insert(0, Log(actor.username, said, TRANSITION, node.key))
+        # the counts avoid the words 通过/拒绝: callers (bk-bscp) read a log line's result from those words
         summary = (f"节点【{node.name}】会签结束：{approval.word(outcome)}"
-                   f"（通过 {agree}，拒绝 {len(votes) - agree}，共 {len(step.approvers)} 人）")
+                   f"（同意 {agree} 人，不同意 {len(votes) - agree} 人，共 {len(step.approvers)} 人）")
         message = lambda n, t: f"{summary}({t.name or '提交'})"      # noqa: E731
     else:
         message = lambda n, t: f"{said}({t.name or '提交'})"         # noqa: E731

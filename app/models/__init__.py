@@ -3,15 +3,15 @@ from .api import ApiApp, ApiRequestLog, TicketCallback, TicketComment
 from .catalog import Catalog, CatalogService, Service
 from .dictionary import Dictionary, DictionaryItem
 from .flow import FLOW_STATUS_NAMES, Flow, FlowVersion
-from .ticket import (SN_PREFIX, Attachment, Notification, SnCounter, StepProcessor, Ticket, TicketLink,
-                     TicketLog, TicketParticipant, TicketStep, UserDayCounter)
+from .ticket import (SN_PREFIX, Attachment, Notification, SnCounter, StepProcessor, Ticket, TicketFollower,
+                     TicketLink, TicketLog, TicketParticipant, TicketStep, UserDayCounter)
 from .user import LoginFailure, Role, RoleMember, User
 
 __all__ = [
     "ApiApp", "ApiRequestLog", "TicketCallback", "TicketComment",
     "Catalog", "CatalogService", "Service", "Dictionary", "DictionaryItem", "FLOW_STATUS_NAMES", "Flow",
     "FlowVersion", "SN_PREFIX", "Attachment", "Notification", "SnCounter", "StepProcessor", "Ticket",
-    "TicketLink", "TicketLog", "TicketParticipant", "TicketStep", "UserDayCounter", "LoginFailure", "Role", "RoleMember", "User",
+    "TicketFollower", "TicketLink", "TicketLog", "TicketParticipant", "TicketStep", "UserDayCounter", "LoginFailure", "Role", "RoleMember", "User",
 ]
 
 # Back office (issue 4): audit log, system settings, API configuration.

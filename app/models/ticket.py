@@ -199,6 +199,22 @@ class TicketLink(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class TicketFollower(db.Model):
+    """关注: who follows a ticket (add_follower; get_tickets_by_user's my_attention, newest first)."""
+
+    __tablename__ = "ticket_followers"
+    __table_args__ = (Index("ix_ticket_followers_user_created", "username", "ticket_created_at", "ticket_id"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_created_at: Mapped[datetime] = mapped_column()      # copied: "followed by me, newest first" is one range
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<TicketFollower {self.ticket_id}:{self.username}>"
+
+
 class Attachment(db.Model):
     __tablename__ = "attachments"
 

@@ -26,7 +26,7 @@ PLAIN_CODE, PLAIN_SECRET = "plain-app", "plain-secret"
 
 POST_ENDPOINTS = {"create_ticket", "get_tickets", "operate_node", "operate_ticket", "comment_ticket",
                   "ticket_approval_result", "create_service_catalog", "import_service", "update_service",
-                  "token/verify"}
+                  "token/verify", "approve", "proceed_approval", "comment", "add_follower", "edit_field"}
 
 
 @pytest.fixture

@@ -94,7 +94,7 @@ def test_a_ticket_is_approved_through_an_or_sign_and_a_countersign(api, cab_serv
     assert result["approve_result"] is True
     messages = [lg["message"] for lg in api("get_ticket_logs", sn=sn)["data"]["logs"]]
     assert "lead2 审批节点【领导审批】：通过，备注：可以(提交)" in messages
-    assert "节点【CAB 评审】会签结束：通过（通过 3，拒绝 0，共 3 人）(提交)" in messages
+    assert "节点【CAB 评审】会签结束：通过（同意 3 人，不同意 0 人，共 3 人）(提交)" in messages
 
 
 def test_a_bad_decision_value_is_refused_and_changes_nothing(api, cab_service):

@@ -46,7 +46,7 @@ def test_the_change_flow_runs_to_its_end_with_the_cab_countersign_and_both_revie
 
     steps = current(api, sn)
     assert sorted(steps) == ["DBA 评审", "安全评审"]              # both branches open at once
-    assert steps["安全评审"]["processors"] == "security_team" and steps["DBA 评审"]["processors"] == "dba_team"
+    assert steps["安全评审"]["processors"] == "eng1" and steps["DBA 评审"]["processors"] == "eng2"   # roles resolved, as upstream
     as_eng1 = current(api, sn, "eng1")
     assert [o["key"] for o in as_eng1["安全评审"]["operations"]] == ["TRANSITION"]
     assert as_eng1["DBA 评审"]["operations"] == []

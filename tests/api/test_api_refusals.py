@@ -94,7 +94,9 @@ def _auth(**creds):
      "应用认证失败：bk_app_code 或 bk_app_secret 不正确"),
     ({"bk_app_code": "nobody", "bk_app_secret": APP_SECRET, "bk_username": "alice"},
      "应用认证失败：bk_app_code 或 bk_app_secret 不正确"),
-    ({"bk_app_code": APP_CODE, "bk_app_secret": APP_SECRET}, "用户认证失败：bk_token 与 bk_username 必须提供一个"),
+    # app-only: create_ticket takes it from apps trusted to act for users only (test_api_upstream_endpoints.py)
+    ({"bk_app_code": PLAIN_CODE, "bk_app_secret": PLAIN_SECRET},
+     f"用户认证失败：应用 {PLAIN_CODE} 未被允许代替用户操作，仅凭应用身份不能调用此接口，请提供 bk_token 或 bk_username"),
     ({"bk_app_code": APP_CODE, "bk_app_secret": APP_SECRET, "bk_username": "ghost"},
      "用户认证失败：用户 ghost 不存在或已停用"),
     ({"bk_app_code": PLAIN_CODE, "bk_app_secret": PLAIN_SECRET, "bk_username": "alice"},

@@ -25,7 +25,10 @@ def test_ticket_info_and_status_carry_priority_and_clocks(api, demo):
     assert clocks["response"]["state"] == "running" and clocks["response"]["target_seconds"] == 1800
     assert clocks["resolution"]["target_seconds"] == 8 * 3600 and clocks["resolution"]["pauses"] == []
     status = api("get_ticket_status", sn=sn)["data"]
-    assert status["priority"] == "P2" and status["sla"]["clocks"] == info["sla"]["clocks"]
+    assert status["priority"] == "P2"
+    moving = {"elapsed_seconds", "left_seconds"}            # the clock runs between the two calls
+    same = [{k: v for k, v in c.items() if k not in moving} for c in status["sla"]["clocks"]]
+    assert same == [{k: v for k, v in c.items() if k not in moving} for c in info["sla"]["clocks"]]
 
 
 def test_a_ticket_without_agreement_has_null_sla(api, demo):

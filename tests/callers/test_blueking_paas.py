@@ -60,24 +60,9 @@ def paas_client(live: Live, login_cookie: str = ""):
     return client.api
 
 
-def _app_only_accepted(app) -> bool:
-    """Whether this build accepts app-only credentials (no user) where upstream needs none (issue 15, api15)."""
-    from app.errors import AuthenticationFailed
-    from app.services.integration import authenticate
-
-    with app.app_context():
-        try:
-            authenticate(APP_CODE, SECRET, None, "")
-        except AuthenticationFailed:
-            return False
-    return True
-
-
 @pytest.fixture
 def live(demo):
     register_app(demo, APP_CODE, SECRET, act_for_users=True)
-    if not _app_only_accepted(demo):
-        pytest.skip("paas calls with an empty bk_token: needs app-only authentication (issue 15 part A)")
     server = Live(demo)
     yield server
     server.close()

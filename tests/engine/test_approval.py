@@ -99,7 +99,7 @@ def test_countersign_waits_for_every_approver_and_shows_who_is_still_pending():
     out = decide(flow, out.state, CAROL, "true")
     assert out.state.status == FINISHED
     assert logs(out.events)[:2] == ["carol 审批节点【CAB 评审】：通过",
-                                    "节点【CAB 评审】会签结束：通过（通过 3，拒绝 0，共 3 人）(通过)"]
+                                    "节点【CAB 评审】会签结束：通过（同意 3 人，不同意 0 人，共 3 人）(通过)"]
     assert of(out.events, ApprovalDecided)[0].deciders == ("bob", "dave", "carol")
     assert out.state.values["cab_remark"] == "dave：ok"
 

@@ -61,7 +61,7 @@ def test_eight_approvers_of_one_countersign_deciding_at_once_are_each_counted_on
         votes = [lg.operator for lg in facts.logs_of("TRANSITION", "cab") if "审批节点" in lg.message]
         assert sorted(votes) == sorted(APPROVERS), f"round {n}: one vote log line per approver:\n{facts}"
         ends = [lg for lg in facts.logs if "会签结束" in lg.message]
-        assert len(ends) == 1 and "通过 8，拒绝 0，共 8 人" in ends[0].message, f"round {n}: finished once:\n{facts}"
+        assert len(ends) == 1 and "同意 8 人，不同意 0 人，共 8 人" in ends[0].message, f"round {n}: finished once:\n{facts}"
         assert len(facts.steps_at("implement")) == 1, f"round {n}: the next step opened once:\n{facts}"
         assert facts.step_at("cab").status == "FINISHED" and facts.approve_result is True, f"round {n}:\n{facts}"
         assert facts.waiting == {facts.step_at("implement").id: {IMPLEMENTER}}, f"round {n}: {facts.waiting}"

@@ -77,7 +77,8 @@ def test_the_login_cookie_alone_does_not_authenticate_an_api_call(api, browser, 
     alice = browser("alice")
     r = api.raw("GET", "get_ticket_info", query={**PLAIN, "sn": sn}, via=alice.client)
     assert (r["result"], r["code"]) == (False, 3900401), r
-    assert r["message"] == "用户认证失败：bk_token 与 bk_username 必须提供一个"
+    assert r["message"] == ("用户认证失败：应用 plain-app 未被允许代替用户操作，仅凭应用身份不能调用此接口，"
+                            "请提供 bk_token 或 bk_username")
     # the same token sent explicitly, as BlueKing clients do, still works
     r = api.raw("GET", "get_ticket_info", query={**PLAIN, "sn": sn, "bk_token": login_cookie(alice)})
     assert r["result"] and r["data"]["creator"] == "alice", r

@@ -82,7 +82,7 @@ def test_votes_live_on_the_step_row_and_the_ticket_records_the_outcome(app, make
         messages = db.session.execute(select(TicketLog.message).where(TicketLog.ticket_id == ticket_id)
                                       .order_by(TicketLog.id)).scalars().all()
         assert "ap0 审批节点【CAB 评审】：通过，备注：看过了" in messages
-        assert "节点【CAB 评审】会签结束：通过（通过 3，拒绝 0，共 3 人）(提交)" in messages
+        assert "节点【CAB 评审】会签结束：通过（同意 3 人，不同意 0 人，共 3 人）(提交)" in messages
 
 
 def test_a_vote_takes_the_approver_off_the_to_do_index_and_a_second_vote_is_refused(app, make_service):

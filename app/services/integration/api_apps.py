@@ -68,12 +68,18 @@ _APP_AND_USER = (select(ApiApp, User).outerjoin(User, User.username == bindparam
                  .where(ApiApp.app_code == bindparam("app_code")))
 
 
+APP_ONLY_NONE, APP_ONLY_PUBLIC, APP_ONLY_ACTING = "", "public", "acting"
+
+
 def authenticate(app_code: str | None, app_secret: str | None, username: str | None,
-                 bk_token: str | None) -> tuple[ApiApp, User]:
+                 bk_token: str | None, *, app_only: str = APP_ONLY_NONE) -> tuple[ApiApp, User | None]:
     """The calling app and user, or AuthenticationFailed saying what is missing or wrong.
 
     One query reads the app and the user together (an outer join on the username), since
-    every API call pays for it.
+    every API call pays for it. With neither bk_token nor bk_username the call is the app's
+    alone (user None), accepted only where the endpoint allows it (`app_only`): `public`
+    for any app (catalog and service reads), `acting` for apps allowed to act for users
+    (they then name the user in the request body, as upstream's no-user endpoints do).
     """
     if not app_code or not app_secret:
         raise AuthenticationFailed("应用认证失败：缺少 bk_app_code 或 bk_app_secret")
@@ -93,6 +99,11 @@ def authenticate(app_code: str | None, app_secret: str | None, username: str | N
             raise AuthenticationFailed(f"用户认证失败：应用 {app_code} 未被允许以 bk_username 指定用户，请使用 bk_token")
         if user is None or not user.is_enabled:
             raise AuthenticationFailed(f"用户认证失败：用户 {username} 不存在或已停用")
+    elif app_only == APP_ONLY_PUBLIC or (app_only == APP_ONLY_ACTING and app.act_for_users):
+        return app, None
+    elif app_only == APP_ONLY_ACTING:
+        raise AuthenticationFailed(f"用户认证失败：应用 {app_code} 未被允许代替用户操作，仅凭应用身份不能调用此接口，"
+                                   "请提供 bk_token 或 bk_username")
     else:
         raise AuthenticationFailed("用户认证失败：bk_token 与 bk_username 必须提供一个")
     return app, user

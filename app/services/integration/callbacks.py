@@ -6,6 +6,7 @@ so several scheduler processes never deliver one callback twice.
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -118,6 +119,28 @@ def send_callback(post: CallbackPost) -> HttpResult:
     return result
 
 
+def delivery_problem(result: HttpResult) -> str:
+    """Why a callback answer does not count as delivered, or "" when it does.
+
+    As upstream requires (Ticket.callback_request): HTTP 200 or 201 with a JSON object whose `code` is 0;
+    `result: true` counts too (BlueKing envelopes carry both, some receivers only `result`).
+    """
+    if result.error or result.status_code is None:
+        return result.error or "没有收到回应"
+    if result.status_code not in (200, 201):
+        return f"HTTP {result.status_code}: {result.text[:200]}"
+    try:
+        body = json.loads(result.text) if result.text else None
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return f"回应不是 JSON 对象（需要 code 为 0）：{result.text[:200]}"
+    code = body.get("code")
+    if (code == 0 and not isinstance(code, bool)) or code == "0" or body.get("result") is True:
+        return ""
+    return f"回应 code 不为 0：code={code!r}, message={str(body.get('message', ''))[:200]}"
+
+
 def record_callback(post: CallbackPost, result: HttpResult, worker: str) -> bool:
     """Settle the attempt: success, or the next try with exponential backoff (only while the claim is ours)."""
     cb = _claimed(post.id, worker)
@@ -127,15 +150,16 @@ def record_callback(post: CallbackPost, result: HttpResult, worker: str) -> bool
     now = utcnow()
     cb.attempts += 1
     cb.claimed_by, cb.claimed_at, cb.updated_at = None, None, now
-    if result.ok:
+    problem = delivery_problem(result)
+    if not problem:
         cb.status, cb.last_error = "SUCCEEDED", ""
     else:
-        cb.last_error = (result.error or f"HTTP {result.status_code}: {result.text[:200]}")[:500]
+        cb.last_error = problem[:500]
         if cb.attempts >= current_app.config["CALLBACK_MAX_ATTEMPTS"]:
             cb.status = "FAILED"
         else:
             cb.next_attempt_at = now + timedelta(seconds=backoff_seconds(cb.attempts))
-    return result.ok
+    return not problem
 
 
 def _claimed(callback_id: int, worker: str) -> TicketCallback | None:

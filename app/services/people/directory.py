@@ -88,3 +88,17 @@ def general_role_keys(values: list[str]) -> list[str]:
     ids = [int(v) for v in values if v.isdigit()]
     by_id = dict(db.session.execute(select(Role.id, Role.key).where(Role.id.in_(ids))).all()) if ids else {}
     return [by_id.get(int(v), v) if v.isdigit() else v for v in values]
+
+
+def spec_usernames(spec, creator: str = "") -> str:
+    """The usernames a processor spec stands for now, comma-separated (upstream's get_service_roles resolves
+    GENERAL roles and STARTER the same way); PERSON keeps its order, "" for what only a ticket can resolve."""
+    from app.engine.machine import resolve
+
+    if spec is None:
+        return ""
+    if spec.type == "PERSON":
+        return ",".join(spec.value)
+    if spec.type in ("STARTER", "STARTER_LEADER") and not creator:
+        return ""
+    return ",".join(sorted(resolve(spec, creator, DbDirectory())))

@@ -6,8 +6,12 @@ from app.infra.exports import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "comments": ["comment_ticket"],
+    "decisions": ["approve_node_result", "approve_step", "decision_value", "step_approvers"],
+    "editing": ["edit_fields"],
+    "followers": ["followers_of", "set_followers"],
     "lists": ["ListFilters", "TABS", "TicketSearch", "approval_results", "can_view", "human_duration",
-              "list_tickets", "my_numbers", "recent_activity", "search_tickets", "services_for_filter"],
+              "list_tickets", "my_numbers", "recent_activity", "search_tickets", "services_for_filter",
+              "service_names", "tickets_of_user", "UserTicketFilters", "VIEW_TYPES"],
     "operations": ["SOURCES", "create_ticket", "flow_of", "lock_ticket", "open_steps", "operate_step", "operate_ticket"],
     "page": ["allowed", "logs_of", "ticket_page"],
     "queries": ["paginate"],

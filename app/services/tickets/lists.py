@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select, union
 
-from app.errors import PermissionDenied
+from app.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import Service, Ticket, TicketLog, TicketStep, User
 from app.services.integration.callbacks import mark_reported
@@ -286,7 +286,7 @@ class TicketSearch:
         return out
 
 
-def search_tickets(user: User, search: TicketSearch, *, see_all: bool, waiting_for: str = "", page: int = 1,
+def search_tickets(user: User | None, search: TicketSearch, *, see_all: bool, waiting_for: str = "", page: int = 1,
                    per_page: int = 10) -> tuple[int, list[Ticket]]:
     """(exact count, one page) of the tickets a caller may list, newest first.
 
@@ -294,7 +294,7 @@ def search_tickets(user: User, search: TicketSearch, *, see_all: bool, waiting_f
     `see_all` callers (super admins, apps trusted to act for users), else the tickets involving `user`.
     Only `see_all` callers may ask what waits for someone else.
     """
-    if waiting_for and waiting_for != user.username and not see_all:
+    if waiting_for and not see_all and waiting_for != user.username:
         raise PermissionDenied(f"username 只能是当前用户 {user.username}（应用未被允许代替用户查询他人的待办）")
     if waiting_for:
         stream, me = queries.waiting_for(queries.PENDING_STATUSES), queries.params(waiting_for)
@@ -321,3 +321,86 @@ def approval_results(sns: list[str], user: User, *, see_all: bool) -> list[Ticke
     visible = [t for t in found if see_all or can_view(t, user)]
     mark_reported([t.id for t in visible])
     return visible
+
+
+# --- get_tickets_by_user ---------------------------------------------------------------
+
+VIEW_TYPES = ("my_todo", "my_created", "my_history", "my_approval", "my_attention", "my_dealt")
+
+
+@dataclass
+class UserTicketFilters:
+    """get_tickets_by_user's filters, already parsed."""
+
+    service_id: int | None = None
+    catalog_id: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    exclude_ids: list[int] = field(default_factory=list)
+
+
+def _view_stream(view_type: str) -> Stream:
+    """The tickets of one of upstream's views for `me` (each an index range, newest first)."""
+    from app.models import StepProcessor, TicketFollower
+
+    if view_type == "my_todo":          # waiting for me: to process, to dispatch, to claim
+        return queries.waiting_for(queries.PENDING_STATUSES)
+    if view_type == "my_approval":      # waiting for my decision on an approval node
+        stream = queries.waiting_for(TODO_STATUSES)
+        approval = select(TicketStep.id).where(TicketStep.id == StepProcessor.step_id,
+                                               TicketStep.kind.in_(("approval", "sign"))).exists()
+        return Stream(stream.stmt.where(approval), stream.created, stream.ident, stream.bare)
+    if view_type == "my_created":
+        return queries.created_by()
+    if view_type == "my_history":       # handled or otherwise involving me, not created by me
+        return queries.involving(creator=False)
+    if view_type == "my_dealt":         # every ticket I may view (created, waited for, acted on)
+        return queries.involving()
+    if view_type == "my_attention":
+        tf = TicketFollower
+        stmt = select(Ticket).join(tf, tf.ticket_id == Ticket.id).where(tf.username == queries.ME)
+        return Stream(stmt, tf.ticket_created_at, tf.ticket_id, select(tf.ticket_id).where(tf.username == queries.ME))
+    raise ValidationFailed(f"view_type 应为 {', '.join(VIEW_TYPES)} 之一，收到 {view_type!r}")
+
+
+def tickets_of_user(caller: User | None, username: str, view_type: str, filters: UserTicketFilters, *,
+                    see_all: bool, page: int = 1, per_page: int = 10) -> tuple[int, list[TicketRow]]:
+    """(count, one page with open steps) of one of a user's views, newest first (get_tickets_by_user).
+
+    Only `see_all` callers (super admins, apps trusted to act for users) may ask about someone else.
+    """
+    if not see_all and (caller is None or caller.username != username):
+        raise PermissionDenied(f"user 只能是当前用户 {caller.username if caller else ''}（应用未被允许代替用户查询）")
+    stream = _view_stream(view_type)
+    conditions = []
+    if filters.service_id:
+        conditions.append(Ticket.service_id == filters.service_id)
+    if filters.catalog_id:
+        conditions.append(Ticket.catalog_id == filters.catalog_id)
+    if filters.created_from:
+        conditions.append(Ticket.created_at >= filters.created_from)
+    if filters.created_to:
+        conditions.append(Ticket.created_at <= filters.created_to)
+    if filters.exclude_ids:
+        conditions.append(Ticket.id.notin_(filters.exclude_ids))
+    stmt = stream.stmt.where(*conditions)
+    me = queries.params(username)
+    count = db.session.execute(select(func.count()).select_from(stmt.with_only_columns(Ticket.id).subquery()),
+                               me).scalar_one()
+    tickets = list(db.session.execute(stmt.order_by(*stream.order()).limit(per_page)
+                                      .offset((page - 1) * per_page), me).scalars())
+    steps: dict[int, list[TicketStep]] = {}
+    if tickets:
+        for step in db.session.execute(select(TicketStep).where(
+                TicketStep.ticket_id.in_([t.id for t in tickets]), TicketStep.is_open.is_(True))
+                .order_by(TicketStep.id)).scalars():
+            steps.setdefault(step.ticket_id, []).append(step)
+    return count, [TicketRow(t, steps.get(t.id, [])) for t in tickets]
+
+
+def service_names(ids) -> dict[int, str]:
+    """{service id: name} for the services of a page of tickets (one query)."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Service.id, Service.name).where(Service.id.in_(ids))).all())
