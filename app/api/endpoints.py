@@ -178,7 +178,9 @@ def get_service_catalogs(params: dict, caller: Caller):
 @endpoint("get_services")
 def get_services(params: dict, caller: Caller):
     catalog_id = _int(params, "catalog_id", required=False)
-    services = submittable_services(catalog_id=catalog_id, service_type=_str(params, "service_type") or None)
+    services = submittable_services(catalog_id=catalog_id, service_type=_str(params, "service_type") or None,
+                                    display_type=_str(params, "display_type") or None,
+                                    display_role=_str(params, "display_role") or None)
     return [service_item(s) for s in services]
 
 

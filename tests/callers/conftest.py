@@ -85,12 +85,17 @@ class Receiver:
         self.received: list[tuple[str, dict]] = []
         self.answer: dict = {"result": True, "code": 0, "message": "success", "data": None}
         self.on_receive = None            # the caller's view, run on each callback (e.g. it calls token/verify)
+        self.fail = 0                     # answer HTTP 500 to the first `fail` callbacks (the caller was down)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's naming
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 receiver.received.append((self.path, body))
+                if len(receiver.received) <= receiver.fail:
+                    self.send_response(500)
+                    self.end_headers()
+                    return
                 answer = receiver.on_receive(body) if receiver.on_receive else receiver.answer
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -126,3 +131,22 @@ def deliver(demo):
     from app.jobs import JOBS, run_job
 
     return lambda: run_job(demo, next(j for j in JOBS if j.id == "deliver_callbacks"))
+
+
+@pytest.fixture
+def publish(demo):
+    """`publish(yaml_text, display_type=..., display_role=...)`: what an ITSM admin sets up for a caller (a flow
+    deployed, a service on it, shown as the caller looks it up); returns the service id."""
+    from app.services.catalog.browse import ensure_service
+    from app.services.flows.library import deploy_flow, save_flow_source
+
+    def make(yaml_text: str, *, display_type: str = "OPEN", display_role: str = "") -> int:
+        with demo.app_context():
+            flow = save_flow_source(yaml_text, by="admin")
+            version = deploy_flow(flow.key, by="admin")
+            service = ensure_service(flow.key, flow.name, service_type=flow.service_type, flow_version_id=version.id,
+                                     display_type=display_type, display_role=display_role)
+            commit()
+            return service.id
+
+    return make
