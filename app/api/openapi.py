@@ -120,7 +120,7 @@ DATA: dict[str, dict] = {
                                        "updated_by": STR, "update_at": DATETIME,
                                        "approve_result": BOOL})),
     "callback_failed_ticket": arr(STR),
-    "token/verify": obj({"is_passed": BOOL}),
+    "token/verify": obj({"is_passed": BOOL, "is_valid": BOOL}),
 }
 
 FIELDS_PARAM = arr(obj({"key": STR, "value": ANY}, required=["key"]),
