@@ -36,6 +36,7 @@ from app.timeutil import fmt, parse_local
 
 from . import ApiParamError, Caller
 from .serializers import (
+    dynamic_fields,
     field_config,
     service_item,
     step_summary,
@@ -297,6 +298,9 @@ def create_ticket_endpoint(params: dict, caller: Caller):
         if not isinstance(meta["state_processors"], dict):
             raise ApiParamError('meta.state_processors 应为 {"节点ID": "处理人1,处理人2"}')
         kept["state_processors"] = meta["state_processors"]
+    for key in ("dynamic_fields", "tag"):          # bk-iam: extra fields shown with the ticket; a label to filter on
+        if params.get(key) not in (None, "", []):
+            kept[key] = params[key]
     ticket = create_ticket(service_id=service_id, creator=creator, fields=_fields(params), source="API",
                            meta=kept, related_to=related)
     return {"sn": ticket.sn, "id": ticket.id, "ticket_url": ticket_url(ticket)}
@@ -340,7 +344,7 @@ def get_ticket_info(params: dict, caller: Caller):
     data = ticket_item(ticket)
     data.pop("service_type")
     data["current_steps"] = [step_summary(s, _action_type(s)) for s in steps]
-    data["fields"] = ticket_fields(flow, ticket)
+    data["fields"] = ticket_fields(flow, ticket) + dynamic_fields(flow, ticket)
     return data
 
 

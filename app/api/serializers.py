@@ -60,6 +60,14 @@ def ticket_fields(flow: CompiledFlow, ticket: Ticket) -> list[dict]:
             for f in flow.fields()]
 
 
+def dynamic_fields(flow: CompiledFlow, ticket: Ticket) -> list[dict]:
+    """The fields create_ticket's `dynamic_fields` added to this ticket alone (after the flow's, numbered on)."""
+    start = len(flow.fields())
+    return [{"id": start + i, "key": f["key"], "type": f["type"], "name": f["name"], "desc": "",
+             "value": f["value"], "display_value": f["value"] if isinstance(f["value"], str) else str(f["value"])}
+            for i, f in enumerate((ticket.meta or {}).get("dynamic_fields") or [], start=1)]
+
+
 def step_summary(step: TicketStep, action_type: str) -> dict:
     out = {"name": step.name, "state_id": step.state_id, "status": step.status, "action_type": action_type,
            "tag": "DEFAULT", "processors_type": step.processors_type, "processors": step.processors}
