@@ -197,3 +197,11 @@ def test_bk_iam_without_approvers_for_an_iam_node_is_refused(iam, live):
                                               {"key": "organization", "value": "x"}, {"key": "reason", "value": "x"},
                                               {"key": "content", "value": {"form_data": []}}])
     assert body["code"] == 3900003 and "meta.state_processors" in body["message"], body
+
+
+def test_bk_iam_ticket_page_shows_the_application_to_its_approver(iam, live, browser):
+    sn = iam.create("默认审批流程", {"super_manager": ["leader"]})
+    info = live.caller("bk_iam").get("get_ticket_info", sn=sn)["data"]
+    page = browser("leader").get(f"/tickets/{info['id']}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "超级管理员审批" in text and "配置平台" in text
