@@ -10,7 +10,7 @@ from wtforms import SelectField, SelectMultipleField
 from app.extensions import db
 from app.models import Catalog, FlowVersion
 from app.services import catalog, system
-from app.services.catalog import SERVICE_TYPE_NAMES
+from app.services.catalog import DISPLAY_TYPES, SERVICE_TYPE_NAMES
 
 from .base import SecureModelView, format_dt
 
@@ -33,16 +33,17 @@ class ServiceView(SecureModelView):
     column_labels = {"name": "服务名称", "key": "服务标识", "service_type": "服务类型", "flow_version": "关联流程版本",
                      "catalogs": "所属目录", "owners": "服务负责人", "is_valid": "启用", "updated_at": "更新时间",
                      "updated_by": "更新人", "desc": "服务描述", "catalog_ids": "关联目录",
-                     "flow_version.flow_key": "流程"}
+                     "flow_version.flow_key": "流程", "display_type": "可见范围", "display_role": "可见角色"}
     column_searchable_list = ["name", "key", "desc", "owners"]
-    column_filters = ["service_type", "is_valid", "updated_at", "flow_version.flow_key"]
+    column_filters = ["service_type", "is_valid", "updated_at", "flow_version.flow_key", "display_type"]
     column_sortable_list = ["name", "key", "service_type", "is_valid", "updated_at"]
     column_default_sort = ("id", False)
     column_formatters = {"catalogs": _service_catalogs, "flow_version": _service_version, "updated_at": format_dt,
                          "service_type": lambda v, c, m, n: SERVICE_TYPE_NAMES.get(m.service_type, m.service_type)}
-    column_choices = {"service_type": list(SERVICE_TYPE_NAMES.items())}
-    form_columns = ["name", "key", "service_type", "flow_version", "desc", "owners", "is_valid", "catalog_ids"]
-    form_overrides = {"service_type": SelectField}
+    column_choices = {"service_type": list(SERVICE_TYPE_NAMES.items()), "display_type": list(DISPLAY_TYPES.items())}
+    form_columns = ["name", "key", "service_type", "flow_version", "desc", "owners", "is_valid", "display_type",
+                    "display_role", "catalog_ids"]
+    form_overrides = {"service_type": SelectField, "display_type": SelectField}
     form_extra_fields = {"catalog_ids": SelectMultipleField("关联目录", widget=Select2Widget(multiple=True),
                                                             coerce=str, choices=[])}
     form_args = {
@@ -50,6 +51,9 @@ class ServiceView(SecureModelView):
                          "query_factory": lambda: db.session.query(FlowVersion)
                          .order_by(FlowVersion.flow_key, FlowVersion.version_number.desc())},
         "service_type": {"label": "服务类型", "choices": []},
+        "display_type": {"label": "可见范围", "choices": list(DISPLAY_TYPES.items()),
+                         "description": "第三方系统（API）：由其他系统通过 get_services 按可见角色查找"},
+        "display_role": {"label": "可见角色", "description": "如 BK_IAM、LOG_SEARCH、BK_FTA，多个用逗号分隔"},
         "owners": {"label": "服务负责人", "description": "用户名，多个用逗号分隔"},
         "key": {"label": "服务标识", "description": "英文字母、数字或下划线，提单链接和 API 用它识别服务"},
     }
@@ -74,6 +78,7 @@ class ServiceView(SecureModelView):
 
     def check_change(self, form, model, is_created):
         system.check_service(model)
+        model.display_role = catalog.display_roles(model.display_role)
         model.updated_by = self.actor
         db.session.flush()
         catalog.set_service_catalogs(model, form.catalog_ids.data or [])

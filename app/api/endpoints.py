@@ -16,7 +16,7 @@ from app.services.catalog import (builtin_approval_service, catalog_tree, create
 from app.services import sla
 from app.services.flows import compiled_version, get_version, node_by_state_id
 from app.services.integration import check_callback_url, failed_callback_sns, verify_callback_token
-from app.services.people import find_user, general_role_keys, spec_usernames
+from app.services.people import find_user, general_role_keys, outside_user, spec_usernames
 from app.services.tickets import (
     VIEW_TYPES,
     TicketSearch,
@@ -48,6 +48,7 @@ from app.timeutil import fmt, parse_local
 
 from . import ApiParamError, Caller
 from .serializers import (
+    dynamic_fields,
     field_config,
     service_item,
     step_summary,
@@ -163,11 +164,13 @@ def _fields(params: dict) -> dict:
     return {item["key"]: item.get("value") for item in raw}
 
 
-def _acting_user(caller: Caller, username: str | None, param: str = "operator"):
+def _acting_user(caller: Caller, username: str | None, param: str = "operator", *, outside: bool = False):
     """The user an operation is done as: the caller, or anyone for apps trusted to act for users.
 
     An app calling alone (app-only authentication, only apps trusted to act for users get that far
-    on these endpoints) must name the user in `param`.
+    on these endpoints) must name the user in `param`. `outside`: a trusted app may also name someone
+    with no account here (a ticket's creator, as upstream stores any creator; that creator withdrawing
+    it); a disabled account stays refused.
     """
     if caller.user is None:
         if not username:
@@ -177,6 +180,8 @@ def _acting_user(caller: Caller, username: str | None, param: str = "operator"):
     elif not caller.app.act_for_users and not caller.user.is_superuser:
         raise PermissionDenied(f"{param} 必须是当前用户 {caller.user.username}（应用未被允许代替用户操作）")
     user = find_user(username)
+    if user is None and outside:
+        return outside_user(username)
     if user is None or not user.is_enabled:
         raise OperationRefused(f"{param} 用户 {username} 不存在")
     return user
@@ -223,7 +228,9 @@ def get_service_catalogs(params: dict, caller: Caller):
 @endpoint("get_services")
 def get_services(params: dict, caller: Caller):
     catalog_id = _int(params, "catalog_id", required=False)
-    services = submittable_services(catalog_id=catalog_id, service_type=_str(params, "service_type") or None)
+    services = submittable_services(catalog_id=catalog_id, service_type=_str(params, "service_type") or None,
+                                    display_type=_str(params, "display_type") or None,
+                                    display_role=_str(params, "display_role") or None)
     return [service_item(s) for s in services]
 
 
@@ -327,7 +334,7 @@ def create_ticket_endpoint(params: dict, caller: Caller):
         from app.errors import CreateFailed
 
         raise CreateFailed(exc.message if isinstance(exc, ServiceNotFound) else "服务不存在，请联系管理员！") from None
-    creator = _acting_user(caller, _str(params, "creator"), "creator")
+    creator = _acting_user(caller, _str(params, "creator"), "creator", outside=True)
     meta = params.get("meta") or {}
     if isinstance(meta, str):
         try:
@@ -347,6 +354,9 @@ def create_ticket_endpoint(params: dict, caller: Caller):
         if not isinstance(meta["state_processors"], dict):
             raise ApiParamError('meta.state_processors 应为 {"节点ID": "处理人1,处理人2"}')
         kept["state_processors"] = meta["state_processors"]
+    for key in ("dynamic_fields", "tag"):          # bk-iam: extra fields shown with the ticket; a label to filter on
+        if params.get(key) not in (None, "", []):
+            kept[key] = params[key]
     ticket = create_ticket(service_id=service_id, creator=creator, fields=_fields(params), source="API",
                            meta=kept, related_to=related)
     return {"sn": ticket.sn, "id": ticket.id, "ticket_url": ticket_url(ticket)}
@@ -390,7 +400,7 @@ def get_ticket_info(params: dict, caller: Caller):
     data = ticket_item(ticket)
     data.pop("service_type")
     data["current_steps"] = [step_summary(s, _action_type(s)) for s in steps]
-    data["fields"] = ticket_fields(flow, ticket)
+    data["fields"] = ticket_fields(flow, ticket) + dynamic_fields(flow, ticket)
     data["priority"] = ticket.priority                 # extra keys (docs/api.md): the service level
     data["sla"] = sla.sla_summary(ticket)
     return data
@@ -458,7 +468,7 @@ def operate_node(params: dict, caller: Caller):
 @endpoint("operate_ticket", writes=True)
 def operate_ticket_endpoint(params: dict, caller: Caller):
     ticket = lock_ticket(str(_required(params, "sn")))     # the row alone; operate_ticket reads its steps next
-    operator = _acting_user(caller, str(_required(params, "operator")))
+    operator = _acting_user(caller, str(_required(params, "operator")), outside=True)    # (a creator withdrawing)
     operate_ticket(ticket, operator, str(_required(params, "action_type")),
                    message=str(params.get("action_message") or ""), source="API")
     return []
@@ -495,7 +505,9 @@ def callback_failed_ticket(params: dict, caller: Caller):
 
 @endpoint("token/verify")
 def token_verify(params: dict, caller: Caller):
-    return {"is_passed": verify_callback_token(str(params.get("token") or ""))}
+    passed = verify_callback_token(str(params.get("token") or ""))
+    # upstream answers is_passed; bk-monitor's FTA callback view reads is_valid (ITSMCallbackResource)
+    return {"is_passed": passed, "is_valid": passed}
 
 
 

@@ -146,7 +146,7 @@ DATA: dict[str, dict] = {
                                        "updated_by": STR, "update_at": DATETIME,
                                        "approve_result": BOOL})),
     "callback_failed_ticket": arr(STR),
-    "token/verify": obj({"is_passed": BOOL}),
+    "token/verify": obj({"is_passed": BOOL, "is_valid": BOOL}),
     # issue 15: the endpoints upstream has that were missing
     "get_all_tickets": obj({"page": INT, "total_page": INT, "count": INT, "next": nullable(STR),
                             "previous": nullable(STR), "items": arr(ref("TicketItem"))}),

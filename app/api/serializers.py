@@ -126,10 +126,21 @@ def wire_value(fdef: FieldDef, value: Any) -> Any:
 
 
 def ticket_fields(flow: CompiledFlow, ticket: Ticket) -> list[dict]:
+    """Every field of the ticket's flow, as upstream lists a ticket's fields: those not filled yet (a later
+    step's, an approval's 审批意见 / 备注) with "" (callers look a step's fields up here before acting)."""
     values = ticket.values or {}
     return [{"id": field_id(flow, f.key), "key": f.key, "type": f.type, "name": f.name, "desc": f.desc,
-             "value": wire_value(f, values[f.key]), "display_value": display(f, values[f.key])}
-            for f in flow.fields() if f.key in values]
+             "value": wire_value(f, values[f.key]) if f.key in values else "",
+             "display_value": display(f, values[f.key]) if f.key in values else ""}
+            for f in flow.fields()]
+
+
+def dynamic_fields(flow: CompiledFlow, ticket: Ticket) -> list[dict]:
+    """The fields create_ticket's `dynamic_fields` added to this ticket alone (after the flow's, numbered on)."""
+    start = len(flow.fields())
+    return [{"id": start + i, "key": f["key"], "type": f["type"], "name": f["name"], "desc": "",
+             "value": f["value"], "display_value": f["value"] if isinstance(f["value"], str) else str(f["value"])}
+            for i, f in enumerate((ticket.meta or {}).get("dynamic_fields") or [], start=1)]
 
 
 def step_summary(step: TicketStep, action_type: str) -> dict:

@@ -25,14 +25,16 @@ APPROVAL_CHOICE_NAMES = {APPROVE: "通过", REJECT: "拒绝"}
 DistributeType = Literal["PROCESS", "CLAIM_THEN_PROCESS", "DISTRIBUTE_THEN_PROCESS", "DISTRIBUTE_THEN_CLAIM"]
 DISTRIBUTE_TYPES = get_args(DistributeType)
 ProcessorType = Literal["PERSON", "GENERAL", "CMDB", "STARTER", "BY_ASSIGNOR", "OPEN", "VARIABLE", "STARTER_LEADER",
-                        "ASSIGN_LEADER", "ORGANIZATION"]
+                        "ASSIGN_LEADER", "ORGANIZATION", "IAM"]
+# IAM: a BlueKing IAM (权限中心) role; bk-iam names its members per ticket (create_ticket's meta.state_processors)
+IAM_ROLES = ("super_manager", "system_manager", "rating_manager", "instance_approver")
 PROCESSOR_TYPES = get_args(ProcessorType)
 PROCESSOR_TYPES_WITHOUT_VALUE = ("STARTER", "BY_ASSIGNOR", "OPEN", "STARTER_LEADER")    # who they are follows from the ticket
 
 FIELD_TYPES = (
     "STRING", "TEXT", "INT", "DATE", "DATETIME", "DATETIMERANGE", "TABLE",
     "SELECT", "MULTISELECT", "CHECKBOX", "RADIO", "MEMBER", "MEMBERS",
-    "RICHTEXT", "FILE", "CUSTOMTABLE", "TREESELECT", "CASCADE", "LINK",
+    "RICHTEXT", "FILE", "CUSTOMTABLE", "TREESELECT", "CASCADE", "LINK", "CUSTOM-FORM",
 )
 CHOICE_FIELD_TYPES = ("SELECT", "MULTISELECT", "CHECKBOX", "RADIO", "TREESELECT", "CASCADE")
 
@@ -198,6 +200,8 @@ class ProcessorSpec(_Frozen):
             raise ValueError(f"processor type {self.type} needs a 'value'")
         if self.type in PROCESSOR_TYPES_WITHOUT_VALUE and self.value:
             raise ValueError(f"processor type {self.type} takes no 'value'")
+        if self.type == "IAM" and (len(self.value) != 1 or self.value[0] not in IAM_ROLES):
+            raise ValueError(f"processor type IAM takes one IAM role: {', '.join(IAM_ROLES)}")
         return self
 
 

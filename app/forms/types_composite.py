@@ -7,7 +7,7 @@ from werkzeug.datastructures import FileStorage
 
 from .context import choice_names
 from .fields import STORAGE_DATETIME, AttachmentField, DateTimeRangeField, parse_datetime
-from .registry import CompositeFieldType, as_list, json_kind, register, split_list, text_of
+from .registry import CompositeFieldType, FieldType, as_list, json_kind, register, split_list, text_of
 from .tables import TableField, cell_text
 
 
@@ -153,3 +153,65 @@ class FileType(CompositeFieldType):
             else:
                 names.append(str(item))
         return ",".join(names)
+
+
+def _json_object(value):
+    """A dict, or the dict a JSON text holds; None otherwise."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value.strip().startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return None
+        return parsed if isinstance(parsed, dict) else None
+    return None
+
+
+def _form_lines(items, depth=0) -> list[str]:
+    lines = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        label, value = str(item.get("label") or "").strip(), item.get("value")
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False) if value is not None else ""
+        if label or text:
+            lines.append("  " * depth + " ".join(p for p in (label, text) if p))
+        lines += _form_lines(item.get("children"), depth + 1)
+    return lines
+
+
+@register
+class CustomFormType(FieldType):
+    """Upstream's CUSTOM-FORM: a form another system describes and renders itself (bk-iam's 申请内容:
+    {"schemes", "form_data"}); the JSON object is kept as sent. HTML: the object as JSON text."""
+
+    name = "CUSTOM-FORM"
+
+    def make_field(self, fdef, ctx, required):
+        from wtforms.fields import TextAreaField
+        from wtforms.validators import ValidationError
+
+        def object_only(form, field):
+            if field.data and _json_object(field.data) is None:
+                raise ValidationError(f"【{fdef.name}】应为 JSON 对象")
+
+        return TextAreaField(**self.field_kwargs(fdef, ctx, required, [object_only], render_kw={"rows": 6}))
+
+    def json_problem(self, value, fdef, ctx):
+        if value is None or value == "" or _json_object(value) is not None:
+            return None
+        return f"【{fdef.name}】应为 JSON 对象，收到{json_kind(value)}"
+
+    def to_storage(self, data, fdef, ctx):
+        return _json_object(data) if data else None
+
+    def to_data(self, value, fdef, ctx):
+        return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
+
+    def display(self, value, fdef, ctx):
+        form = _json_object(value)
+        if form is None:
+            return "" if value is None else str(value)
+        lines = _form_lines(form.get("form_data"))
+        return "\n".join(lines) if lines else json.dumps(form, ensure_ascii=False)

@@ -40,6 +40,10 @@ class Service(db.Model):
     flow_version_id: Mapped[int | None] = mapped_column(ForeignKey("flow_versions.id"), index=True)
     owners: Mapped[str] = mapped_column(String(255), default="")
     is_valid: Mapped[bool] = mapped_column(default=True)
+    # upstream's 可见范围: OPEN, API (other systems' services), INVISIBLE, ...; display_role names who sees it
+    # ("BK_IAM", "LOG_SEARCH", comma-separated); the API's get_services filters on both
+    display_type: Mapped[str] = mapped_column(String(16), default="OPEN", server_default="OPEN")
+    display_role: Mapped[str] = mapped_column(String(255), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="system")

@@ -318,4 +318,4 @@ def test_app_only_refusals(api, cab, db_snapshot):
     r = _app_only(api, "get_services", app=(PLAIN_CODE, PLAIN_SECRET))
     assert r["result"] and cab in [s["id"] for s in r["data"]]
     r = _app_only(api, "token/verify", "POST", app=(PLAIN_CODE, PLAIN_SECRET), token="x")
-    assert r["data"] == {"is_passed": False}
+    assert r["data"] == {"is_passed": False, "is_valid": False}        # is_valid: what bk-monitor reads

@@ -293,7 +293,7 @@ def test_service_roles_workflow_and_token(client):
     detail = client("get_service_detail", service_id=sid)
     flow = client("get_workflow_detail", workflow_id=detail["workflow_id"])
     assert [s["name"] for s in flow["states"]][:2] == ["提单", "故障处理"]
-    assert client("token/verify", token="not-a-token") == {"is_passed": False}
+    assert client("token/verify", token="not-a-token") == {"is_passed": False, "is_valid": False}
 
 
 def test_component_client_default_path_has_no_version(live):
@@ -404,8 +404,8 @@ def test_result_callback_with_retry(live, demo, receiver, kind):
             "last_approver"} <= set(payload)
     assert payload["sn"] == sn and payload["current_status"] == "FINISHED" and payload["approve_result"] is False
     assert payload["updated_by"] == "leader"
-    assert client("token/verify", token=payload["token"]) == {"is_passed": True}
-    assert client("token/verify", token=payload["token"] + "x") == {"is_passed": False}
+    assert client("token/verify", token=payload["token"]) == {"is_passed": True, "is_valid": True}
+    assert client("token/verify", token=payload["token"] + "x") == {"is_passed": False, "is_valid": False}
 
 
 def test_callbacks_for_terminated_and_withdrawn_tickets(live, demo):

@@ -72,8 +72,9 @@ def test_load_then_export_is_a_byte_identical_round_trip(app, itsm_cli, tmp_path
     (source / "tiny.yaml").write_text(TINY, encoding="utf-8")
     result = itsm_cli("flows", "load", source)
     assert result.exit_code == 0, result.output
-    assert _count(app, Flow) == 6
-    for key in ("account_apply", "builtin_approval", "change_normal", "incident_handle", "problem_manage", "tiny"):
+    assert _count(app, Flow) == 8
+    for key in ("account_apply", "builtin_approval", "change_normal", "iam_default", "iam_group", "incident_handle",
+                "problem_manage", "tiny"):
         assert f"loaded {key}" in result.output
 
     out = tmp_path / "out"

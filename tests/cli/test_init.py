@@ -73,7 +73,7 @@ def test_init_with_demo_sets_up_everything(sqlite_url, tmp_path):
     assert "ITSM is initialized." in result.output
     assert "password for admin" not in result.output          # it was given
     got = counts(app)
-    assert got["services"] == 5 and got["versions"] == 5        # the demo's four and 内置审批服务
+    assert got["services"] == 7 and got["versions"] == 7        # the demo's four, 内置审批服务 and bk-iam's two
     assert can_log_in(app, "admin", "pw-admin")
     assert not can_log_in(app, "admin", "wrong")
 
@@ -87,7 +87,7 @@ def test_init_twice_changes_nothing(sqlite_url, tmp_path):
     assert "flow deployed" not in result.output and "password for" not in result.output
     second = counts(app)
     assert second == first
-    assert second["versions"] == 5 and second["users"] == second["distinct_users"] == 13
+    assert second["versions"] == 7 and second["users"] == second["distinct_users"] == 13
     assert can_log_in(app, "admin", "pw-admin")
 
 
@@ -99,7 +99,7 @@ def test_init_without_an_admin_password_prints_a_generated_one(sqlite_url, tmp_p
     match = re.search(r"password for admin \(shown once, keep it\): (\S+)", result.output)
     assert match, result.output
     assert can_log_in(app, "admin", match.group(1))
-    assert counts(app)["services"] == 1                      # no --demo: only 内置审批服务
+    assert counts(app)["services"] == 3                      # no --demo: only the built-in services
     assert "password for admin" not in init(app).output      # only the first run prints it
 
 
@@ -147,8 +147,8 @@ def test_migrated_postgresql_schema_matches_the_models(pg_migrate_url, tmp_path)
     app = fresh_app(pg_migrate_url, tmp_path)
     result = init(app, "--demo")
     assert result.exit_code == 0, result.output
-    assert counts(app)["versions"] == 5
-    assert init(app, "--demo").exit_code == 0 and counts(app)["versions"] == 5
+    assert counts(app)["versions"] == 7
+    assert init(app, "--demo").exit_code == 0 and counts(app)["versions"] == 7
     extra, missing, diffs = schema_differences(app)
     assert extra == set() and missing == set()
     assert diffs == []

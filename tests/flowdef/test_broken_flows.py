@@ -97,7 +97,7 @@ def test_unknown_field_type():
     assert issues(variant("type: STRING", "type: STRNG")) == [
         "demo.yaml:9: nodes.0.fields.0.type: unknown field type 'STRNG'; allowed: STRING, TEXT, INT, DATE, "
         "DATETIME, DATETIMERANGE, TABLE, SELECT, MULTISELECT, CHECKBOX, RADIO, MEMBER, MEMBERS, RICHTEXT, "
-        "FILE, CUSTOMTABLE, TREESELECT, CASCADE, LINK"]
+        "FILE, CUSTOMTABLE, TREESELECT, CASCADE, LINK, CUSTOM-FORM"]
 
 
 def test_unknown_key_in_a_node_is_a_typo():
@@ -131,7 +131,13 @@ def test_unknown_distribute_type():
 def test_unknown_processor_type():
     assert issues(variant("{type: GENERAL, value: [leaders]}", "{type: ROLE, value: [bob]}")) == [
         "demo.yaml:13: nodes.1.processors.type: Input should be 'PERSON', 'GENERAL', 'CMDB', 'STARTER', "
-        "'BY_ASSIGNOR', 'OPEN', 'VARIABLE', 'STARTER_LEADER', 'ASSIGN_LEADER' or 'ORGANIZATION'"]
+        "'BY_ASSIGNOR', 'OPEN', 'VARIABLE', 'STARTER_LEADER', 'ASSIGN_LEADER', 'ORGANIZATION' or 'IAM'"]
+
+
+def test_iam_processors_name_one_iam_role():
+    assert issues(variant("{type: GENERAL, value: [leaders]}", "{type: IAM, value: [boss]}")) == [
+        "demo.yaml:13: nodes.1.processors: processor type IAM takes one IAM role: super_manager, "
+        "system_manager, rating_manager, instance_approver"]
 
 
 def test_person_processors_need_a_value():

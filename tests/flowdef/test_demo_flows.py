@@ -56,8 +56,9 @@ def walk(flow: CompiledFlow, answers: dict[str, list[dict]], limit: int = 30) ->
 
 # --- the flows --------------------------------------------------------------
 
-def test_every_flow_file_is_a_demo_flow_or_the_builtin_approval_and_loads(flows):
-    assert sorted(p.stem for p in FLOWS.glob("*.yaml")) == sorted(DEMO_FLOWS + ("builtin_approval",))
+def test_every_flow_file_is_a_demo_flow_or_a_builtin_service_and_loads(flows):
+    assert sorted(p.stem for p in FLOWS.glob("*.yaml")) == sorted(DEMO_FLOWS + ("builtin_approval", "iam_default",
+                                                                               "iam_group"))
     for key, flow in flows.items():
         assert flow.key == key
         assert flow.definition.desc and flow.definition.notify.channels

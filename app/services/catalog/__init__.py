@@ -6,7 +6,7 @@ from app.infra.exports import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "bk_services": ["BkService", "import_bk_service", "looks_like_bk_service"],
-    "browse": ["SERVICE_TYPE_NAMES", "builtin_approval_service", "catalog_tree", "create_catalog", "ensure_root_catalog", "get_service", "publish_service",
+    "browse": ["DISPLAY_TYPES", "SERVICE_TYPE_NAMES", "builtin_approval_service", "display_roles", "catalog_tree", "create_catalog", "ensure_root_catalog", "get_service", "publish_service",
                "service_for_submit", "submittable_services"],
     "manage": ["add_services_to_catalog", "catalog_choices", "catalog_rows", "check_catalog_deletable",
                "check_catalog_parent", "check_service_deletable", "fix_catalog_levels", "move_catalog",

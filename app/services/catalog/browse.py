@@ -1,7 +1,7 @@
 """The service catalog as requesters see it: catalogs, services, the submit form's fields."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from app.errors import OperationRefused, ServiceNotFound
 from app.extensions import db
@@ -58,9 +58,25 @@ def builtin_approval_service() -> Service:
     return service
 
 
-def submittable_services(*, catalog_id: int | None = None, service_type: str | None = None) -> list[Service]:
-    """Enabled services bound to a version, optionally within one catalog (in its order) or one type."""
+DISPLAY_TYPES = {"OPEN": "不限", "API": "第三方系统", "INVISIBLE": "不可见", "GENERAL": "通用角色表",
+                 "ORGANIZATION": "组织架构", "PERSON": "个人", "CMDB": "CMDB业务公用角色"}     # upstream's 可见范围
+
+
+def display_roles(text: str | None) -> str:
+    """display_role as stored: names separated by single commas, no blanks (upstream keeps ",A,B,")."""
+    return ",".join(dict.fromkeys(p.strip() for p in (text or "").split(",") if p.strip()))
+
+
+def submittable_services(*, catalog_id: int | None = None, service_type: str | None = None,
+                         display_type: str | None = None, display_role: str | None = None) -> list[Service]:
+    """Enabled services bound to a version, optionally within one catalog (in its order) or one type;
+    `display_type` / `display_role` keep the services shown that way / to that role (get_services)."""
     stmt = select(Service).where(Service.is_valid.is_(True), Service.flow_version_id.is_not(None))
+    if display_type:
+        stmt = stmt.where(Service.display_type == display_type)
+    if display_role:
+        wanted = f",{display_role.strip()},"
+        stmt = stmt.where((literal(",") + Service.display_role + literal(",")).contains(wanted, autoescape=True))
     if catalog_id is not None:
         stmt = stmt.join(CatalogService).where(CatalogService.catalog_id == catalog_id) \
             .order_by(CatalogService.order, Service.id)
@@ -110,10 +126,12 @@ def ensure_catalog(key: str, name: str, *, parent: Catalog | None = None, desc: 
 
 
 def ensure_service(key: str, name: str, *, service_type: str, flow_version_id: int | None, desc: str = "",
-                   owners: str = "", catalogs: list[Catalog] = ()) -> Service:
+                   owners: str = "", catalogs: list[Catalog] = (), display_type: str = "OPEN",
+                   display_role: str = "") -> Service:
     row = db.session.execute(select(Service).where(Service.key == key)).scalar_one_or_none()
     if row is None:
-        row = Service(key=key, name=name, desc=desc, service_type=service_type, owners=owners)
+        row = Service(key=key, name=name, desc=desc, service_type=service_type, owners=owners,
+                      display_type=display_type, display_role=display_roles(display_role))
         db.session.add(row)
     row.flow_version_id = row.flow_version_id or flow_version_id
     db.session.flush()

@@ -10,5 +10,5 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "roles": ["check_admin_roles_change", "check_general_role_key", "cmdb_source", "cmdb_sync_due",
               "fetch_cmdb_roles", "record_scheduled_cmdb_sync", "set_role_members", "sync_cmdb_roles"],
     "users": ["add_role_member", "authenticate", "check_directory_entry", "create_user", "end_sessions",
-              "find_user", "import_directory", "session_user", "set_password"],
+              "find_user", "import_directory", "outside_user", "session_user", "set_password"],
 })

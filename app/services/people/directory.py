@@ -97,7 +97,7 @@ def spec_usernames(spec, creator: str = "") -> str:
 
     if spec is None:
         return ""
-    if spec.type == "PERSON":
+    if spec.type in ("PERSON", "IAM"):             # IAM: the permission center's role, named as bk-iam expects
         return ",".join(spec.value)
     if spec.type in ("STARTER", "STARTER_LEADER") and not creator:
         return ""

@@ -16,6 +16,16 @@ def find_user(username: str) -> User | None:
     return db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
 
 
+def outside_user(username: str) -> User:
+    """Someone another system names who has no account here (bk-monitor's `fta-system`): upstream stores any
+    creator, so a ticket may be theirs. Never added to the session: no login, no roles, no rights but a
+    creator's own (withdrawing their ticket)."""
+    name = (username or "").strip()
+    if not name or len(name) > 64 or any(c in name for c in ", \t\r\n"):
+        raise ValidationFailed(f"用户名 {username!r} 不合法：不能为空、不超过 64 个字符、不含逗号或空白")
+    return User(username=name, display_name=name, is_superuser=False, is_stats_admin=False, is_enabled=True)
+
+
 def require_user(username: str) -> User:
     user = find_user(username)
     if user is None:

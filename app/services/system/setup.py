@@ -40,7 +40,7 @@ def init_system(*, demo: bool = False, admin_password: str | None = None, demo_p
     existing = set(db.session.execute(select(Flow.key)).scalars())
     for row in load_flow_files(current_app.config["FLOWS_DIR"]) if not existing else []:
         report.flows.append(row.key)
-    _ensure_builtin_approval(report)
+    _ensure_builtin_services(report)
     ensure_root_catalog()
     if find_user("admin") is None:
         _, pw = create_user("admin", password=admin_password, display_name="ITSM超级管理员", is_superuser=True)
@@ -53,24 +53,32 @@ def init_system(*, demo: bool = False, admin_password: str | None = None, demo_p
 
 
 BUILTIN_APPROVAL = "builtin_approval"        # the flow and service key of 内置审批服务
+# services upstream ships for other BlueKing systems: (flow and service key, name, desc, display_type, display_role)
+BUILTIN_SERVICES = (
+    (BUILTIN_APPROVAL, "内置审批服务", "其他系统通过 create_ticket（fast_approval: true）发起的审批", "OPEN", ""),
+    ("iam_default", "默认审批流程", "默认审批服务（权限中心）", "API", "BK_IAM"),
+    ("iam_group", "用户组审批流程", "用户组审批服务（权限中心）", "API", "BK_IAM"),
+)
 
 
-def _ensure_builtin_approval(report: InitReport) -> None:
-    """内置审批服务: its flow template (from flows_yaml/, also on an install made before it shipped), a version, the service."""
+def _ensure_builtin_services(report: InitReport) -> None:
+    """Each built-in service: its flow template (from flows_yaml/, also on an install made before it shipped),
+    a version, the service."""
     from app.services.flows.library import save_flow_source
 
-    if db.session.execute(select(Flow).where(Flow.key == BUILTIN_APPROVAL)).scalar_one_or_none() is None:
-        path = Path(current_app.config["FLOWS_DIR"]) / f"{BUILTIN_APPROVAL}.yaml"
-        if not path.exists():
-            return
-        save_flow_source(path.read_text(encoding="utf-8"), by="system", source_path=path.name, filename=str(path))
-        report.flows.append(BUILTIN_APPROVAL)
-    version = latest_version(BUILTIN_APPROVAL)
-    if version is None:
-        version = deploy_flow(BUILTIN_APPROVAL, by="system")
-        report.deployed.append(f"{version.flow_key} v{version.version_number}")
-    ensure_service(BUILTIN_APPROVAL, "内置审批服务", service_type="request", flow_version_id=version.id,
-                   desc="其他系统通过 create_ticket（fast_approval: true）发起的审批", owners="admin")
+    for key, name, desc, display_type, display_role in BUILTIN_SERVICES:
+        if db.session.execute(select(Flow).where(Flow.key == key)).scalar_one_or_none() is None:
+            path = Path(current_app.config["FLOWS_DIR"]) / f"{key}.yaml"
+            if not path.exists():
+                continue
+            save_flow_source(path.read_text(encoding="utf-8"), by="system", source_path=path.name, filename=str(path))
+            report.flows.append(key)
+        version = latest_version(key)
+        if version is None:
+            version = deploy_flow(key, by="system")
+            report.deployed.append(f"{version.flow_key} v{version.version_number}")
+        ensure_service(key, name, service_type="request", flow_version_id=version.id, desc=desc, owners="admin",
+                       display_type=display_type, display_role=display_role)
 
 
 def _load_demo(report: InitReport, password: str | None) -> None:

@@ -53,7 +53,12 @@ def create_ticket(*, service_id: int, creator: User, fields: Mapping[str, Any] |
         values = _validated(flow, start_fields, fields, {}, creator, CreateFailed, "单据创建失败")
     values = store_file_values(start_fields, dict(values), creator.username)
     meta = {k: v for k, v in (meta or {}).items() if k not in ("joins", "node_processors")}   # kept by the engine
+    if "dynamic_fields" in meta:
+        meta["dynamic_fields"] = _dynamic_fields(meta["dynamic_fields"], {f.key for f in flow.fields()})
+    if "tag" in meta and not (isinstance(meta["tag"], str) and len(meta["tag"]) <= 64):
+        raise CreateFailed("tag 应为不超过 64 个字符的字符串")
     assigned = _assigned_processors(flow, meta.get("state_processors"))
+    _iam_nodes_assigned(flow, assigned)
     if assigned:
         meta["node_processors"] = {k: list(v) for k, v in assigned.items()}
     outcome = engine.start_ticket(flow, creator.username, values, DbDirectory(), assigned=assigned)
@@ -108,6 +113,37 @@ def _biz_id(values: Mapping[str, Any]) -> int:
     except ValueError:
         return -1
     return number if -2**31 <= number < 2**31 else -1
+
+
+def _dynamic_fields(given: Any, taken: set[str]) -> list[dict]:
+    """create_ticket's `dynamic_fields` ([{name, type, value, key?, meta?}], upstream's extra ticket fields) as
+    stored: each with a key (given, or `dynamic_<n>`) that no flow field has; values kept as sent."""
+    if not isinstance(given, list) or not all(isinstance(f, dict) for f in given):
+        raise CreateFailed("dynamic_fields 应为 [{name, type, value}] 列表")
+    out = []
+    for n, field in enumerate(given, start=1):
+        name = field.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 128:
+            raise CreateFailed(f"dynamic_fields 第 {n} 项缺少 name（不超过 128 个字符）")
+        key = field.get("key") or f"dynamic_{n}"
+        if not isinstance(key, str) or len(key) > 64 or key in taken:
+            raise CreateFailed(f"dynamic_fields 第 {n} 项的 key {key!r} 不合法或与流程字段重复")
+        taken.add(key)
+        kind = field.get("type") or "STRING"
+        out.append({"key": key, "name": name.strip(), "type": str(kind)[:32], "value": field.get("value", ""),
+                    "meta": field.get("meta") if isinstance(field.get("meta"), dict) else {}})
+    return out
+
+
+def _iam_nodes_assigned(flow, assigned: Mapping[str, tuple[str, ...]]) -> None:
+    """An IAM node's approvers are the members of a BlueKing IAM role, which only bk-iam knows: it names them
+    per ticket (meta.state_processors, keyed by the node's state_id from get_service_roles)."""
+    from app.services.flows.library import state_id
+
+    for node in flow.definition.nodes:
+        if node.processors is not None and node.processors.type == "IAM" and node.key not in assigned:
+            raise CreateFailed(f"节点「{node.name}」的处理人是权限中心角色 {node.processors.value[0]}，"
+                               f"请在 meta.state_processors 中为节点 {state_id(flow, node.key)} 指定处理人")
 
 
 def _title(values: Mapping[str, Any], service: Service) -> str:
