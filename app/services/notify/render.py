@@ -15,6 +15,7 @@ from jinja2 import ChainableUndefined, FunctionLoader, TemplateError, TemplateNo
 from jinja2.sandbox import SandboxedEnvironment
 
 from app.errors import ValidationFailed
+from app.infra.public_url import public_base_url
 from app.services.system.settings import get_setting
 
 KINDS = {
@@ -82,7 +83,7 @@ def render(kind: str, context: dict[str, Any], *, overrides: dict[str, str] | No
 
 def sample_context() -> dict[str, Any]:
     """What a template sees, with example values (previews and checks in the back office)."""
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = public_base_url()
     return {
         "kind": "todo", "kind_name": KINDS["todo"], "site_name": "蓝鲸 ITSM",
         "ticket": {"id": 1, "sn": "REQ20250101000001", "title": "申请开通 VPN 账号", "status": "RUNNING",
