@@ -67,4 +67,18 @@ EN = {
     "按顺序审批": "in order", "待提交": "Pending",
     # form fields (templates/forms/_fields.html)
     "请选择": "Choose…", "添加一行": "Add a row", "是": "Yes",
+    # error pages (issue 17.7)
+    "请求的内容不完整或有误，请返回上一页重试。": "The request was incomplete or wrong; go back and try again.",
+    "您没有权限查看这个页面。如需权限，请联系管理员。": "You may not see this page. Ask an administrator if you need access.",
+    "您要找的页面不存在，可能地址有误或内容已被删除。": "The page you asked for does not exist: the address may be wrong or the content deleted.",
+    "这个地址不支持这种请求方式，请从页面上的按钮操作。": "This address does not take that kind of request; use the buttons on the page.",
+    "操作与他人的修改冲突，请刷新页面后重试。": "Someone else changed this meanwhile; reload the page and try again.",
+    "上传的内容超过了大小限制，请压缩或分批上传。": "The upload is larger than allowed; compress it or upload in parts.",
+    "服务器出错了，请稍后再试或联系管理员。": "Something went wrong on the server; try again later or contact an administrator.",
+    "请求没有完成，请返回上一页重试。": "The request did not complete; go back and try again.",
+    "只有超级管理员和统计管理员可以查看运营数据": "Only super admins and statistics managers can see the statistics",
+    "你没有查看该单据的权限": "You may not see this ticket", "你没有操作该单据的权限": "You may not operate on this ticket",
+    "只有作者和知识库管理员可以修改这篇文章": "Only the author and knowledge managers can edit this article",
+    "缺少单据": "No ticket given", "只有知识库管理员可以管理分类": "Only knowledge managers can manage categories",
+    "自动执行失败，处理人会重试或跳过这一步。": "The automatic step failed; its processors will retry or skip it.",
 }

@@ -17,7 +17,7 @@ STATUS_BADGE = {
 
 def register_template_helpers(app: Flask) -> None:
     from app.i18n import LANGUAGES, get_locale, gettext
-    from app.services.tickets import human_duration
+    from app.services.tickets import human_duration, ticket_number
 
     app.jinja_env.globals["_"] = gettext
     app.jinja_env.globals["get_locale"] = get_locale
@@ -31,6 +31,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["badge"] = lambda s: STATUS_BADGE.get(s, "secondary")
     app.jinja_env.globals["SERVICE_TYPE_NAMES"] = SERVICE_TYPE_NAMES
     app.jinja_env.globals["table_rows"] = table_rows
+    app.jinja_env.globals["ticket_number"] = ticket_number
     app.jinja_env.filters["richtext"] = richtext
 
 

@@ -23,6 +23,9 @@ KINDS = {
     "suspend": "单据挂起", "resume": "单据恢复", "finished": "单据完成", "terminated": "单据终止",
     "revoked": "单据撤回", "reminder": "每日待办提醒", "failed": "自动节点执行失败",
 }
+# a notice's status as the back office shows it (the codes stay in the database and the filters' URLs)
+NOTICE_STATUS_NAMES = {"PENDING": "待发送", "SENT": "已发送", "SKIPPED": "未发送（无可用渠道或接收人）",
+                       "FAILED": "发送失败"}
 LAYOUT = "_layout"
 OVERRIDE_PREFIX = "notify.template."
 

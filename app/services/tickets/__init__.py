@@ -11,6 +11,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "operations": ["create_ticket", "flow_of", "lock_ticket", "open_steps", "operate_step", "operate_ticket"],
     "page": ["allowed", "logs_of", "ticket_page"],
     "queries": ["paginate"],
-    "reading": ["attachment_for", "get_ticket"],
+    "reading": ["attachment_for", "get_ticket", "ticket_number"],
     "results": ["ticket_url"],
 })
