@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -15,6 +15,7 @@ from app.services.tickets import ListFilters, create_ticket, get_ticket
 from app.timeutil import parse_local
 
 bp = Blueprint("workbench", __name__)
+REMEMBERED_TAB = "ticket_list_tab"
 
 
 @bp.before_request
@@ -67,8 +68,10 @@ def _list_page(template: str, *, tab: str, service_type: str | None = None, **ex
 @bp.route("/tickets")
 def ticket_list():
     """全局视图: every ticket I am involved in, across the four types, with filters."""
-    tab = request.args.get("tab", "involved")
-    tab = tab if tab in tickets.TABS else "involved"
+    chosen = request.args.get("tab")
+    tab = tickets.default_tab(current_user, chosen or session.get(REMEMBERED_TAB))
+    if chosen and tab == chosen:
+        session[REMEMBERED_TAB] = tab         # the tab the view opens on next time
     return _list_page("ticket_list.html", tab=tab)
 
 

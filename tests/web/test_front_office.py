@@ -70,12 +70,35 @@ def test_each_module_lists_its_own_type_and_offers_its_services(browser, itsm):
         assert alice.get(f"/modules/{key}").status_code == 200
 
 
-def test_history_tab_lists_tickets_i_handled(browser, itsm):
+def test_history_tab_lists_every_ended_ticket_i_submitted_or_handled(browser, itsm):
     alice, leader = browser("alice"), browser("leader")
-    t1 = itsm.submit(alice, "account_apply", ACCOUNT)
-    leader.post(f"/tickets/{t1}/steps/leader_approve/transition", data={"leader_approve-leader_result": "agree"})
-    assert _sns(leader.get("/tickets?tab=history").get_data(as_text=True)) == {_sn(itsm, t1)}
-    assert _sns(alice.get("/tickets?tab=history").get_data(as_text=True)) == set()
+    rejected = itsm.submit(alice, "account_apply", {**ACCOUNT, "title": "被拒绝"})
+    running = itsm.submit(alice, "account_apply", {**ACCOUNT, "title": "审批中"})
+    withdrawn = itsm.submit(alice, "account_apply", {**ACCOUNT, "title": "撤单了"})
+    leader.post(f"/tickets/{rejected}/steps/leader_approve/transition", data={"leader_approve-leader_result": "reject"})
+    leader.post(f"/tickets/{running}/steps/leader_approve/transition", data={"leader_approve-leader_result": "agree"})
+    alice.post(f"/tickets/{withdrawn}/actions/withdraw")
+    # the manual's 我的历史单: ended tickets, whether I submitted them or handled them; running ones are not history
+    assert _sns(alice.get("/tickets?tab=history").get_data(as_text=True)) == {_sn(itsm, rejected), _sn(itsm, withdrawn)}
+    assert _sns(leader.get("/tickets?tab=history").get_data(as_text=True)) == {_sn(itsm, rejected), _sn(itsm, withdrawn)}
+    assert _sns(alice.get("/modules/request?tab=history").get_data(as_text=True)) == {_sn(itsm, rejected),
+                                                                                     _sn(itsm, withdrawn)}
+
+
+def test_global_view_opens_on_all_tickets_for_admins_and_remembers_the_last_tab(browser, itsm):
+    alice, admin = browser("alice"), browser("admin")
+    ticket = itsm.submit(alice, "account_apply", ACCOUNT)
+    page = admin.get("/tickets").get_data(as_text=True)
+    assert _active_tab(page) == "所有单据" and _sns(page) == {_sn(itsm, ticket)}
+    assert _active_tab(alice.get("/tickets").get_data(as_text=True)) == "与我相关"
+    assert _active_tab(admin.get("/tickets?tab=mine").get_data(as_text=True)) == "我的申请单"
+    assert _active_tab(admin.get("/tickets").get_data(as_text=True)) == "我的申请单"      # remembered
+    assert _active_tab(alice.get("/tickets?tab=all").get_data(as_text=True)) == "与我相关"  # not theirs to open
+    assert _active_tab(alice.get("/tickets").get_data(as_text=True)) == "与我相关"
+
+
+def _active_tab(page: str) -> str:
+    return re.search(r'class="nav-link active"[^>]*>([^<]+)<', page).group(1).strip()
 
 
 def test_print_view_is_a_clean_page_of_the_ticket(browser, itsm):

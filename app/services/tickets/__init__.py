@@ -6,7 +6,7 @@ from app.infra.exports import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "comments": ["comment_ticket"],
-    "lists": ["ListFilters", "TABS", "TicketSearch", "approval_results", "can_view", "human_duration",
+    "lists": ["ListFilters", "TABS", "TicketSearch", "approval_results", "can_view", "default_tab", "human_duration",
               "list_tickets", "my_numbers", "recent_activity", "search_tickets", "services_for_filter"],
     "operations": ["create_ticket", "flow_of", "lock_ticket", "open_steps", "operate_step", "operate_ticket"],
     "page": ["allowed", "logs_of", "ticket_page"],

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select, union
 
+from app.engine.state import TICKET_OVER
 from app.errors import PermissionDenied
 from app.extensions import db
 from app.models import Service, Ticket, TicketLog, TicketStep, User
@@ -93,6 +94,14 @@ class TicketPage:
         return self.page + 1
 
 
+def default_tab(user: User, remembered: str | None = None) -> str:
+    """The 全局视图 tab to open on: the user's last choice, else 所有单据 for super admins (where the tickets
+    are), else 与我相关 (everything the user created, waited for or handled)."""
+    if remembered in TABS and (remembered != "all" or user.is_superuser):
+        return remembered
+    return "all" if user.is_superuser else "involved"
+
+
 def tab_stream(user: User, tab: str) -> Stream:
     """The tickets of one tab, before filters (execute with `queries.params(user.username)`).
 
@@ -104,8 +113,8 @@ def tab_stream(user: User, tab: str) -> Stream:
         return queries.waiting_for(CLAIM_STATUSES)
     if tab == "mine":
         return queries.created_by()
-    if tab == "history":       # handled by me, or otherwise involving me, excluding what I submitted
-        return queries.involving(creator=False)
+    if tab == "history":       # the manual's 我的历史单: every ended ticket I submitted, handled or was asked to
+        return queries.ended_involving(tuple(sorted(TICKET_OVER)))
     if tab == "all":
         if not user.is_superuser:
             raise PermissionDenied("只有超级管理员可以查看所有单据")
