@@ -81,4 +81,10 @@ EN = {
     "只有作者和知识库管理员可以修改这篇文章": "Only the author and knowledge managers can edit this article",
     "缺少单据": "No ticket given", "只有知识库管理员可以管理分类": "Only knowledge managers can manage categories",
     "自动执行失败，处理人会重试或跳过这一步。": "The automatic step failed; its processors will retry or skip it.",
+    # feedback (issue 17.11)
+    "已撤销": "Withdrawn", "单据已挂起，恢复后由 {who} 继续处理。": "The ticket is suspended; {who} will go on once it is resumed.",
+    "新单据将作为 {sn}（{title}）的关联单。": "The new ticket will be linked to {sn} ({title}).",
+    "提单成功，单号 {sn}。": "Ticket {sn} submitted.", "返回{module}列表": "Back to {module}",
+    "已重新排队，系统稍后会自动重新执行这一步，结果见处理日志。":
+        "Queued again: the system will run this step again shortly; the log will show the result.",
 }

@@ -20,7 +20,7 @@ from app.services.system.settings import get_setting
 
 KINDS = {
     "todo": "新待办", "claim": "待认领", "distribute": "派单给您", "deliver": "转单给您", "supervise": "督办",
-    "suspend": "单据挂起", "resume": "单据恢复", "finished": "单据完成", "terminated": "单据终止",
+    "suspend": "单据挂起", "resume": "单据恢复", "finished": "单据已结束", "terminated": "单据终止",
     "revoked": "单据撤回", "reminder": "每日待办提醒", "failed": "自动节点执行失败",
 }
 # a notice's status as the back office shows it (the codes stay in the database and the filters' URLs)

@@ -197,7 +197,7 @@ def handling_time_by_service(f: StatsFilter) -> Chart:
         .order_by(func.avg(inner.c.d).desc(), Service.name)).all()
     rows = [[name, n, _hours(avg), _hours(p50), _hours(p90)] for name, n, avg, p50, p90 in result]
     return Chart("handling_by_service", "服务处理耗时（小时）", "group",
-                 ["服务", "已完成单据", "平均", "P50", "P90"], rows, series=[2, 3, 4],
+                 ["服务", "已结束单据", "平均", "P50", "P90"], rows, series=[2, 3, 4],
                  note="已结束（完成）的单据，从提单到结束", unit="小时")
 
 
