@@ -87,4 +87,8 @@ EN = {
     "提单成功，单号 {sn}。": "Ticket {sn} submitted.", "返回{module}列表": "Back to {module}",
     "已重新排队，系统稍后会自动重新执行这一步，结果见处理日志。":
         "Queued again: the system will run this step again shortly; the log will show the result.",
+    # the manual's words per module (issue 17.14)
+    "新增请求": "New request", "申请变更": "Request a change", "提报事件": "Report an incident",
+    "问题提报": "Report a problem", "所有请求单": "All requests", "所有变更单": "All changes",
+    "所有故障单": "All incidents", "所有问题单": "All problems", "操作": "Action", "处理": "Handle", "查看": "View",
 }

@@ -137,3 +137,18 @@ def test_list_pages_cost_the_same_statements_for_3_and_20_tickets(browser, itsm,
     assert few == many, (few, many)
     with demo.app_context():
         assert db.session.query(Ticket).count() == 20
+
+
+def test_modules_use_the_manuals_words_and_lists_offer_handle_or_view(browser, itsm):
+    alice, admin, leader = browser("alice"), browser("admin"), browser("leader")
+    itsm.submit(alice, "account_apply", ACCOUNT)
+    for key, submit, every in (("request", "新增请求", "所有请求单"), ("change", "申请变更", "所有变更单"),
+                               ("event", "提报事件", "所有故障单"), ("question", "问题提报", "所有问题单")):
+        page = admin.get(f"/modules/{key}").get_data(as_text=True)
+        assert submit in page.split('id="module-submit"')[1].split("</button>")[0]
+        assert f">{every}<" in page and "所有单据" not in page
+    # the leader's to-do row says 处理; the requester's own waiting ticket says 查看
+    assert re.findall(r'class="ticket-action"[^>]*>([^<]+)<', leader.get("/tickets?tab=todo").get_data(as_text=True)) \
+        == ["处理"]
+    assert re.findall(r'class="ticket-action"[^>]*>([^<]+)<', alice.get("/tickets?tab=mine").get_data(as_text=True)) \
+        == ["查看"]

@@ -16,7 +16,7 @@ from sqlalchemy import Select, func, or_, select, union
 from app.engine.state import TICKET_OVER
 from app.errors import PermissionDenied
 from app.extensions import db
-from app.models import Service, Ticket, TicketLog, TicketStep, User
+from app.models import Service, StepProcessor, Ticket, TicketLog, TicketStep, User
 from app.services.integration.callbacks import mark_reported
 from app.services.tickets import queries
 from app.services.tickets.counters import handled_totals
@@ -42,6 +42,7 @@ class ListFilters:
 class TicketRow:
     ticket: Ticket
     steps: list[TicketStep] = field(default_factory=list)
+    waits_for_me: bool = False      # an open step waits for the listing user: the row offers 处理, else 查看
 
     @property
     def step_names(self) -> str:
@@ -175,7 +176,18 @@ def list_tickets(user: User, tab: str, filters: ListFilters, page: int = 1, per_
                 TicketStep.ticket_id.in_([t.id for t in tickets]), TicketStep.is_open.is_(True))
                 .order_by(TicketStep.id)).scalars():
             steps.setdefault(step.ticket_id, []).append(step)
-    return TicketPage([TicketRow(t, steps.get(t.id, [])) for t in tickets], page, per_page, total, more)
+    waiting = _waiting_for(user.username, [t.id for t in tickets if t.id in steps])
+    return TicketPage([TicketRow(t, steps.get(t.id, []), t.id in waiting) for t in tickets], page, per_page, total,
+                      more)
+
+
+def _waiting_for(username: str, ticket_ids: list[int]) -> set[int]:
+    """Which of these tickets have an open step waiting for the user (one probe of step_processors)."""
+    if not ticket_ids:
+        return set()
+    return set(db.session.execute(select(StepProcessor.ticket_id).where(
+        StepProcessor.username == username, StepProcessor.ticket_id.in_(ticket_ids),
+        StepProcessor.step_status.in_(queries.PENDING_STATUSES))).scalars())
 
 
 def services_for_filter() -> list[tuple[int, str]]:
