@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import plotly
 from flask import Blueprint, Response, abort, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from app.i18n import gettext
 from app.services import stats
 from app.services.catalog import SERVICE_TYPE_NAMES
 from app.timeutil import local, parse_local
@@ -92,10 +94,20 @@ def figure(chart: stats.Chart) -> dict:
             "config": {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}}
 
 
+def localized(chart: stats.Chart) -> stats.Chart:
+    """The chart in the user's language: title, columns, note, unit and fixed labels in cells (status and type
+    names); names users gave (services, steps, people) have no translation and stay as they are."""
+    params = {k: gettext(v) if isinstance(v, str) else v for k, v in chart.title_params.items()}
+    title = gettext(chart.title_format, **params) if chart.title_format else gettext(chart.title)
+    rows = [[gettext(v) if isinstance(v, str) else v for v in row] for row in chart.rows]
+    return replace(chart, title=title, columns=[gettext(c) for c in chart.columns], rows=rows,
+                   note=gettext(chart.note) if chart.note else "", unit=gettext(chart.unit) if chart.unit else "")
+
+
 @bp.route("/")
 def index():
     f, problems = _filter()
-    charts = stats.all_charts(f)
+    charts = [localized(c) for c in stats.all_charts(f)]
     args = {k: v for k, v in request.args.items() if k in ("from", "to", "type", "catalog", "unit") and v}
     return render_template("statistics/index.html", charts=charts, figures={c.key: figure(c) for c in charts},
                            f=f, problems=problems, args=args, catalogs=stats.catalog_choices(),
