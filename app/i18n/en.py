@@ -220,4 +220,5 @@ EN = {
     "修改说明": "Change note",
     "已将第 {number} 版恢复为第 {new_number} 版": "Version {number} restored as version {new_number}",
     "网页": "Web", "移动端": "Mobile", "系统": "System",
+    "（点击收起或展开）": "(click to fold or unfold)",
 }
