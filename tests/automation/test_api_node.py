@@ -249,3 +249,10 @@ def test_requester_sees_a_sentence_and_admin_sees_the_detail(app, auto_service, 
     assert "HTTP 500" not in page
     admin_page = browser("admin").get(f"/tickets/{ticket_id}").get_data(as_text=True)
     assert "HTTP 500" in admin_page.split('id="step-error"', 1)[1].split("</div>", 1)[0]
+
+
+def test_retry_from_the_page_says_it_was_queued_not_that_it_succeeded(app, auto_service, fake_api, browser):
+    ticket_id = _fails_then_is_retried(app, auto_service, fake_api, "http500", "HTTP 500")
+    admin = browser("admin")
+    page = admin.get(admin.post(f"/tickets/{ticket_id}/steps/create/retry").headers["Location"]).get_data(as_text=True)
+    assert "已重新排队，系统稍后会自动重新执行这一步" in page and "重试成功" not in page
