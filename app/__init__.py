@@ -61,6 +61,9 @@ def _finalize_config(app: Flask) -> None:
     # Secure cookies (sent over HTTPS only) in production unless COOKIE_SECURE says otherwise
     secure = cfg["ENV"] == "production" if cfg.get("COOKIE_SECURE") is None else bool(cfg["COOKIE_SECURE"])
     cfg["COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = secure
+    if cfg["ENV"] == "production" and not cfg.get("BASE_URL"):
+        app.logger.warning("ITSM_BASE_URL is not set: links in notices, callbacks and API answers fall back to "
+                           "the request's host or http://127.0.0.1:5000; set it to the site's public address")
     cfg["FLOWS_DIR"] = cfg.get("FLOWS_DIR") or str(PROJECT_ROOT / "flows_yaml")
     cfg["DICTIONARIES_DIR"] = cfg.get("DICTIONARIES_DIR") or str(PROJECT_ROOT / "dictionaries")
     cfg["ALERTS_DIR"] = cfg.get("ALERTS_DIR") or str(PROJECT_ROOT / "alerts_yaml")

@@ -37,7 +37,9 @@ class Defaults:
     API_MAX_BODY_BYTES = 2 * 1024 * 1024   # the largest API request body (a flow document is at most 1 MiB)
     PAGE_SIZE = 20
     BK_TOKEN_MAX_AGE = 7 * 24 * 3600   # seconds a bk_token issued at login stays valid for the API
-    BASE_URL = "http://127.0.0.1:5000"  # how ticket_url links in API answers and callbacks start
+    # the public address (https://itsm.example.com) ticket_url links in API answers, callbacks and notices
+    # start with; unset: the request's own host, or http://127.0.0.1:5000 outside a request (warned in production)
+    BASE_URL = None
     CALLBACK_TIMEOUT = 10              # seconds (total deadline) per result-callback POST
     OUTBOUND_MAX_BYTES = 1024 * 1024   # the most of a response body any outbound call reads
     CMDB_SOURCE = "cmdb_roles.yaml"   # CMDB business roles: a YAML file in instance/ or an http(s) URL

@@ -62,6 +62,7 @@ OPERATIONS = [
     ("global view /tickets", "web", "leader"),
     ("ticket page /tickets/<id>", "web", "admin"),
     ("knowledge search", "web", "alice"),
+    ("statistics page", "web", "admin"),          # 运营数据 over the last 30 days (issue 17.15: its time measured)
     ("create_ticket", "api", "alice"),
     ("operate_node CLAIM", "api", "ops1"),
     ("operate_node TRANSITION", "api", "leader"),
@@ -280,6 +281,9 @@ class Requests:
         if op == "knowledge search":
             status, body = do("GET", "/knowledge/?q=" + quote(SEARCH_QUERY))
             return status == 200 and b"kb-hit" in body
+        if op == "statistics page":
+            status, body = do("GET", "/statistics/")
+            return status == 200 and b"data-figure" in body
         if op in ("workbench /", "global view /tickets"):
             status, body = do("GET", "/" if op == "workbench /" else "/tickets")
             return status == 200 and b"csrf" in body

@@ -8,7 +8,7 @@ from wtforms import SelectField, TextAreaField
 
 from app.extensions import db
 from app.models import API_METHODS, ApiDef
-from app.services import flows, integration
+from app.services import flows, integration, tickets
 
 from .base import AdminForm, SecureModelView, format_dt
 
@@ -133,5 +133,6 @@ class ApiCallLogView(SecureModelView):
                          "system": lambda v, c, m, n: m.system.name if m.system else "—",
                          "api": lambda v, c, m, n: m.api.name if m.api else "—"}
     column_formatters_detail = dict(column_formatters, ticket_id=lambda v, c, m, n: Markup(
-        f'<a href="/tickets/{m.ticket_id}">{m.ticket_id}</a>') if m.ticket_id else "—")
+        '<a href="/tickets/{}">{}</a>').format(m.ticket_id, tickets.ticket_number(m.ticket_id) or m.ticket_id)
+        if m.ticket_id else "—")
     form_columns: list[str] = []

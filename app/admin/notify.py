@@ -5,13 +5,14 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms import DecimalField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import PasswordInput
 
 from app.integrations.notify.smtp import SECURITY
-from app.services import notify
+from app.services import notify, tickets
 
 from .base import AdminForm, SecureModelView, SecureView, format_dt
 
@@ -122,6 +123,14 @@ class NotifySettingsView(SecureView):
         return redirect(url_for(".template", kind=kind))
 
 
+def _ticket_link(view, context, model, name):
+    """The notice's ticket by its number, linked to its page ("—" for notices about no ticket)."""
+    if not model.ticket_id:
+        return "—"
+    return Markup('<a href="{}">{}</a>').format(url_for("tickets.detail", ticket_id=model.ticket_id),
+                                                 tickets.ticket_number(model.ticket_id) or model.ticket_id)
+
+
 class NotificationView(SecureModelView):
     """通知记录: the outbox, read-only; FAILED notices can be queued again."""
 
@@ -129,13 +138,18 @@ class NotificationView(SecureModelView):
     can_view_details = True
     column_list = ["id", "created_at", "ticket_id", "kind", "recipients", "status", "attempts", "next_attempt_at",
                    "claimed_by"]
-    column_labels = {"id": "ID", "created_at": "创建时间", "ticket_id": "单据 ID", "kind": "类型", "recipients": "接收人",
+    column_details_list = ["id", "created_at", "ticket_id", "kind", "recipients", "message", "status", "attempts",
+                           "next_attempt_at", "claimed_by", "claimed_at"]
+    column_labels = {"id": "ID", "created_at": "创建时间", "ticket_id": "单据", "kind": "类型", "recipients": "接收人",
                      "status": "状态", "attempts": "尝试次数", "next_attempt_at": "下次尝试", "claimed_by": "处理进程",
-                     "message": "备注"}
+                     "claimed_at": "领取时间", "message": "备注"}
     column_filters = ["status", "kind", "created_at"]
+    column_choices = {"status": list(notify.NOTICE_STATUS_NAMES.items()), "kind": list(notify.KINDS.items())}
     column_default_sort = ("id", True)
-    column_formatters = {"created_at": format_dt, "next_attempt_at": format_dt,
+    column_formatters = {"created_at": format_dt, "next_attempt_at": format_dt, "claimed_at": format_dt,
                          "kind": lambda v, c, m, n: notify.KINDS.get(m.kind, m.kind),
+                         "status": lambda v, c, m, n: notify.NOTICE_STATUS_NAMES.get(m.status, m.status),
+                         "ticket_id": _ticket_link,
                          "recipients": lambda v, c, m, n: ", ".join(m.recipients or [])}
     action_disallowed_list = ["delete"]
 

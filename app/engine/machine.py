@@ -578,13 +578,15 @@ def _finish_step(flow, state, node_key, values, operator, message, action, direc
 
 def _fail_automatic(flow, state, op: ops.FailAutomatic, actor, directory) -> Outcome:
     step = state.step(op.node_key)
+    # the log is read by everyone who sees the ticket: a sentence, no technical detail (that goes to the
+    # automatic run's record, the application log and the processors' failure notice)
     if not op.final:
-        return Outcome(state, (Log(SYSTEM, f"节点【{step.name}】执行失败，{op.retry_in} 秒后重试：{op.error}",
+        return Outcome(state, (Log(SYSTEM, f"节点【{step.name}】执行失败，{op.retry_in} 秒后自动重试。",
                                    "AUTO_FAIL", step.node_key),))
     failed = step.with_(status=FAILED)
     watchers = step.users or frozenset()
     return Outcome(_replace_step(state, failed), (
-        Log(SYSTEM, f"节点【{step.name}】执行失败：{op.error}", "AUTO_FAIL", step.node_key),
+        Log(SYSTEM, f"节点【{step.name}】执行失败，已通知处理人重试或跳过。", "AUTO_FAIL", step.node_key),
         StepChanged(failed), Notify("failed", watchers, step.node_key, op.error)))
 
 

@@ -13,7 +13,7 @@ TERMINATED = "TERMINATED"
 REVOKED = "REVOKED"
 TICKET_OVER = frozenset({FINISHED, TERMINATED, REVOKED})
 TICKET_STATUS_NAMES = {
-    RUNNING: "处理中", SUSPENDED: "被挂起", FINISHED: "已结束", TERMINATED: "被终止", REVOKED: "已撤单",
+    RUNNING: "处理中", SUSPENDED: "被挂起", FINISHED: "已结束", TERMINATED: "被终止", REVOKED: "已撤销",
 }
 
 # Step (node) statuses

@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
 from app.flowdef.model import Choice
+from app.i18n import gettext
 
 from .context import FieldContext, is_choice_path, msg_bad_datetime, walk_choices
 
@@ -77,7 +78,7 @@ class MatchesRegex:
 
 def select_choices(choices: Sequence[Choice], *, blank: bool, indent: bool = False) -> list[SelectChoice]:
     """SelectChoice options for a (tree of) Choice; TREESELECT indents by depth."""
-    options = [SelectChoice("", "请选择")] if blank else []
+    options = [SelectChoice("", gettext("请选择"))] if blank else []
     if indent:
         options += [SelectChoice(c.key, "\u3000" * depth + c.name)
                     for c, depth, _path in walk_choices(choices)]
@@ -149,7 +150,7 @@ class CascadeField(KeySelectField):
     """A path of keys down a choice tree, rendered as one select over all paths."""
 
     def __init__(self, label=None, validators=None, tree: Sequence[Choice] = (), **kwargs):
-        kwargs["choices"] = [SelectChoice("", "请选择")] + [
+        kwargs["choices"] = [SelectChoice("", gettext("请选择"))] + [
             SelectChoice(",".join(c.key for c in path), " / ".join(c.name for c in path))
             for _c, _d, path in walk_choices(tree)
         ]

@@ -7,6 +7,7 @@ from wtforms.fields import BooleanField
 from wtforms.fields.choices import SelectChoice
 
 from app.flowdef.model import Choice, FieldDef
+from app.i18n import gettext
 
 from .context import FieldContext, choice_names, msg_bad_choice, msg_unknown_users
 from .fields import CascadeField, CheckboxGroupField, KeyRadioField, KeySelectField, MultiKeyField, \
@@ -169,7 +170,7 @@ class CascadeType(CompositeFieldType):
 
 
 def _user_choices(ctx: FieldContext, *, blank: bool) -> list[SelectChoice]:
-    options = [SelectChoice("", "请选择")] if blank else []
+    options = [SelectChoice("", gettext("请选择"))] if blank else []
     return options + [SelectChoice(u, f"{d}({u})" if d and d != u else u) for u, d in ctx.users]
 
 

@@ -18,8 +18,10 @@ def get_locale() -> str:
     cached = g.get("itsm_locale") if has_request_context() else None
     if cached:
         return cached
-    if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
-        lang = current_user.language
+    # (a bare app without login, such as the form macro tests', has no current_user)
+    user = current_user if hasattr(current_app, "login_manager") else None
+    if user and user.is_authenticated and user.language in LANGUAGES:
+        lang = user.language
     else:
         lang = session.get("lang")
         lang = lang if lang in LANGUAGES else current_app.config.get("LANGUAGE", "zh")
@@ -30,5 +32,6 @@ def get_locale() -> str:
 
 def gettext(text: str, **params) -> str:
     """The UI string in the current language; `{name}` placeholders filled from params."""
-    out = EN.get(text, text) if get_locale() == "en" else text
+    english = has_request_context() and get_locale() == "en"     # outside a request (CLI, jobs): Chinese
+    out = EN.get(text, text) if english else text
     return out.format(**params) if params else out

@@ -5,9 +5,22 @@ from flask import Flask, flash, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.errors import ItsmError, NotFound, PermissionDenied
+from app.i18n import gettext
 
 TITLES = {400: "请求有误", 403: "没有权限", 404: "页面不存在", 405: "不支持的请求方式", 409: "操作冲突",
           413: "上传内容过大", 500: "服务器内部错误"}
+# What to do next, in the user's words; Werkzeug's own English descriptions never reach the page
+ADVICE = {400: "请求的内容不完整或有误，请返回上一页重试。", 403: "您没有权限查看这个页面。如需权限，请联系管理员。",
+          404: "您要找的页面不存在，可能地址有误或内容已被删除。", 405: "这个地址不支持这种请求方式，请从页面上的按钮操作。",
+          409: "操作与他人的修改冲突，请刷新页面后重试。", 413: "上传的内容超过了大小限制，请压缩或分批上传。",
+          500: "服务器出错了，请稍后再试或联系管理员。"}
+GENERIC_ADVICE = "请求没有完成，请返回上一页重试。"
+
+
+def user_message(exc: HTTPException) -> str:
+    """The sentence the page shows: our own description when a view gave one, else the advice for the code."""
+    own = exc.description and exc.description != type(exc).description and not exc.description.isascii()
+    return gettext(exc.description if own else ADVICE.get(exc.code, GENERIC_ADVICE))
 
 
 def register_error_pages(app: Flask) -> None:
@@ -15,8 +28,8 @@ def register_error_pages(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if request.path.startswith("/api/"):
             return exc
-        return render_template("error.html", code=exc.code, title=TITLES.get(exc.code, exc.name),
-                               message=exc.description), exc.code
+        return render_template("error.html", code=exc.code, title=TITLES.get(exc.code, "出错了"),
+                               message=user_message(exc)), exc.code
 
     @app.errorhandler(ItsmError)
     def _domain_error(exc: ItsmError):
@@ -33,4 +46,4 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(500)
     def _server_error(exc):
         return render_template("error.html", code=500, title=TITLES[500],
-                               message="服务器出错了，请稍后再试或联系管理员。"), 500
+                               message=gettext(ADVICE[500])), 500

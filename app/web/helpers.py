@@ -14,11 +14,14 @@ STATUS_BADGE = {
     "SUSPEND": "warning",
 }
 
+# where a log line came from (ticket_logs.source), as users read it
+LOG_SOURCE_NAMES = {"WEB": "网页", "MOBILE": "移动端", "API": "API", "SYS": "系统"}
+
 
 def register_template_helpers(app: Flask) -> None:
     from app.i18n import LANGUAGES, get_locale, gettext
     from app.services import sla
-    from app.services.tickets import human_duration
+    from app.services.tickets import human_duration, ticket_number
 
     app.jinja_env.globals["_"] = gettext
     app.jinja_env.globals["get_locale"] = get_locale
@@ -31,8 +34,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["service_type"] = lambda s: gettext(SERVICE_TYPE_NAMES.get(s, s))
     app.jinja_env.filters["op_name"] = lambda s: gettext(OPERATION_NAMES.get(s, s))
     app.jinja_env.filters["badge"] = lambda s: STATUS_BADGE.get(s, "secondary")
+    app.jinja_env.filters["log_source"] = lambda s: gettext(LOG_SOURCE_NAMES.get(s, s))
     app.jinja_env.globals["SERVICE_TYPE_NAMES"] = SERVICE_TYPE_NAMES
     app.jinja_env.globals["table_rows"] = table_rows
+    app.jinja_env.globals["ticket_number"] = ticket_number
     app.jinja_env.filters["richtext"] = richtext
 
 

@@ -8,6 +8,7 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAre
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.errors import ItsmError
+from app.i18n import gettext
 from app.infra.uow import unit_of_work
 from app.services import knowledge, tickets
 from app.services.knowledge import search_articles
@@ -73,7 +74,7 @@ def index():
 def new():
     tree = knowledge.category_tree()
     form = ArticleForm()
-    form.category_id.choices = _category_choices(tree, "未分类")
+    form.category_id.choices = _category_choices(tree, gettext("未分类"))
     source = request.args.get("from_ticket", type=int)
     if request.method == "GET" and source:
         draft = knowledge.draft_from_ticket(current_user, source)
@@ -86,7 +87,7 @@ def new():
                                       note=form.note.data or "创建",
                                       source_ticket_id=int(form.source_ticket_id.data or 0) or None)
             article_id = article.id
-        flash("文章已发布", "success")
+        flash(gettext("文章已发布"), "success")
         return redirect(url_for(".detail", article_id=article_id))
     return render_template("knowledge/edit.html", form=form, article=None), 400 if request.method == "POST" else 200
 
@@ -106,7 +107,7 @@ def edit(article_id: int):
     if not knowledge.can_edit(article, current_user):
         abort(403, "只有作者和知识库管理员可以修改这篇文章")
     form = ArticleForm(obj=None if request.method == "POST" else article)
-    form.category_id.choices = _category_choices(knowledge.category_tree(), "未分类")
+    form.category_id.choices = _category_choices(knowledge.category_tree(), gettext("未分类"))
     if request.method == "GET":
         form.category_id.data = article.category_id or 0
         form.base_version.data = str(article.version)
@@ -120,7 +121,7 @@ def edit(article_id: int):
         except ItsmError as exc:      # keep what was typed: a conflict must not throw the edit away
             flash(exc.message, "danger")
             return render_template("knowledge/edit.html", form=form, article=article), exc.http_status
-        flash("已保存为新版本", "success")
+        flash(gettext("已保存为新版本"), "success")
         return redirect(url_for(".detail", article_id=article_id))
     return render_template("knowledge/edit.html", form=form, article=article), 400 if request.method == "POST" else 200
 
@@ -129,7 +130,7 @@ def edit(article_id: int):
 def delete(article_id: int):
     with unit_of_work():
         knowledge.delete_article(current_user, article_id)
-    flash("文章已删除", "success")
+    flash(gettext("文章已删除"), "success")
     return redirect(url_for(".index"))
 
 
@@ -159,7 +160,7 @@ def restore(article_id: int, number: int):
     with unit_of_work():
         article = knowledge.restore_version(current_user, article_id, number)
         new_number = article.version
-    flash(f"已将第 {number} 版恢复为第 {new_number} 版", "success")
+    flash(gettext("已将第 {number} 版恢复为第 {new_number} 版", number=number, new_number=new_number), "success")
     return redirect(url_for(".detail", article_id=article_id))
 
 
@@ -170,7 +171,7 @@ def link(article_id: int):
         abort(400, "缺少单据")
     with unit_of_work():
         knowledge.link_ticket(current_user, article_id, form.ticket_id.data)
-    flash("已关联知识文章", "success")
+    flash(gettext("已关联知识文章"), "success")
     return redirect(url_for("tickets.detail", ticket_id=form.ticket_id.data) + "#knowledge")
 
 
@@ -178,7 +179,7 @@ def link(article_id: int):
 def unlink(article_id: int, ticket_id: int):
     with unit_of_work():
         knowledge.unlink_ticket(current_user, article_id, ticket_id)
-    flash("已取消关联", "success")
+    flash(gettext("已取消关联"), "success")
     return redirect(url_for("tickets.detail", ticket_id=ticket_id) + "#knowledge")
 
 
@@ -188,10 +189,10 @@ def categories():
         abort(403, "只有知识库管理员可以管理分类")
     tree = knowledge.category_tree()
     form = CategoryForm()
-    form.parent_id.choices = _category_choices(tree, "（顶级分类）")
+    form.parent_id.choices = _category_choices(tree, gettext("（顶级分类）"))
     if form.validate_on_submit():
         with unit_of_work():
             knowledge.create_category(current_user, form.name.data, form.parent_id.data or None)
-        flash("分类已添加", "success")
+        flash(gettext("分类已添加"), "success")
         return redirect(url_for(".categories"))
     return render_template("knowledge/categories.html", tree=tree, form=form)

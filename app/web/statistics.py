@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import plotly
 from flask import Blueprint, Response, abort, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from app.i18n import gettext
 from app.services import stats
 from app.services.catalog import SERVICE_TYPE_NAMES
 from app.timeutil import local, parse_local
@@ -69,33 +71,50 @@ def _filter() -> tuple[stats.StatsFilter, list[str]]:
 def figure(chart: stats.Chart) -> dict:
     """The plotly.js figure of a chart: traces read straight from the chart's table."""
     x = [row[0] for row in chart.rows]
-    layout = {"margin": {"l": 50, "r": 20, "t": 10, "b": 40}, "height": 320, "colorway": COLORS,
-              "legend": {"orientation": "h", "y": -0.18}, "font": {"size": 12},
-              "yaxis": {"title": {"text": chart.unit}, "rangemode": "tozero"}}
+    # the legend sits above the plot, left-aligned, so it never meets the axis labels below (issue 17.15);
+    # both axes make room for their tick labels and titles (automargin)
+    layout = {"margin": {"l": 50, "r": 20, "t": 36, "b": 40}, "height": 340, "colorway": COLORS,
+              "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
+              "font": {"size": 12},
+              "yaxis": {"title": {"text": chart.unit}, "rangemode": "tozero", "automargin": True}}
     if chart.kind == "pie":
         col = chart.series[0]
+        # values inside the slices, names in the legend at the side: outside labels of thin slices collide
         data = [{"type": "pie", "labels": x, "values": [row[col] for row in chart.rows], "hole": 0.45,
-                 "sort": False, "textinfo": "label+value"}]
+                 "sort": False, "textinfo": "value", "textposition": "inside"}]
         layout.pop("yaxis")
+        layout["legend"] = {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 0.5, "yanchor": "middle"}
+        layout["margin"]["t"] = 10
     elif chart.kind == "hbar":
         col = chart.series[0]
         data = [{"type": "bar", "orientation": "h", "name": chart.columns[col], "y": x,
                  "x": [row[col] for row in chart.rows]}]
-        layout.update(yaxis={"autorange": "reversed", "automargin": True}, xaxis={"title": {"text": chart.unit}})
+        layout.update(yaxis={"autorange": "reversed", "automargin": True},
+                      xaxis={"title": {"text": chart.unit}, "automargin": True}, showlegend=False)
     else:
         trace = {"line": {"type": "scatter", "mode": "lines+markers"}}.get(chart.kind, {"type": "bar"})
         data = [{**trace, "name": chart.columns[col], "x": x, "y": [row[col] for row in chart.rows]}
                 for col in chart.series]
         layout["barmode"] = "stack" if chart.kind == "stack" else "group"
-        layout["xaxis"] = {"type": "category", "automargin": True}
+        layout["xaxis"] = {"type": "category", "automargin": True, "nticks": 16}   # a month of days: every other
     return {"data": data, "layout": layout,
             "config": {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}}
+
+
+def localized(chart: stats.Chart) -> stats.Chart:
+    """The chart in the user's language: title, columns, note, unit and fixed labels in cells (status and type
+    names); names users gave (services, steps, people) have no translation and stay as they are."""
+    params = {k: gettext(v) if isinstance(v, str) else v for k, v in chart.title_params.items()}
+    title = gettext(chart.title_format, **params) if chart.title_format else gettext(chart.title)
+    rows = [[gettext(v) if isinstance(v, str) else v for v in row] for row in chart.rows]
+    return replace(chart, title=title, columns=[gettext(c) for c in chart.columns], rows=rows,
+                   note=gettext(chart.note) if chart.note else "", unit=gettext(chart.unit) if chart.unit else "")
 
 
 @bp.route("/")
 def index():
     f, problems = _filter()
-    charts = stats.all_charts(f)
+    charts = [localized(c) for c in stats.all_charts(f)]
     args = {k: v for k, v in request.args.items() if k in ("from", "to", "type", "catalog", "unit") and v}
     return render_template("statistics/index.html", charts=charts, figures={c.key: figure(c) for c in charts},
                            f=f, problems=problems, args=args, catalogs=stats.catalog_choices(),

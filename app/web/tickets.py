@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from app.engine.state import OPERATION_NAMES
 from app.errors import OperationRefused
 from app.forms import build_form, form_initial, form_values
+from app.i18n import gettext
 from app.infra.uow import unit_of_work
 from app.services import alerts
 from app.services.fields import choice_errors, field_context, hidden_keys, safe_content_type
@@ -112,7 +113,10 @@ def step_action(ticket_id: int, node_key: str, action: str):
     with unit_of_work():
         operate_step(ticket_id, current_user, action.upper(), node_key, processors_type=processors_type,
                      processors=processors, message=request.form.get("message", "").strip())
-    flash(f"{OPERATION_NAMES[action.upper()]}成功", "success")
+    if action == "retry":       # the scheduler runs it again: nothing has succeeded yet
+        flash(gettext("已重新排队，系统稍后会自动重新执行这一步，结果见处理日志。"), "info")
+    else:
+        flash(f"{OPERATION_NAMES[action.upper()]}成功", "success")
     return redirect(url_for(".detail", ticket_id=ticket_id))
 
 

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from markupsafe import Markup
+
 from app.forms import build_form, form_values
+from app.i18n import gettext as _
 from app.infra.uow import unit_of_work
 from app.services import catalog, sla, tickets
 from app.services.fields import choice_errors, field_context, hidden_keys
@@ -15,6 +18,8 @@ from app.services.tickets import ListFilters, create_ticket, get_ticket
 from app.timeutil import parse_local
 
 bp = Blueprint("workbench", __name__)
+REMEMBERED_TAB = "ticket_list_tab"
+MODULE_NAMES = {"request": "请求管理", "change": "变更管理", "event": "事件管理", "question": "问题管理"}
 
 
 @bp.before_request
@@ -69,9 +74,13 @@ def _list_page(template: str, *, tab: str, service_type: str | None = None, **ex
 @bp.route("/tickets")
 def ticket_list():
     """全局视图: every ticket I am involved in, across the four types, with filters."""
-    tab = request.args.get("tab", "involved")
-    tab = tab if tab in tickets.TABS else "involved"
-    return _list_page("ticket_list.html", tab=tab)
+    chosen = request.args.get("tab")
+    if chosen not in tickets.TABS:
+        chosen = None
+    page = _list_page("ticket_list.html", tab=chosen or tickets.default_tab(current_user, session.get(REMEMBERED_TAB)))
+    if chosen:
+        session[REMEMBERED_TAB] = chosen      # the tab the view opens on next time (a refused tab raised above)
+    return page
 
 
 @bp.route("/modules/<service_type>")
@@ -90,9 +99,20 @@ def submit_catalog():
     catalog_id = request.args.get("catalog", type=int)
     service_type = request.args.get("type") or None
     services = catalog.submittable_services(catalog_id=catalog_id, service_type=service_type)
+    related = request.args.get("related", type=int)
     return render_template("submit_catalog.html", tree=catalog.catalog_tree(), services=services,
-                           catalog_id=catalog_id, related=request.args.get("related", type=int),
+                           catalog_id=catalog_id, related=related, related_ticket=_related_ticket(related),
                            service_type=service_type)
+
+
+def _related_ticket(related: int | None):
+    """The ticket a new one will be linked to (新建关联单), which the user must be able to see."""
+    if not related:
+        return None
+    source = get_ticket(related)
+    if not tickets.can_view(source, current_user):
+        abort(403)
+    return source
 
 
 @bp.route("/submit/<int:service_id>", methods=["GET", "POST"])
@@ -100,12 +120,7 @@ def submit_form(service_id: int):
     service, flow = catalog.service_for_submit(service_id)
     fields = flow.start.fields
     related = request.values.get("related", type=int)
-    if related:
-        source = get_ticket(related)
-        from app.services.tickets import can_view
-
-        if not can_view(source, current_user):
-            abort(403)
+    related_ticket = _related_ticket(related)
     hidden = hidden_keys(flow, fields, request.form.to_dict() if request.method == "POST" else {}, {})
     form = build_form(fields, field_context(current_user), base=FlaskForm, hidden_keys=hidden)()
     for message in choice_errors():
@@ -116,8 +131,10 @@ def submit_form(service_id: int):
                                    values=form_values(form, fields, field_context(current_user)),
                                    catalog_id=request.form.get("catalog_id", type=int), related_to=related)
             sn, ticket_id = ticket.sn, ticket.id
-        flash(f"提单成功，单号 {sn}", "success")
+        flash(Markup(_("提单成功，单号 {sn}。") + ' <a href="{url}" id="submitted-list">{label}</a>').format(
+            sn=sn, url=url_for("workbench.module", service_type=service.service_type, tab="mine"),
+            label=_("返回{module}列表", module=_(MODULE_NAMES.get(service.service_type, "全局视图")))), "success")
         return redirect(url_for("tickets.detail", ticket_id=ticket_id))
     status = 400 if request.method == "POST" else 200
     return render_template("submit_form.html", service=service, flow=flow, form=form, fields=fields,
-                           related=related, catalog_id=request.args.get("catalog", type=int)), status
+                           related=related, related_ticket=related_ticket, catalog_id=request.args.get("catalog", type=int)), status

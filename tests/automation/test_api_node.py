@@ -64,7 +64,8 @@ def _fails_then_is_retried(app, auto_service, fake_api, mode, error_part):
     _tick(app)
     ticket, steps, logs, runs, calls = _state(app, ticket_id)
     assert steps[-1].status == "RUNNING" and runs[0].attempts == 1 and runs[0].status == "PENDING"
-    assert any("执行失败，30 秒后重试" in m and error_part in m for m in logs), logs
+    assert "节点【创建账号】执行失败，30 秒后自动重试。" in logs, logs
+    assert not any(error_part in m for m in logs), logs      # the detail is the run's and the admins', not the log's
     assert _tick(app) == 0                       # not due before its backoff
     _due_now(app)
     _tick(app)                                   # second failure: 60 s backoff
@@ -72,7 +73,7 @@ def _fails_then_is_retried(app, auto_service, fake_api, mode, error_part):
     _tick(app)                                   # third failure: out of retries
     ticket, steps, logs, runs, calls = _state(app, ticket_id)
     assert steps[-1].status == "FAILED" and runs[0].status == "FAILED" and runs[0].attempts == 3
-    assert error_part in runs[0].last_error and any(m.startswith("节点【创建账号】执行失败：") for m in logs)
+    assert error_part in runs[0].last_error and "节点【创建账号】执行失败，已通知处理人重试或跳过。" in logs
     assert ticket.status == "RUNNING"
     # three attempts, each logged; what the server saw and answered depends on the mode
     reached, http_ok, status_code = EXPECTED_ATTEMPTS[mode]
@@ -229,3 +230,29 @@ def test_a_result_arriving_while_the_ticket_is_suspended_is_not_applied_and_the_
     _tick(app)
     ticket, steps, logs, runs, _ = _state(app, ticket_id)
     assert ticket.status == "FINISHED", (logs, [(r.status, r.last_error) for r in runs])
+
+
+# A failed API step tells the requester a sentence; the detail is for admins and processors (issue 17.7)
+TECHNICAL = ("HTTP 500", "{", "result", "Traceback")
+
+
+def test_requester_sees_a_sentence_and_admin_sees_the_detail(app, auto_service, fake_api, browser):
+    ticket_id = _fails_then_is_retried(app, auto_service, fake_api, "http500", "HTTP 500")
+    alice = browser("alice")
+    workbench = alice.get("/").get_data(as_text=True)
+    activity = workbench.split('id="activity"', 1)[1]
+    assert "节点【创建账号】执行失败，已通知处理人重试或跳过。" in activity
+    page = alice.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    error_box = page.split('id="step-error"', 1)[1].split("</div>", 1)[0]
+    assert "自动执行失败，处理人会重试或跳过这一步。" in error_box
+    assert not any(word in error_box for word in TECHNICAL), error_box
+    assert "HTTP 500" not in page
+    admin_page = browser("admin").get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert "HTTP 500" in admin_page.split('id="step-error"', 1)[1].split("</div>", 1)[0]
+
+
+def test_retry_from_the_page_says_it_was_queued_not_that_it_succeeded(app, auto_service, fake_api, browser):
+    ticket_id = _fails_then_is_retried(app, auto_service, fake_api, "http500", "HTTP 500")
+    admin = browser("admin")
+    page = admin.get(admin.post(f"/tickets/{ticket_id}/steps/create/retry").headers["Location"]).get_data(as_text=True)
+    assert "已重新排队，系统稍后会自动重新执行这一步" in page and "重试成功" not in page

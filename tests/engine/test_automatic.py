@@ -117,7 +117,7 @@ def test_a_failed_attempt_with_retries_left_only_logs_when_it_runs_again():
     outcome = do(flow, state, ops.FailAutomatic("create", "HTTP 500", final=False, retry_in=30), SYSTEM_ACTOR)
     assert outcome.state.steps == state.steps and outcome.state.status == state.status
     (log,) = outcome.events
-    assert log == Log(SYSTEM, "节点【创建账号】执行失败，30 秒后重试：HTTP 500", "AUTO_FAIL", "create")
+    assert log == Log(SYSTEM, "节点【创建账号】执行失败，30 秒后自动重试。", "AUTO_FAIL", "create")   # no detail
 
 
 def test_the_final_failure_marks_the_step_failed_and_tells_its_processors():
@@ -125,7 +125,7 @@ def test_the_final_failure_marks_the_step_failed_and_tells_its_processors():
     outcome = do(flow, start(flow).state, ops.FailAutomatic("create", "HTTP 500"), SYSTEM_ACTOR)
     (step,) = outcome.state.steps
     assert step.status == FAILED and outcome.state.status == RUNNING
-    assert outcome.events[0] == Log(SYSTEM, "节点【创建账号】执行失败：HTTP 500", "AUTO_FAIL", "create")
+    assert outcome.events[0] == Log(SYSTEM, "节点【创建账号】执行失败，已通知处理人重试或跳过。", "AUTO_FAIL", "create")
     assert [e.step.status for e in of(outcome.events, StepChanged)] == [FAILED]
     (notice,) = notifies(outcome.events, "failed")
     assert (notice.users, notice.node_key, notice.message) == (frozenset({"bob"}), "create", "HTTP 500")

@@ -85,7 +85,7 @@ def test_finished_ticket_notifies_the_creator(app, smtp, configure, notify_flow,
 
     send()
 
-    finished = [m for m in smtp.mails if "已完成" in m.subject]
+    finished = [m for m in smtp.mails if "单据已结束" in m.subject]
     assert [m.rcpt_tos for m in finished] == [["alice@example.com"]]
     with app.app_context():
         assert db.session.query(Notification).filter_by(kind="finished", status="SENT").count() == 1

@@ -51,7 +51,7 @@ def test_statistics_page_draws_every_chart_offline(page, known_tickets):
     page.goto("/statistics/?from=2024-03-01&to=2024-03-03")
     page.locator("[data-figure] .main-svg").first.wait_for()     # (no wait_for_function: the CSP forbids eval)
     charts = page.locator("[data-figure]")
-    assert charts.count() == 8
+    assert charts.count() == 9
     for i in range(charts.count()):
         chart = charts.nth(i)
         chart.scroll_into_view_if_needed()
@@ -64,6 +64,37 @@ def test_statistics_page_draws_every_chart_offline(page, known_tickets):
     assert page.locator("#table-status").is_visible()
     shot(page, "01-statistics")
     assert set(page.hosts) == {"127.0.0.1"}, set(page.hosts)
+
+
+def _overlap(a, b) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] \
+        and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+def _boxes(locator) -> list[dict]:
+    return [box for box in (locator.nth(i).bounding_box() for i in range(locator.count())) if box]
+
+
+def test_chart_legends_and_axis_labels_never_overlap(page, known_tickets):
+    """Issue 17.15: the legend sat on the x-axis labels; it now sits above the plot and the axes make room."""
+    page.goto("/statistics/?from=2024-02-03&to=2024-03-03&unit=day")      # a month of daily labels
+    page.locator("[data-figure] .main-svg").first.wait_for()
+    charts = page.locator("[data-figure]")
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        chart.scroll_into_view_if_needed()
+        name = chart.get_attribute("id")
+        legend = _boxes(chart.locator("g.legend"))
+        labels = _boxes(chart.locator("g.xtick text, g.ytick text, g.g-xtitle text, g.g-ytitle text"))
+        for box in legend:
+            assert not any(_overlap(box, label) for label in labels), name
+        flat = chart.locator("g.xtick text:not([transform*='rotate'])")    # plotly tilts labels that would collide
+        ticks = _boxes(flat)
+        for j, tick in enumerate(ticks):
+            assert not any(_overlap(tick, other) for other in ticks[j + 1:]), name
+        plot = chart.locator(".main-svg").first.bounding_box()
+        for box in labels + legend:      # nothing drawn outside the chart's own area
+            assert box["x"] >= plot["x"] - 1 and box["x"] + box["width"] <= plot["x"] + plot["width"] + 1, name
 
 
 def write(app, username, title, body, tags=""):

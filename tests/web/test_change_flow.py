@@ -112,7 +112,7 @@ def test_full_life_of_a_normal_change(browser, itsm):
     assert not snap.open_steps
     assert [s.node_key for s in snap.steps] == ["submit", "cm_approve", "cab_review", "implement", "verify"]
     assert "cab1 审批节点【CAB 评审】：通过，备注：风险可控" in snap.logs
-    assert any(m.startswith("节点【CAB 评审】会签结束：通过（通过 2，拒绝 0，共 2 人）") for m in snap.logs)
+    assert any(m.startswith("节点【CAB 评审】会签结束：通过（同意 2 人，不同意 0 人，共 2 人）") for m in snap.logs)
     assert "ops2 处理节点【变更实施】(实施完成)" in snap.logs
     assert snap.logs[-1] == "单据流程结束"
     page = alice.get(f"/tickets/{ticket_id}").get_data(as_text=True)

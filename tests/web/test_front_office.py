@@ -70,12 +70,35 @@ def test_each_module_lists_its_own_type_and_offers_its_services(browser, itsm):
         assert alice.get(f"/modules/{key}").status_code == 200
 
 
-def test_history_tab_lists_tickets_i_handled(browser, itsm):
+def test_history_tab_lists_every_ended_ticket_i_submitted_or_handled(browser, itsm):
     alice, leader = browser("alice"), browser("leader")
-    t1 = itsm.submit(alice, "account_apply", ACCOUNT)
-    leader.post(f"/tickets/{t1}/steps/leader_approve/transition", data={"leader_approve-leader_result": "agree"})
-    assert _sns(leader.get("/tickets?tab=history").get_data(as_text=True)) == {_sn(itsm, t1)}
-    assert _sns(alice.get("/tickets?tab=history").get_data(as_text=True)) == set()
+    rejected = itsm.submit(alice, "account_apply", {**ACCOUNT, "title": "被拒绝"})
+    running = itsm.submit(alice, "account_apply", {**ACCOUNT, "title": "审批中"})
+    withdrawn = itsm.submit(alice, "account_apply", {**ACCOUNT, "title": "撤单了"})
+    leader.post(f"/tickets/{rejected}/steps/leader_approve/transition", data={"leader_approve-leader_result": "reject"})
+    leader.post(f"/tickets/{running}/steps/leader_approve/transition", data={"leader_approve-leader_result": "agree"})
+    alice.post(f"/tickets/{withdrawn}/actions/withdraw")
+    # the manual's 我的历史单: ended tickets, whether I submitted them or handled them; running ones are not history
+    assert _sns(alice.get("/tickets?tab=history").get_data(as_text=True)) == {_sn(itsm, rejected), _sn(itsm, withdrawn)}
+    assert _sns(leader.get("/tickets?tab=history").get_data(as_text=True)) == {_sn(itsm, rejected), _sn(itsm, withdrawn)}
+    assert _sns(alice.get("/modules/request?tab=history").get_data(as_text=True)) == {_sn(itsm, rejected),
+                                                                                     _sn(itsm, withdrawn)}
+
+
+def test_global_view_opens_on_all_tickets_for_admins_and_remembers_the_last_tab(browser, itsm):
+    alice, admin = browser("alice"), browser("admin")
+    ticket = itsm.submit(alice, "account_apply", ACCOUNT)
+    page = admin.get("/tickets").get_data(as_text=True)
+    assert _active_tab(page) == "所有单据" and _sns(page) == {_sn(itsm, ticket)}
+    assert _active_tab(alice.get("/tickets").get_data(as_text=True)) == "与我相关"
+    assert _active_tab(admin.get("/tickets?tab=mine").get_data(as_text=True)) == "我的申请单"
+    assert _active_tab(admin.get("/tickets").get_data(as_text=True)) == "我的申请单"      # remembered
+    assert alice.get("/tickets?tab=all").status_code == 403                                   # not theirs to open
+    assert _active_tab(alice.get("/tickets").get_data(as_text=True)) == "与我相关"
+
+
+def _active_tab(page: str) -> str:
+    return re.search(r'class="nav-link active"[^>]*>([^<]+)<', page).group(1).strip()
 
 
 def test_print_view_is_a_clean_page_of_the_ticket(browser, itsm):
@@ -114,3 +137,18 @@ def test_list_pages_cost_the_same_statements_for_3_and_20_tickets(browser, itsm,
     assert few == many, (few, many)
     with demo.app_context():
         assert db.session.query(Ticket).count() == 20
+
+
+def test_modules_use_the_manuals_words_and_lists_offer_handle_or_view(browser, itsm):
+    alice, admin, leader = browser("alice"), browser("admin"), browser("leader")
+    itsm.submit(alice, "account_apply", ACCOUNT)
+    for key, submit, every in (("request", "新增请求", "所有请求单"), ("change", "申请变更", "所有变更单"),
+                               ("event", "提报事件", "所有故障单"), ("question", "问题提报", "所有问题单")):
+        page = admin.get(f"/modules/{key}").get_data(as_text=True)
+        assert submit in page.split('id="module-submit"')[1].split("</button>")[0]
+        assert f">{every}<" in page and "所有单据" not in page
+    # the leader's to-do row says 处理; the requester's own waiting ticket says 查看
+    assert re.findall(r'class="ticket-action"[^>]*>([^<]+)<', leader.get("/tickets?tab=todo").get_data(as_text=True)) \
+        == ["处理"]
+    assert re.findall(r'class="ticket-action"[^>]*>([^<]+)<', alice.get("/tickets?tab=mine").get_data(as_text=True)) \
+        == ["查看"]

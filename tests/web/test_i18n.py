@@ -13,20 +13,7 @@ from app.i18n.en import EN
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 FRONT_OFFICE = sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html")
                       if p.relative_to(TEMPLATES).parts[0] not in ("admin", "notify"))
-# Not translated yet (a known gap, left to an issue of its own): strict xfails, so translating one of
-# them fails the run until it is taken off these lists.
-UNTRANSLATED_QUOTED = {"knowledge/detail.html", "knowledge/edit.html", "statistics/_personal.html",
-                       "statistics/index.html"}
-UNTRANSLATED_TEXT = {"knowledge/_macros.html", "knowledge/_ticket_panel.html", "knowledge/categories.html",
-                     "knowledge/detail.html", "knowledge/edit.html", "knowledge/index.html",
-                     "knowledge/version.html", "knowledge/versions.html", "statistics/_personal.html",
-                     "statistics/index.html"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def _templates(untranslated: set[str]):
-    return [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="not translated yet"))
-            if name in untranslated else name for name in FRONT_OFFICE]
 
 
 def test_the_front_office_includes_the_knowledge_statistics_and_form_field_templates():
@@ -34,7 +21,7 @@ def test_the_front_office_includes_the_knowledge_statistics_and_form_field_templ
             "workbench.html", "ticket.html"} <= set(FRONT_OFFICE)
 
 
-@pytest.mark.parametrize("name", _templates(UNTRANSLATED_QUOTED))
+@pytest.mark.parametrize("name", FRONT_OFFICE)
 def test_every_quoted_chinese_string_in_front_office_templates_has_an_english_translation(name):
     missing = set()
     text = (TEMPLATES / name).read_text(encoding="utf-8")
@@ -46,7 +33,7 @@ def test_every_quoted_chinese_string_in_front_office_templates_has_an_english_tr
     assert not missing, sorted(missing)
 
 
-@pytest.mark.parametrize("name", _templates(UNTRANSLATED_TEXT))
+@pytest.mark.parametrize("name", FRONT_OFFICE)
 def test_no_bare_chinese_text_outside_translation_calls(name):
     bare = []
     text = (TEMPLATES / name).read_text(encoding="utf-8")

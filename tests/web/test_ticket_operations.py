@@ -128,7 +128,7 @@ def test_creator_withdraws_before_anyone_acted(browser, itsm):
     ticket_id = submit_account(itsm, alice)
     assert "撤单" in buttons(alice.get(f"/tickets/{ticket_id}").get_data(as_text=True))
     page = itsm.follow(alice, action(alice, ticket_id, "withdraw"))
-    assert "撤单成功" in page and "已撤单" in page
+    assert "撤单成功" in page and "已撤销" in page
     snap = itsm.snapshot(ticket_id)
     assert snap.ticket.status == "REVOKED" and snap.ticket.end_at is not None and not snap.open_steps
     assert "alice 撤回了单据" in snap.logs
@@ -409,7 +409,7 @@ def test_related_ticket_is_linked_both_ways(browser, itsm):
     first = submit_account(itsm, alice)
     first_sn = itsm.snapshot(first).ticket.sn
     page = alice.get(f"/submit?related={first}").get_data(as_text=True)
-    assert "将创建为单据的关联单" in page and f"related={first}" in page
+    assert f"新单据将作为 {first_sn}（" in page and f"related={first}" in page
     page = alice.get(f"/submit/{itsm.service_id('account_apply')}?related={first}").get_data(as_text=True)
     assert f'name="related" value="{first}"' in page
 

@@ -191,6 +191,9 @@ def record_run(plan: RunPlan, execution: Execution, worker: str) -> str:
     run.attempts += 1
     try:
         with db.session.begin_nested():     # a refused outcome leaves the run and the call log to be recorded
+            if not execution.ok:
+                log.warning("automatic step %s of ticket %s failed (attempt %s): %s", run.node_key, run.ticket_id,
+                            run.attempts, execution.error)
             if execution.ok:
                 apply_system_operation(run.ticket_id, ops.CompleteAutomatic(run.node_key, execution.values))
                 run.status, run.last_error = "DONE", ""

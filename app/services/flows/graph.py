@@ -7,7 +7,7 @@ walk from the start node and drawn dashed.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from grandalf.graphs import Edge, Graph, Vertex
 from grandalf.layouts import SugiyamaLayout
@@ -69,6 +69,7 @@ class GraphEdge:
     label: str
     points: tuple[tuple[float, float], ...]
     back: bool                     # drawn dashed
+    label_pos: tuple[float, float] | None = None    # where the label goes (placed clear of nodes and labels)
 
     def _bulge(self) -> tuple[float, float] | None:
         """The control point that bends a straight back edge aside, so it does not hide the forward one."""
@@ -88,8 +89,27 @@ class GraphEdge:
             return f"M{x0:.1f},{y0:.1f} Q{ctrl[0]:.1f},{ctrl[1]:.1f} {x1:.1f},{y1:.1f}"
         return f"M{x0:.1f},{y0:.1f} " + " ".join(f"L{x:.1f},{y:.1f}" for x, y in rest)
 
+    def point_at(self, t: float) -> tuple[float, float]:
+        """The point a fraction `t` of the way along the drawn edge (its curve, or its polyline by length)."""
+        ctrl = self._bulge()
+        if ctrl:
+            (x0, y0), (x1, y1) = self.points
+            u = 1 - t
+            return u * u * x0 + 2 * u * t * ctrl[0] + t * t * x1, u * u * y0 + 2 * u * t * ctrl[1] + t * t * y1
+        pts = self.points
+        lengths = [_dist(p, q) ** 0.5 for p, q in zip(pts, pts[1:])]
+        goal = t * sum(lengths)
+        for (p, q), length in zip(zip(pts, pts[1:]), lengths):
+            if goal <= length and length > 0:
+                f = goal / length
+                return p[0] + (q[0] - p[0]) * f, p[1] + (q[1] - p[1]) * f
+            goal -= length
+        return pts[-1]
+
     @property
     def label_at(self) -> tuple[float, float]:
+        if self.label_pos is not None:
+            return self.label_pos
         ctrl = self._bulge()
         if ctrl:
             (x0, y0), (x1, y1) = self.points
@@ -208,11 +228,57 @@ def layout_flow(nodes: list[tuple[str, str, str]], edges: list[tuple[str, str, s
         n = by_key[key]
         x, y = n.x + n.w, n.cy
         drawn.append(GraphEdge(key, key, label, ((x, y - 8), (x + 26, y - 8), (x + 26, y + 8), (x + 2, y + 8)), True))
+    drawn = place_labels(placed, drawn)
     extra = max((abs(e._bulge()[0] - e.points[0][0]) for e in drawn if e._bulge()), default=0)
     width = max(max(n.x + n.w for n in placed), max((max(x for x, _ in e.points) for e in drawn), default=0)) + MARGIN + 40 + extra / 2
-    height = max(n.y + n.h for n in placed) + MARGIN
+    width = max([width] + [label_box(e)[2] + MARGIN for e in drawn if e.label])
+    height = max([max(n.y + n.h for n in placed) + MARGIN] + [label_box(e)[3] + MARGIN for e in drawn if e.label])
     legend = tuple((kind, *KIND_COLORS[kind]) for kind in KIND_COLORS if any(n.kind == kind for n in placed))
     return GraphLayout(placed, tuple(drawn), width, height, legend)
+
+
+LABEL_FONT = 11          # px, as the templates draw route labels (text-anchor middle, dy -3 above the point)
+# where along an edge a label may sit, tried in order, and the sideways shifts tried at each place
+LABEL_FRACTIONS = (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78)
+LABEL_SHIFTS = ((0, 0), (0, 14), (0, -14), (1, 0), (-1, 0), (0, 28), (0, -28))
+
+
+def label_box(edge: GraphEdge) -> tuple[float, float, float, float]:
+    """The rectangle (x0, y0, x1, y1) the edge's label covers when drawn at `label_at`."""
+    x, y = edge.label_at
+    half = text_width(edge.label) * LABEL_FONT / 13 / 2 + 3
+    return x - half, y - 3 - LABEL_FONT - 2, x + half, y - 3 + 3
+
+
+def _overlaps(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def place_labels(nodes: tuple[GraphNode, ...], edges: list[GraphEdge]) -> list[GraphEdge]:
+    """Each route label at the first spot along its edge that covers no node and no label placed before it
+    (e.g. 退回 no longer sits on 实施完成); the middle of the edge when no spot is clear."""
+    taken = [(n.x - 2, n.y - 2, n.x + n.w + 2, n.y + n.h + 2) for n in nodes]
+    out = []
+    for edge in edges:
+        if not edge.label:
+            out.append(edge)
+            continue
+        half = text_width(edge.label) * LABEL_FONT / 13 / 2 + 4
+        chosen = None
+        for t in LABEL_FRACTIONS:
+            x, y = edge.point_at(t)
+            for sx, sy in LABEL_SHIFTS:
+                candidate = replace(edge, label_pos=(x + sx * (half + 6), y + sy))
+                box = label_box(candidate)
+                if box[0] >= 0 and box[1] >= 0 and not any(_overlaps(box, other) for other in taken):
+                    chosen = candidate
+                    break
+            if chosen:
+                break
+        chosen = chosen or edge
+        taken.append(label_box(chosen))
+        out.append(chosen)
+    return out
 
 
 def _dist(p, q) -> float:

@@ -22,6 +22,7 @@ from app.engine.state import TICKET_STATUS_NAMES
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.infra.database import dialect_insert
+from app.infra.public_url import public_base_url
 from app.infra.workqueue import backoff_seconds, claim
 from app.integrations.notify import ChannelNotConfigured, Message, Recipient, Result, get_channel
 from app.models import ApiCallLog, Notification, NotificationDelivery, StepReminder, Ticket, TicketLog, TicketStep, User
@@ -223,7 +224,7 @@ def notice_context(notice: Notification, ticket: Ticket) -> dict:
     operator = last.operator if last and last.operator != "system" else ""
     names = dict(db.session.execute(select(User.username, User.display_name)
                                     .where(User.username.in_({ticket.creator, operator} - {""}))).all())
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = public_base_url()
     return {
         "kind": notice.kind, "kind_name": notify_render.KINDS.get(notice.kind, notice.kind), "site_name": "蓝鲸 ITSM",
         "ticket": {"id": ticket.id, "sn": ticket.sn, "title": ticket.title, "status": ticket.status,

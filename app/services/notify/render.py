@@ -15,15 +15,19 @@ from jinja2 import ChainableUndefined, FunctionLoader, TemplateError, TemplateNo
 from jinja2.sandbox import SandboxedEnvironment
 
 from app.errors import ValidationFailed
+from app.infra.public_url import public_base_url
 from app.services.system.settings import get_setting
 
 KINDS = {
     "todo": "新待办", "claim": "待认领", "distribute": "派单给您", "deliver": "转单给您", "supervise": "督办",
-    "suspend": "单据挂起", "resume": "单据恢复", "finished": "单据完成", "terminated": "单据终止",
+    "suspend": "单据挂起", "resume": "单据恢复", "finished": "单据已结束", "terminated": "单据终止",
     "revoked": "单据撤回", "reminder": "每日待办提醒", "failed": "自动节点执行失败",
     "alert": "告警创建故障单", "alert_storm": "告警风暴",
     "sla_warning": "服务级别预警", "sla_breach": "服务级别超时",
 }
+# a notice's status as the back office shows it (the codes stay in the database and the filters' URLs)
+NOTICE_STATUS_NAMES = {"PENDING": "待发送", "SENT": "已发送", "SKIPPED": "未发送（无可用渠道或接收人）",
+                       "FAILED": "发送失败"}
 LAYOUT = "_layout"
 OVERRIDE_PREFIX = "notify.template."
 
@@ -84,7 +88,7 @@ def render(kind: str, context: dict[str, Any], *, overrides: dict[str, str] | No
 
 def sample_context() -> dict[str, Any]:
     """What a template sees, with example values (previews and checks in the back office)."""
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = public_base_url()
     return {
         "kind": "todo", "kind_name": KINDS["todo"], "site_name": "蓝鲸 ITSM",
         "ticket": {"id": 1, "sn": "REQ20250101000001", "title": "申请开通 VPN 账号", "status": "RUNNING",

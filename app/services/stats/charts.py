@@ -51,6 +51,8 @@ class Chart:
     series: list[int] = field(default_factory=list)     # column indexes drawn as series; column 0 is the x axis
     note: str = ""
     unit: str = ""               # y-axis label
+    title_format: str = ""       # the title with {placeholders}, for translating it (title_params fill them)
+    title_params: dict = field(default_factory=dict)
 
 
 def default_filter(today: date | None = None, days: int = 30) -> StatsFilter:
@@ -147,7 +149,8 @@ def volume_by_type(f: StatsFilter) -> Chart:
             for b in _buckets(f)]
     return Chart("volume_by_type", f"单据量趋势（按类型，{UNITS[f.unit]}）", "stack",
                  ["日期"] + [SERVICE_TYPE_NAMES[t] for t in types] + ["合计"], rows,
-                 series=list(range(1, len(types) + 1)), note="按提单时间统计", unit="单据数")
+                 series=list(range(1, len(types) + 1)), note="按提单时间统计", unit="单据数",
+                 title_format="单据量趋势（按类型，{unit}）", title_params={"unit": UNITS[f.unit]})
 
 
 def volume_by_service(f: StatsFilter) -> Chart:
@@ -160,7 +163,8 @@ def volume_by_service(f: StatsFilter) -> Chart:
     counts = {(b, name): n for b, name, n in result}
     rows = [[b] + [counts.get((b, name), 0) for name in names] for b in _buckets(f)]
     return Chart("volume_by_service", f"单据量趋势（按服务，{UNITS[f.unit]}）", "line", ["日期"] + names, rows,
-                 series=list(range(1, len(names) + 1)), note="按提单时间统计", unit="单据数")
+                 series=list(range(1, len(names) + 1)), note="按提单时间统计", unit="单据数",
+                 title_format="单据量趋势（按服务，{unit}）", title_params={"unit": UNITS[f.unit]})
 
 
 def status_distribution(f: StatsFilter) -> Chart:
@@ -179,6 +183,7 @@ def top_services(f: StatsFilter, limit: int = 10) -> Chart:
         .order_by(n.desc(), Service.name).limit(limit)).all()
     rows = [[name, SERVICE_TYPE_NAMES.get(t, t), count] for name, t, count in result]
     return Chart("top_services", f"服务单据量 Top {limit}", "hbar", ["服务", "类型", "单据数"], rows, series=[2],
+                 title_format="服务单据量 Top {limit}", title_params={"limit": limit},
                  note="按提单时间统计", unit="单据数")
 
 
@@ -197,7 +202,7 @@ def handling_time_by_service(f: StatsFilter) -> Chart:
         .order_by(func.avg(inner.c.d).desc(), Service.name)).all()
     rows = [[name, n, _hours(avg), _hours(p50), _hours(p90)] for name, n, avg, p50, p90 in result]
     return Chart("handling_by_service", "服务处理耗时（小时）", "group",
-                 ["服务", "已完成单据", "平均", "P50", "P90"], rows, series=[2, 3, 4],
+                 ["服务", "已结束单据", "平均", "P50", "P90"], rows, series=[2, 3, 4],
                  note="已结束（完成）的单据，从提单到结束", unit="小时")
 
 
@@ -222,7 +227,8 @@ def handling_time_by_step(f: StatsFilter, limit: int = 20) -> Chart:
             for service, step, n, a, p50, p90 in result]
     return Chart("handling_by_step", f"步骤处理耗时（小时，最慢 {limit} 个）", "group",
                  ["服务 · 步骤", "处理次数", "平均", "P50", "P90"], rows, series=[2, 3, 4],
-                 note="已关闭的步骤，从步骤开始到处理完成；不含提单步骤", unit="小时")
+                 note="已关闭的步骤，从步骤开始到处理完成；不含提单步骤", unit="小时",
+                 title_format="步骤处理耗时（小时，最慢 {limit} 个）", title_params={"limit": limit})
 
 
 def open_longer_than(f: StatsFilter, days: tuple[int, ...] = SLA_DAYS, now: datetime | None = None) -> Chart:

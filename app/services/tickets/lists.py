@@ -13,9 +13,10 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select, union
 
+from app.engine.state import TICKET_OVER
 from app.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
-from app.models import Service, Ticket, TicketLog, TicketStep, User
+from app.models import Service, StepProcessor, Ticket, TicketLog, TicketStep, User
 from app.services.integration.callbacks import mark_reported
 from app.services.tickets import queries
 from app.services.tickets.counters import handled_totals
@@ -42,6 +43,7 @@ class ListFilters:
 class TicketRow:
     ticket: Ticket
     steps: list[TicketStep] = field(default_factory=list)
+    waits_for_me: bool = False      # an open step waits for the listing user: the row offers 处理, else 查看
 
     @property
     def step_names(self) -> str:
@@ -94,6 +96,14 @@ class TicketPage:
         return self.page + 1
 
 
+def default_tab(user: User, remembered: str | None = None) -> str:
+    """The 全局视图 tab to open on: the user's last choice, else 所有单据 for super admins (where the tickets
+    are), else 与我相关 (everything the user created, waited for or handled)."""
+    if remembered in TABS and (remembered != "all" or user.is_superuser):
+        return remembered
+    return "all" if user.is_superuser else "involved"
+
+
 def tab_stream(user: User, tab: str) -> Stream:
     """The tickets of one tab, before filters (execute with `queries.params(user.username)`).
 
@@ -105,8 +115,8 @@ def tab_stream(user: User, tab: str) -> Stream:
         return queries.waiting_for(CLAIM_STATUSES)
     if tab == "mine":
         return queries.created_by()
-    if tab == "history":       # handled by me, or otherwise involving me, excluding what I submitted
-        return queries.involving(creator=False)
+    if tab == "history":       # the manual's 我的历史单: every ended ticket I submitted, handled or was asked to
+        return queries.ended_involving(tuple(sorted(TICKET_OVER)))
     if tab == "all":
         if not user.is_superuser:
             raise PermissionDenied("只有超级管理员可以查看所有单据")
@@ -171,7 +181,18 @@ def list_tickets(user: User, tab: str, filters: ListFilters, page: int = 1, per_
                 TicketStep.ticket_id.in_([t.id for t in tickets]), TicketStep.is_open.is_(True))
                 .order_by(TicketStep.id)).scalars():
             steps.setdefault(step.ticket_id, []).append(step)
-    return TicketPage([TicketRow(t, steps.get(t.id, [])) for t in tickets], page, per_page, total, more)
+    waiting = _waiting_for(user.username, [t.id for t in tickets if t.id in steps])
+    return TicketPage([TicketRow(t, steps.get(t.id, []), t.id in waiting) for t in tickets], page, per_page, total,
+                      more)
+
+
+def _waiting_for(username: str, ticket_ids: list[int]) -> set[int]:
+    """Which of these tickets have an open step waiting for the user (one probe of step_processors)."""
+    if not ticket_ids:
+        return set()
+    return set(db.session.execute(select(StepProcessor.ticket_id).where(
+        StepProcessor.username == username, StepProcessor.ticket_id.in_(ticket_ids),
+        StepProcessor.step_status.in_(queries.PENDING_STATUSES))).scalars())
 
 
 def services_for_filter() -> list[tuple[int, str]]:

@@ -68,7 +68,8 @@ def ticket_page(ticket: Ticket, user: User) -> TicketPage:
 
     errors = {}
     if any(s.kind in AUTOMATIC_KINDS for s in open_rows):
-
-        errors = last_errors(ticket.id)
+        # the technical detail is for whoever can act on it (retry/skip) and for admins, not for the requester
+        may_act = {s.id for s in open_rows if user.is_superuser or {"RETRY", "SKIP"} & set(step_ops.get(s.node_key, []))}
+        errors = {sid: error for sid, error in last_errors(ticket.id).items() if sid in may_act}
     return TicketPage(ticket, flow, done, current, ticket_ops, logs_of(ticket), related_tickets(ticket),
                       progress_of(ticket, steps), errors)

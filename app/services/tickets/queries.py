@@ -72,6 +72,19 @@ def involving(creator: bool | None = None) -> Stream:
 
 
 @lru_cache(maxsize=None)
+def ended_involving(statuses: tuple[str, ...]) -> Stream:
+    """Tickets in one of the ended `statuses` that `me` created, waited for or acted on (我的历史单).
+
+    Driven by the participants index like `involving`; each row's ticket is probed for its status.
+    """
+    tp = TicketParticipant
+    where = (tp.username == ME, Ticket.status.in_(statuses))
+    stmt = select(Ticket).join(tp, tp.ticket_id == Ticket.id).where(*where)
+    return Stream(stmt, tp.ticket_created_at, tp.ticket_id,
+                  select(tp.ticket_id).join(Ticket, Ticket.id == tp.ticket_id).where(*where))
+
+
+@lru_cache(maxsize=None)
 def created_by() -> Stream:
     return Stream(select(Ticket).where(Ticket.creator == ME), Ticket.created_at, Ticket.id,
                   select(Ticket.id).where(Ticket.creator == ME))

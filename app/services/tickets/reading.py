@@ -36,6 +36,13 @@ def get_ticket(ident: int | str) -> Ticket:
     return ticket
 
 
+def ticket_number(ticket_id: int | None) -> str:
+    """The number (REQ20250101000001) users know a ticket by, for pages that hold only its id; "" when gone."""
+    if not ticket_id:
+        return ""
+    return db.session.execute(select(Ticket.sn).where(Ticket.id == ticket_id)).scalar_one_or_none() or ""
+
+
 _LOCKED_KEY = "itsm_locked_tickets"   # session.info: {ticket id: the transaction that locked it}
 
 

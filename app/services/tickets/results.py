@@ -1,16 +1,15 @@
 """What a ticket's result looks like to the outside: its link and the result callback's body."""
 from __future__ import annotations
 
-from flask import current_app
-
+from app.infra.public_url import public_base_url
 from app.models import Ticket
 from app.services.integration.api_apps import callback_token
 from app.timeutil import fmt
 
 
 def ticket_url(ticket: Ticket) -> str:
-    """The ticket page's address under the configured public base URL."""
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/tickets/{ticket.id}"
+    """The ticket page's address under the public base URL (ITSM_BASE_URL, else the request's host)."""
+    return f"{public_base_url()}/tickets/{ticket.id}"
 
 
 def result_payload(ticket: Ticket) -> dict:
