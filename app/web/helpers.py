@@ -5,6 +5,7 @@ from flask import Flask
 from markupsafe import Markup
 
 from app.engine.state import OPERATION_NAMES, STEP_STATUS_NAMES, TICKET_STATUS_NAMES
+from app.forms import hide_rules
 from app.services.catalog import SERVICE_TYPE_NAMES
 from app.timeutil import fmt
 
@@ -31,6 +32,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["badge"] = lambda s: STATUS_BADGE.get(s, "secondary")
     app.jinja_env.globals["SERVICE_TYPE_NAMES"] = SERVICE_TYPE_NAMES
     app.jinja_env.globals["table_rows"] = table_rows
+    app.jinja_env.globals["hide_rules"] = hide_rules
     app.jinja_env.filters["richtext"] = richtext
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from app.forms import build_form, form_values
+from app.forms import build_form, form_values, submitted_values
 from app.infra.uow import unit_of_work
 from app.services import catalog, tickets
 from app.services.fields import choice_errors, field_context, hidden_keys
@@ -104,7 +104,7 @@ def submit_form(service_id: int):
 
         if not can_view(source, current_user):
             abort(403)
-    hidden = hidden_keys(flow, fields, request.form.to_dict() if request.method == "POST" else {}, {})
+    hidden = hidden_keys(flow, fields, submitted_values(fields, request.form) if request.method == "POST" else {}, {})
     form = build_form(fields, field_context(current_user), base=FlaskForm, hidden_keys=hidden)()
     for message in choice_errors():
         flash(message, "warning")

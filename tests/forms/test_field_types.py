@@ -24,6 +24,7 @@ from app.forms import (  # noqa: E402
     display_value,
     form_initial,
     form_values,
+    hide_rules,
     validate_values,
 )
 
@@ -61,6 +62,7 @@ def form_app():
     application = Flask(__name__, template_folder=TEMPLATES)
     application.config.update(WTF_CSRF_ENABLED=False, SECRET_KEY="test", TESTING=True)
     application.jinja_env.globals["_"] = lambda text: text     # the form macros' UI words (Chinese, untranslated)
+    application.jinja_env.globals["hide_rules"] = hide_rules   # live hide_when data, as app.web registers it
     return application
 
 
