@@ -9,7 +9,7 @@ from app.engine.state import OPERATION_NAMES
 from app.errors import OperationRefused
 from app.forms import build_form, form_initial, form_values, submitted_values
 from app.infra.uow import unit_of_work
-from app.services.fields import choice_errors, field_context, hidden_keys, safe_content_type
+from app.services.fields import choice_errors, field_context, hidden_keys, keep_uploads, safe_content_type
 from app.services.people import general_roles, user_choices
 from app.services.tickets import (
     attachment_for,
@@ -90,6 +90,8 @@ def transition(ticket_id: int, node_key: str):
     form = form_cls(prefix=node_key)
     if not form.validate_on_submit():
         flash("表单填写有误，请检查标红的字段", "danger")
+        with unit_of_work():        # files chosen before a validation error stay chosen
+            keep_uploads(form, fields, current_user.username)
         return _render(ticket, {node_key: form}, status=400)
     with unit_of_work():
         operate_step(ticket.id, current_user, "TRANSITION", node_key,

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from app.forms import build_form, form_values, submitted_values
 from app.infra.uow import unit_of_work
 from app.services import catalog, tickets
-from app.services.fields import choice_errors, field_context, hidden_keys
+from app.services.fields import choice_errors, field_context, hidden_keys, keep_uploads
 from app.services.tickets import ListFilters, create_ticket, get_ticket
 from app.timeutil import parse_local
 
@@ -117,5 +117,8 @@ def submit_form(service_id: int):
         flash(f"提单成功，单号 {sn}", "success")
         return redirect(url_for("tickets.detail", ticket_id=ticket_id))
     status = 400 if request.method == "POST" else 200
+    if request.method == "POST":
+        with unit_of_work():        # files chosen before a validation error stay chosen
+            keep_uploads(form, fields, current_user.username)
     return render_template("submit_form.html", service=service, flow=flow, form=form, fields=fields,
                            related=related, catalog_id=request.args.get("catalog", type=int)), status

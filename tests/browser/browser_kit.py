@@ -19,6 +19,12 @@ nodes:
         hide_when: {field: kind, op: "!=", value: host}
       - {key: tags, name: 标签, type: MULTISELECT, choices: [{key: db, name: 数据库}, {key: web, name: 网站}]}
       - {key: db_name, name: 数据库名, type: STRING, required: true, hide_when: {not: {field: tags, op: contains, value: db}}}
+      - {key: files, name: 附件, type: FILE}
+      - {key: notes, name: 说明, type: RICHTEXT}
+      - {key: owner, name: 负责人, type: MEMBER}
+      - {key: watchers, name: 关注人, type: MEMBERS}
+      - {key: area, name: 区域, type: TREESELECT, choices: [{key: cn, name: 中国, children: [{key: sz, name: 深圳}, {key: bj, name: 北京}]}, {key: us, name: 美国}]}
+      - {key: place, name: 机房, type: CASCADE, choices: [{key: sz, name: 深圳, children: [{key: dc1, name: 一号机房}]}, {key: bj, name: 北京, children: [{key: dc2, name: 二号机房}]}]}
   - key: review
     name: 审核
     kind: manual
