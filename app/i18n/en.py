@@ -67,4 +67,8 @@ EN = {
     "按顺序审批": "in order", "待提交": "Pending",
     # form fields (templates/forms/_fields.html)
     "请选择": "Choose…", "添加一行": "Add a row", "是": "Yes",
+    # pickers (static/js/pickers.js reads these from the page)
+    "输入用户名或姓名搜索": "Type a username or name", "没有匹配的用户": "No matching user",
+    "输入关键字搜索": "Type to search", "没有匹配的选项": "No matching option",
+    "输入用户名、姓名或角色搜索": "Type a username, name or role", "没有匹配的处理人": "No matching processor",
 }
