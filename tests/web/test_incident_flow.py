@@ -226,3 +226,12 @@ def test_a_file_sent_with_a_refused_form_is_kept_for_the_next_submit(browser, it
     dispatch(desk, ticket_id)
     r = eng1.get(f"/tickets/attachments/{stored['id']}")   # on the ticket now, so its processor may read it
     assert r.status_code == 200 and r.data == b"trace"
+
+
+def test_a_file_sent_without_a_valid_csrf_token_is_not_kept(browser, itsm, demo):
+    alice = browser("alice")
+    data = incident_data(title="", attachments=(io.BytesIO(b"trace"), "trace.log"), csrf_token="forged")
+    r = itsm.submit(alice, "incident_handle", data, content_type="multipart/form-data", expect_ok=False)
+    assert r.status_code == 400
+    with demo.app_context():
+        assert db.session.query(Attachment).count() == 0

@@ -135,7 +135,11 @@ def store_file_values(field_defs, values: dict, username: str) -> dict:
 def keep_uploads(form, field_defs, username: str) -> None:
     """After a form failed validation, store the files it carried so the re-rendered form lists them as kept
     attachments (posted back by id) and the user need not choose them again. A FILE field that itself refused
-    its upload (type, size) keeps nothing; a file the storage refuses becomes that field's error."""
+    its upload (type, size) keeps nothing; a file the storage refuses becomes that field's error. A post whose
+    CSRF token failed keeps nothing: it may not come from the user."""
+    token = form._fields.get("csrf_token")
+    if token is not None and token.errors:
+        return
     for f in field_defs:
         if f.type != "FILE" or f.key not in form._fields:
             continue
