@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
 
+from app.infra.public_url import public_base_url
 from app.models import RECEIVER_KINDS
 from app.services import alerts
 
@@ -36,7 +37,7 @@ class AlertsView(SecureView):
         return self.render("admin/alerts/index.html", files=alerts.rule_files(), rule_count=rule_count,
                            problem=problem, receivers=alerts.list_receivers(), kinds=RECEIVER_KINDS,
                            payloads=alerts.recent_payloads(status), counts=alerts.payload_counts(), status=status,
-                           base_url=current_app.config["BASE_URL"].rstrip("/"))
+                           base_url=public_base_url())
 
     @expose("/file/", methods=["GET", "POST"])
     def edit_file(self):

@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.infra.public_url import public_base_url
 from app.errors import ItsmError
 from app.infra.uow import unit_of_work
 
@@ -309,7 +310,7 @@ def alerts_receiver_add(kind: str, name: str, basic_user: str) -> None:
             _, secret = create_receiver(kind, name, auth="basic" if basic_user else "bearer", username=basic_user)
     except ItsmError as exc:
         _fail(exc.message)
-    click.echo(f"created receiver {current_app.config['BASE_URL'].rstrip('/')}/alerts/{kind}/{name}")
+    click.echo(f"created receiver {public_base_url()}/alerts/{kind}/{name}")
     click.secho(f"secret (shown once): {secret}", fg="yellow")
 
 

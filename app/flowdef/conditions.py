@@ -136,3 +136,11 @@ def condition_fields(cond: Any) -> set[str]:
     if isinstance(cond, NotOf):
         return condition_fields(cond.not_)
     return set()
+
+
+def condition_data(cond: Any) -> Any:
+    """A condition as plain JSON data (`{field, op, value}`, `{all}`, `{any}`, `{not}`): what the browser's
+    evaluator (static/js/conditions.js) reads to apply the same rules as `compile_condition`."""
+    if cond is None:
+        return None
+    return cond.model_dump(mode="json", by_alias=True)

@@ -14,6 +14,7 @@ from .builder import (
     validate_values,
 )
 from .context import FieldContext
+from .live import hide_rules, multi_valued, submitted_values
 from .registry import FIELD_TYPE_REGISTRY, FieldType, field_type
 from .sanitize import clean_html
 
@@ -28,7 +29,10 @@ __all__ = [
     "field_type",
     "form_initial",
     "form_values",
+    "hide_rules",
     "json_type_errors",
+    "multi_valued",
     "payload_formdata",
+    "submitted_values",
     "validate_values",
 ]

@@ -47,12 +47,18 @@ def _check_keys(field_defs: Sequence[FieldDef]) -> None:
 
 
 def build_form(field_defs: Sequence[FieldDef], ctx: FieldContext | None = None, *,
-               base: type[Form] = FlaskForm, hidden_keys: frozenset[str] = frozenset()) -> type[Form]:
-    """A fresh form class with one field per definition; hidden fields are optional."""
+               base: type[Form] = FlaskForm, hidden_keys: frozenset[str] = frozenset(),
+               condition_values: Mapping[str, Any] | None = None) -> type[Form]:
+    """A fresh form class with one field per definition; hidden fields are optional.
+
+    `condition_values`: the ticket's values from earlier steps, which `hide_when` conditions may read
+    (the page hands the ones they read to the browser, see `app.forms.live`).
+    """
     ctx = ctx or FieldContext()
     _check_keys(field_defs)
     hidden = frozenset(hidden_keys)
-    attrs: dict[str, Any] = {"_hidden_keys": hidden, "_field_defs": tuple(field_defs)}
+    attrs: dict[str, Any] = {"_hidden_keys": hidden, "_field_defs": tuple(field_defs),
+                             "_condition_values": dict(condition_values or {})}
     for fdef in field_defs:
         required = fdef.required and fdef.key not in hidden
         attrs[fdef.key] = field_type(fdef.type).make_field(fdef, ctx, required)

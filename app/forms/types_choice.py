@@ -171,7 +171,14 @@ class CascadeType(CompositeFieldType):
 
 def _user_choices(ctx: FieldContext, *, blank: bool) -> list[SelectChoice]:
     options = [SelectChoice("", gettext("请选择"))] if blank else []
-    return options + [SelectChoice(u, f"{d}({u})" if d and d != u else u) for u, d in ctx.users]
+    return options + [SelectChoice(u, _user_label(u, d)) for u, d in ctx.users]
+
+
+def _user_label(username: str, display: str) -> str:
+    """"张三(alice)"; a display that already names the user (the directory's "alice(张三)") is kept as it is."""
+    if not display or display == username or display.startswith(f"{username}("):
+        return display or username
+    return f"{display}({username})"
 
 
 @register

@@ -235,4 +235,8 @@ EN = {
     "已将第 {number} 版恢复为第 {new_number} 版": "Version {number} restored as version {new_number}",
     "网页": "Web", "移动端": "Mobile", "系统": "System",
     "（点击收起或展开）": "(click to fold or unfold)",
+    # pickers (static/js/pickers.js reads these from the page)
+    "输入用户名或姓名搜索": "Type a username or name", "没有匹配的用户": "No matching user",
+    "输入关键字搜索": "Type to search", "没有匹配的选项": "No matching option",
+    "输入用户名、姓名或角色搜索": "Type a username, name or role", "没有匹配的处理人": "No matching processor",
 }

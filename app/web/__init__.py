@@ -19,9 +19,10 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(workbench.bp)
     app.register_blueprint(tickets.bp)
     app.register_blueprint(knowledge.bp), app.register_blueprint(statistics.bp)
-    from . import profile
+    from . import people, profile
 
     app.register_blueprint(profile.bp)
+    app.register_blueprint(people.bp)
     from .helpers import register_template_helpers
 
     register_template_helpers(app)

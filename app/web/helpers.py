@@ -1,12 +1,17 @@
 """Template filters and globals: status names, times, badges."""
 from __future__ import annotations
 
+import re
+
 from flask import Flask
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app.engine.state import OPERATION_NAMES, STEP_STATUS_NAMES, TICKET_STATUS_NAMES
+from app.forms import hide_rules
 from app.services.catalog import SERVICE_TYPE_NAMES
 from app.timeutil import fmt
+
+_TAG = re.compile(r"<[A-Za-z!/]")
 
 STATUS_BADGE = {
     "RUNNING": "primary", "SUSPENDED": "warning", "FINISHED": "success", "TERMINATED": "danger",
@@ -38,14 +43,20 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["SERVICE_TYPE_NAMES"] = SERVICE_TYPE_NAMES
     app.jinja_env.globals["table_rows"] = table_rows
     app.jinja_env.globals["ticket_number"] = ticket_number
+    app.jinja_env.globals["hide_rules"] = hide_rules
     app.jinja_env.filters["richtext"] = richtext
 
 
 def richtext(value) -> Markup:
-    """A stored RICHTEXT value as HTML, sanitized again on the way out (rows written before sanitizing existed)."""
+    """A stored RICHTEXT value as HTML, sanitized again on the way out (rows written before sanitizing existed).
+
+    Plain text (typed into a textarea without the editor, or sent by the API) keeps its line breaks."""
     from app.forms import clean_html
 
-    return Markup(clean_html("" if value is None else str(value)))
+    text = "" if value is None else str(value)
+    if not _TAG.search(text):
+        return escape(text).replace("\n", Markup("<br>\n"))
+    return Markup(clean_html(text))
 
 
 def table_rows(flow, node_key: str, field_key: str, value) -> tuple[list[str], list[list[str]]]:

@@ -1,35 +1,52 @@
 """The browser's defences, set in one place for every response (front office, back office, API, files).
 
-The pages still carry inline <script> blocks, on* handlers and style attributes, so scripts and
-styles need 'unsafe-inline' for now; no remote origin is ever allowed (default-src 'self').
+The front office runs no inline script: its behaviour is in static modules (app/static/js), so its
+script-src is 'self' alone and an injected <script> or on* handler never runs. The back office keeps
+'unsafe-inline' for scripts because Flask-Admin's own templates carry on* handlers (delete confirmations,
+list actions). Styles keep 'unsafe-inline' everywhere (plotly and the pickers set styles at run time).
+No remote origin is ever allowed (default-src 'self').
 A view that needs a stricter policy (an attachment) sets its own header; it is kept.
 """
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-inline'",     # inline <script> blocks and on* handlers in templates/
-    "style-src 'self' 'unsafe-inline'",      # <style> blocks, style= attributes, plotly's computed styles
-    "img-src 'self' data:",                  # bootstrap's icons are data: SVGs
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",                # no framing: clickjacking (with X-Frame-Options for old browsers)
-])
+ADMIN_PREFIX = "/admin"
+
+
+def _policy(script_src: str) -> str:
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src {script_src}",
+        "style-src 'self' 'unsafe-inline'",      # style= attributes, plotly's and the pickers' computed styles
+        "img-src 'self' data:",                  # bootstrap's icons are data: SVGs
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",                # no framing: clickjacking (with X-Frame-Options for old browsers)
+    ])
+
+
+CONTENT_SECURITY_POLICY = _policy("'self'")
+ADMIN_CONTENT_SECURITY_POLICY = _policy("'self' 'unsafe-inline'")   # Flask-Admin's on* handlers
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",        # ticket and article URLs never leave in a Referer
 }
 
 
+def content_security_policy(path: str) -> str:
+    """The policy for a response to `path`: the back office's allows its inline handlers, nothing else does."""
+    in_admin = path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+    return ADMIN_CONTENT_SECURITY_POLICY if in_admin else CONTENT_SECURITY_POLICY
+
+
 def add_security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", content_security_policy(request.path))
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response

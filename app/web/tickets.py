@@ -7,11 +7,11 @@ from flask_wtf import FlaskForm
 
 from app.engine.state import OPERATION_NAMES
 from app.errors import OperationRefused
-from app.forms import build_form, form_initial, form_values
+from app.forms import build_form, form_initial, form_values, submitted_values
 from app.i18n import gettext
 from app.infra.uow import unit_of_work
 from app.services import alerts
-from app.services.fields import choice_errors, field_context, hidden_keys, safe_content_type
+from app.services.fields import choice_errors, field_context, hidden_keys, keep_uploads, safe_content_type
 from app.services import sla
 from app.services.people import general_roles, user_choices
 from app.services.tickets import (
@@ -52,7 +52,8 @@ def _render(ticket, forms=None, status=200):
         if "TRANSITION" in shown.operations and key not in forms:
             fields = page.flow.node(key).fields
             form_cls = build_form(fields, ctx, base=FlaskForm,
-                                  hidden_keys=hidden_keys(page.flow, fields, {}, ticket.values))
+                                  hidden_keys=hidden_keys(page.flow, fields, {}, ticket.values),
+                                  condition_values=ticket.values)
             # a reopened start step shows what the submitter typed; other steps start from their defaults,
             # so a second approval round does not come with the last round's decision pre-selected
             node = page.flow.node(key)
@@ -90,12 +91,14 @@ def transition(ticket_id: int, node_key: str):
     if not flow.has_node(node_key):
         abort(404)
     fields = flow.node(node_key).fields
-    raw = {k.split("-", 1)[1]: v for k, v in request.form.items() if k.startswith(node_key + "-")}
+    raw = submitted_values(fields, request.form, prefix=node_key)
     form_cls = build_form(fields, field_context(current_user), base=FlaskForm,
-                          hidden_keys=hidden_keys(flow, fields, raw, ticket.values))
+                          hidden_keys=hidden_keys(flow, fields, raw, ticket.values), condition_values=ticket.values)
     form = form_cls(prefix=node_key)
     if not form.validate_on_submit():
         flash("表单填写有误，请检查标红的字段", "danger")
+        with unit_of_work():        # files chosen before a validation error stay chosen
+            keep_uploads(form, fields, current_user.username)
         return _render(ticket, {node_key: form}, status=400)
     with unit_of_work():
         operate_step(ticket.id, current_user, "TRANSITION", node_key,

@@ -9,11 +9,11 @@ from flask_wtf import FlaskForm
 
 from markupsafe import Markup
 
-from app.forms import build_form, form_values
+from app.forms import build_form, form_values, submitted_values
 from app.i18n import gettext as _
 from app.infra.uow import unit_of_work
 from app.services import catalog, sla, tickets
-from app.services.fields import choice_errors, field_context, hidden_keys
+from app.services.fields import choice_errors, field_context, hidden_keys, keep_uploads
 from app.services.tickets import ListFilters, create_ticket, get_ticket
 from app.timeutil import parse_local
 
@@ -121,7 +121,7 @@ def submit_form(service_id: int):
     fields = flow.start.fields
     related = request.values.get("related", type=int)
     related_ticket = _related_ticket(related)
-    hidden = hidden_keys(flow, fields, request.form.to_dict() if request.method == "POST" else {}, {})
+    hidden = hidden_keys(flow, fields, submitted_values(fields, request.form) if request.method == "POST" else {}, {})
     form = build_form(fields, field_context(current_user), base=FlaskForm, hidden_keys=hidden)()
     for message in choice_errors():
         flash(message, "warning")
@@ -136,5 +136,8 @@ def submit_form(service_id: int):
             label=_("返回{module}列表", module=_(MODULE_NAMES.get(service.service_type, "全局视图")))), "success")
         return redirect(url_for("tickets.detail", ticket_id=ticket_id))
     status = 400 if request.method == "POST" else 200
+    if request.method == "POST":
+        with unit_of_work():        # files chosen before a validation error stay chosen
+            keep_uploads(form, fields, current_user.username)
     return render_template("submit_form.html", service=service, flow=flow, form=form, fields=fields,
                            related=related, related_ticket=related_ticket, catalog_id=request.args.get("catalog", type=int)), status

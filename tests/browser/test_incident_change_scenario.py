@@ -54,7 +54,7 @@ def test_incident_then_related_change_scenario(sessions):
     page.select_option("select[name=change_type]", "routine")
     page.select_option("select[name=risk]", index=1)
     page.fill("input[name=window]", "2026-11-28T20:00")
-    page.fill("textarea[name=plan]", "摘除故障节点，替换后加回。")
+    page.fill("[data-richtext-for=plan]", "摘除故障节点，替换后加回。")        # the rich-text editor
     page.fill("textarea[name=rollback_plan]", "恢复原节点")
     with page.expect_navigation():
         page.click("main button:has-text('提交')")

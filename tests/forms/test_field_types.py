@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from flask import Flask, render_template_string
+from flask import Blueprint, Flask, render_template_string
 from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import Form
 
@@ -24,6 +24,7 @@ from app.forms import (  # noqa: E402
     display_value,
     form_initial,
     form_values,
+    hide_rules,
     validate_values,
 )
 
@@ -61,6 +62,10 @@ def form_app():
     application = Flask(__name__, template_folder=TEMPLATES)
     application.config.update(WTF_CSRF_ENABLED=False, SECRET_KEY="test", TESTING=True)
     application.jinja_env.globals["_"] = lambda text: text     # the form macros' UI words (Chinese, untranslated)
+    application.jinja_env.globals["hide_rules"] = hide_rules   # live hide_when data, as app.web registers it
+    people = Blueprint("people", __name__)                      # the people pickers search here
+    people.add_url_rule("/people/search", "search", lambda: "[]")
+    application.register_blueprint(people)
     return application
 
 

@@ -204,3 +204,34 @@ def test_dispatch_to_an_unknown_user_is_refused(browser, itsm):
     assert "派单成功" not in page
     snap = itsm.snapshot(ticket_id)
     assert snap.current.status == "DISTRIBUTING" and snap.current.users == ["desk"]
+
+
+def test_a_file_sent_with_a_refused_form_is_kept_for_the_next_submit(browser, itsm, demo):
+    alice, desk, eng1, bob = browser("alice"), browser("desk"), browser("eng1"), browser("bob")
+    data = incident_data(title="", attachments=(io.BytesIO(b"trace"), "trace.log"))
+    r = itsm.submit(alice, "incident_handle", data, content_type="multipart/form-data", expect_ok=False)
+    assert r.status_code == 400
+    page = r.get_data(as_text=True)
+    kept = re.search(r'<input class="form-check-input" type="checkbox" name="attachments" value="(\d+)"[^>]*checked>', page)
+    assert kept and "trace.log" in page
+    assert itsm.ticket_count() == 0
+
+    # someone else cannot use the kept file's id
+    r = itsm.submit(bob, "incident_handle", incident_data(attachments=kept.group(1)), expect_ok=False)
+    assert r.status_code == 400 and itsm.ticket_count() == 0
+
+    ticket_id = itsm.submit(alice, "incident_handle", incident_data(attachments=kept.group(1)))
+    (stored,) = itsm.snapshot(ticket_id).ticket.values["attachments"]
+    assert stored == {"id": int(kept.group(1)), "name": "trace.log"}
+    dispatch(desk, ticket_id)
+    r = eng1.get(f"/tickets/attachments/{stored['id']}")   # on the ticket now, so its processor may read it
+    assert r.status_code == 200 and r.data == b"trace"
+
+
+def test_a_file_sent_without_a_valid_csrf_token_is_not_kept(browser, itsm, demo):
+    alice = browser("alice")
+    data = incident_data(title="", attachments=(io.BytesIO(b"trace"), "trace.log"), csrf_token="forged")
+    r = itsm.submit(alice, "incident_handle", data, content_type="multipart/form-data", expect_ok=False)
+    assert r.status_code == 400
+    with demo.app_context():
+        assert db.session.query(Attachment).count() == 0

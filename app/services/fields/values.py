@@ -132,6 +132,34 @@ def store_file_values(field_defs, values: dict, username: str) -> dict:
     return values
 
 
+def keep_uploads(form, field_defs, username: str) -> None:
+    """After a form failed validation, store the files it carried so the re-rendered form lists them as kept
+    attachments (posted back by id) and the user need not choose them again. A FILE field that itself refused
+    its upload (type, size) keeps nothing; a file the storage refuses becomes that field's error. A post whose
+    CSRF token failed keeps nothing: it may not come from the user."""
+    token = form._fields.get("csrf_token")
+    if token is not None and token.errors:
+        return
+    for f in field_defs:
+        if f.type != "FILE" or f.key not in form._fields:
+            continue
+        field = form[f.key]
+        if field.errors:
+            continue
+        kept = []
+        for item in field.data or ():
+            if not isinstance(item, FileStorage):
+                kept.append(item)
+            elif item.filename:
+                try:
+                    row = store_upload(item, username, f.key)
+                except ValidationFailed as exc:
+                    field.errors = [*field.errors, exc.message]
+                    continue
+                kept.append({"id": row.id, "name": row.original_name})
+        field.data = kept
+
+
 def display(fdef: FieldDef, value: Any) -> str:
     return display_value(fdef, value, field_context())
 

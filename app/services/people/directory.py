@@ -1,7 +1,7 @@
 """People lookups for the engine: role members, users, display names."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 
 from app.extensions import db
 from app.models import Role, RoleMember, User
@@ -61,6 +61,25 @@ def user_choices() -> list[tuple[str, str]]:
     rows = db.session.execute(
         select(User.username, User.display_name).where(User.is_enabled.is_(True)).order_by(User.username)
     ).all()
+    return [(u, f"{u}({n})" if n else u) for u, n in rows]
+
+
+def search_users(text: str, limit: int = 20) -> list[tuple[str, str]]:
+    """(username, label) of enabled users whose username or display name contains `text` (any case), for the
+    people pickers; usernames that start with it first. An empty search gives nothing."""
+    term = (text or "").strip()[:64]
+    if not term:
+        return []
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    rows = db.session.execute(
+        select(User.username, User.display_name)
+        .where(User.is_enabled.is_(True),
+               or_(User.username.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\")))
+        .order_by(User.username).limit(200)
+    ).all()
+    lowered = term.lower()
+    rows = sorted(rows, key=lambda r: (not r[0].lower().startswith(lowered), r[0]))[:limit]
     return [(u, f"{u}({n})" if n else u) for u, n in rows]
 
 
