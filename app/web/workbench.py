@@ -6,11 +6,12 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from app.forms import build_form, form_values
 from app.infra.uow import unit_of_work
 from app.services import catalog, tickets
-from app.services.fields import choice_errors, field_context, hidden_keys
+from app.services.fields import choice_errors, field_context, hidden_keys, suggested_values
 from app.services.tickets import ListFilters, create_ticket, get_ticket
 from app.timeutil import parse_local
 
@@ -94,6 +95,16 @@ def submit_catalog():
                            service_type=service_type)
 
 
+def _with_suggestions(suggested: dict) -> CombinedMultiDict:
+    """The posted form, where a suggested field left out entirely takes its suggestion (as the API does)."""
+    missing = MultiDict()
+    for key, value in suggested.items():
+        if key not in request.form:
+            for item in value if isinstance(value, list) else [value]:
+                missing.add(key, item)
+    return CombinedMultiDict([request.files, request.form, missing])
+
+
 @bp.route("/submit/<int:service_id>", methods=["GET", "POST"])
 def submit_form(service_id: int):
     service, flow = catalog.service_for_submit(service_id)
@@ -106,7 +117,10 @@ def submit_form(service_id: int):
         if not can_view(source, current_user):
             abort(403)
     hidden = hidden_keys(flow, fields, request.form.to_dict() if request.method == "POST" else {}, {})
-    form = build_form(fields, field_context(current_user), base=FlaskForm, hidden_keys=hidden)()
+    suggested = suggested_values(fields, current_user.username)      # e.g. the approver: my leader, changeable
+    posted = {"formdata": _with_suggestions(suggested)} if request.method == "POST" and suggested else {}
+    form = build_form(fields, field_context(current_user), base=FlaskForm, hidden_keys=hidden)(
+        data=suggested, **posted)
     for message in choice_errors():
         flash(message, "warning")
     if form.validate_on_submit():

@@ -62,7 +62,7 @@ def account_request(creator: str, *, reject: bool) -> int:
     ticket = create_ticket(service_id=_service("account_apply"), creator=find_user(creator), fields=ACCOUNT)
     if reject:
         operate_step(ticket.id, find_user("leader"), "TRANSITION", "leader_approve",
-                     fields={"leader_result": "reject", "leader_comment": "不需要"})
+                     fields={"leader_approve_result": "false", "leader_approve_remark": "不需要"})
     return ticket.id
 
 
