@@ -96,3 +96,21 @@ def test_non_processor_cannot_approve(browser, demo):
     assert r.status_code == 403
     _, steps, logs = _ticket(demo, ticket_id)
     assert steps[-1].status == "RUNNING" and len(logs) == 2
+
+
+def test_the_form_suggests_my_leader_as_approver_and_my_pick_decides(browser, demo):
+    alice, ops2 = browser("alice"), browser("ops2")
+    page = alice.get(f"/submit/{_service_id(demo, 'account_apply')}").get_data(as_text=True)
+    assert '<option selected value="leader">' in page           # prefilled from the directory, changeable
+    ticket_id = submit_account_apply(alice, demo, approver="ops2")
+    _, steps, _ = _ticket(demo, ticket_id)
+    assert steps[-1].node_key == "leader_approve" and steps[-1].processors == "ops2"
+    assert browser("leader").post(f"/tickets/{ticket_id}/steps/leader_approve/transition",
+                                  data={"leader_approve-leader_approve_result": "true"}).status_code == 403
+    assert ops2.post(f"/tickets/{ticket_id}/steps/leader_approve/transition",
+                     data={"leader_approve-leader_approve_result": "true"}).status_code == 302
+    _, steps, _ = _ticket(demo, ticket_id)
+    assert steps[-1].node_key == "implement"
+    r = alice.post(f"/submit/{_service_id(demo, 'account_apply')}",
+                   data={"title": "x", "system": "crm", "account_type": "permanent", "reason": "r", "approver": ""})
+    assert r.status_code == 400 and "【审批人】为必填项" in r.get_data(as_text=True)
