@@ -88,3 +88,11 @@ def test_every_chart_is_empty_without_tickets(demo, name):
         assert all(sum(row[1:]) == 0 for row in c.rows)
     else:
         assert c.rows == []
+
+
+def test_approval_time_per_approver_from_the_votes(demo, known_tickets):
+    # T1..T3: the leader rejected after 2 h, 4 h and 12 h; T6 waits for the leader (no vote yet); T7 is outside
+    c = chart(demo, "approval_by_approver")
+    assert c.columns == ["审批人", "审批次数", "通过", "拒绝", "平均", "P50", "P90"]
+    assert c.rows == [["leader", 3, 0, 3, 6.0, 4.0, 12.0]]
+    assert chart(demo, "approval_by_approver", service_type="event").rows == []
