@@ -50,7 +50,7 @@ PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ACCOUNT_FIELDS = [{"key": "title", "value": "压测提单"}, {"key": "system", "value": "crm"},
                   {"key": "account_type", "value": "permanent"}, {"key": "permissions", "value": ["read"]},
                   {"key": "reason", "value": "bench"}]
-APPROVE_FIELDS = [{"key": "leader_result", "value": "agree"}, {"key": "leader_comment", "value": "同意"}]
+APPROVE_FIELDS = [{"key": "leader_approve_result", "value": "true"}, {"key": "leader_approve_remark", "value": "同意"}]
 
 # name, kind, who: the operations measured, in this order (writes after reads)
 OPERATIONS = [

@@ -37,14 +37,14 @@ BENCH_PASSWORD = "bench-pass-123"
 SCRIPTS = {
     "account_apply": ("alice", {"title": "申请 CRM 账号", "system": "crm", "account_type": "permanent",
                                 "permissions": ["read"], "reason": "bench"}, [
-        ("leader", "TRANSITION", "leader_approve", {"leader_result": "agree", "leader_comment": "同意"}),
+        ("leader", "TRANSITION", "leader_approve", {"leader_approve_result": "true", "leader_approve_remark": "同意"}),
         ("ops1", "CLAIM", "implement", {}),
         ("ops1", "TRANSITION", "implement", {"account_name": "alice.crm", "impl_note": "done"}),
         ("alice", "TRANSITION", "confirm", {"confirm_result": "confirmed"}),
     ]),
     "account_apply/reject": ("bob", {"title": "申请 ERP 账号", "system": "erp", "account_type": "permanent",
                                      "permissions": ["write"], "reason": "bench"}, [
-        ("leader", "TRANSITION", "leader_approve", {"leader_result": "reject", "leader_comment": "不需要"}),
+        ("leader", "TRANSITION", "leader_approve", {"leader_approve_result": "false", "leader_approve_remark": "不需要"}),
     ]),
     "account_apply/terminate": ("alice", {"title": "申请 OA 账号", "system": "oa", "account_type": "permanent",
                                           "reason": "bench"}, [

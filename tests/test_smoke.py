@@ -27,7 +27,7 @@ def test_requester_submits_and_leader_approves(browser):
     assert sn in leader.get("/tickets?tab=todo").get_data(as_text=True)      # in the leader's to-do list
 
     response = leader.post(f"/tickets/{ticket_id}/steps/leader_approve/transition",
-                           data={"leader_approve-leader_result": "agree", "leader_approve-leader_comment": "同意"})
+                           data={"leader_approve-leader_approve_result": "true", "leader_approve-leader_approve_remark": "同意"})
     assert response.status_code == 302
     _, steps = _ticket(leader.app, ticket_id)
     assert steps == [("submit", "FINISHED"), ("leader_approve", "FINISHED"), ("implement", "RECEIVING")]

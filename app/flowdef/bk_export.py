@@ -38,6 +38,7 @@ OWN_KEY = "itsm_key"             # where our export keeps our keys (state / work
 STATE_KINDS = {"NORMAL": "manual", "APPROVAL": "approval", "SIGN": "sign", "END": "end"}
 AUTOMATIC_STATES = ("TASK", "TASK-SOPS", "TASK-DEVOPS", "WEBHOOK", "BK-PLUGIN")
 GATEWAYS = {"ROUTER-P": "parallel", "COVERAGE": "converge"}
+GATEWAY_NAMES = {"ROUTER-P": "并行网关", "COVERAGE": "汇聚网关"}     # upstream leaves gateways unnamed
 KIND_STATES = {"start": "NORMAL", "manual": "NORMAL", "approval": "APPROVAL", "sign": "SIGN", "end": "END",
                "api": "TASK", "automation": "TASK", "parallel": "ROUTER-P", "converge": "COVERAGE"}
 OPS = {"==": "==", "!=": "!=", ">": ">", ">=": ">=", "<": "<", "<=": "<=", "in": "in", "notin": "notin",
@@ -343,7 +344,7 @@ class _Importer:
     def _node(self, sid: str, state: dict, *, is_start: bool) -> dict | None:
         where = f"states.{sid}"
         stype = _text(state.get("type"))
-        name = _text(state.get("name")).strip() or stype or sid
+        name = _text(state.get("name")).strip() or GATEWAY_NAMES.get(stype) or stype or sid
         key = self.node_key[sid]
         if is_start:
             node: dict = {"key": key, "name": name, "kind": "start"}

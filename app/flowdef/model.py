@@ -147,6 +147,7 @@ class FieldDef(_Frozen):
     hide_when: Condition | None = None  # hidden (and not required) while true
     max_length: int | None = None
     read_only: bool = False
+    default_from: Literal["STARTER_LEADER"] | None = None   # MEMBER/MEMBERS: suggested when the ticket is created
 
     @field_validator("type")
     @classmethod
@@ -176,6 +177,8 @@ class FieldDef(_Frozen):
                 raise ValueError(f"a {self.type} field needs 'choices' or a 'source'")
         if self.choices and self.source is not None:
             raise ValueError("give either 'choices' or 'source', not both")
+        if self.default_from and self.type not in ("MEMBER", "MEMBERS"):
+            raise ValueError(f"'default_from' is for MEMBER or MEMBERS fields, not {self.type}")
         return self
 
 

@@ -72,6 +72,9 @@ EN = {
     # form fields (templates/forms/_fields.html)
     "请选择": "Choose…", "添加一行": "Add a row", "是": "Yes",
     # service levels (templates/_sla_panel.html, lists, workbench, the attainment chart)
+    "审批人处理耗时（小时）": "Approval time per approver (hours)", "审批次数": "Decisions",
+    "审批节点（或签、会签）上每位审批人的决定，从节点开始到其审批；按提单时间统计":
+        "Each approver's decisions on approval nodes (or-sign and countersign), from the step opening to the vote; by submission time",
     "服务级别达成率": "Service level attainment", "分组": "Group", "达成": "Met", "达成率（%）": "Attainment (%)",
     "响应与解决时限分别计数；仍在计时的不计入": "Response and resolution clocks count separately; running ones are left out",
     "时限数": "Clocks",

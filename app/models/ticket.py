@@ -51,7 +51,7 @@ class Ticket(db.Model):
     lock_version: Mapped[int] = mapped_column(default=0)
     # service levels (app/services/sla): the priority, the agreement's clocks and their events, derived times
     priority: Mapped[str | None] = mapped_column(String(8))
-    sla: Mapped[dict | None] = mapped_column(JSON)
+    sla: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))     # None is SQL NULL (tickets without an agreement)
     sla_due_at: Mapped[datetime | None]           # when the first running clock reaches its target
     sla_check_at: Mapped[datetime | None]         # the next threshold not yet recorded (warning or breach)
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from markupsafe import Markup
 
@@ -13,7 +14,7 @@ from app.forms import build_form, form_values, submitted_values
 from app.i18n import gettext as _
 from app.infra.uow import unit_of_work
 from app.services import catalog, sla, tickets
-from app.services.fields import choice_errors, field_context, hidden_keys, keep_uploads
+from app.services.fields import choice_errors, field_context, hidden_keys, keep_uploads, suggested_values
 from app.services.tickets import ListFilters, create_ticket, get_ticket
 from app.timeutil import parse_local
 
@@ -115,6 +116,16 @@ def _related_ticket(related: int | None):
     return source
 
 
+def _with_suggestions(suggested: dict) -> CombinedMultiDict:
+    """The posted form, where a suggested field left out entirely takes its suggestion (as the API does)."""
+    missing = MultiDict()
+    for key, value in suggested.items():
+        if key not in request.form:
+            for item in value if isinstance(value, list) else [value]:
+                missing.add(key, item)
+    return CombinedMultiDict([request.files, request.form, missing])
+
+
 @bp.route("/submit/<int:service_id>", methods=["GET", "POST"])
 def submit_form(service_id: int):
     service, flow = catalog.service_for_submit(service_id)
@@ -122,7 +133,10 @@ def submit_form(service_id: int):
     related = request.values.get("related", type=int)
     related_ticket = _related_ticket(related)
     hidden = hidden_keys(flow, fields, submitted_values(fields, request.form) if request.method == "POST" else {}, {})
-    form = build_form(fields, field_context(current_user), base=FlaskForm, hidden_keys=hidden)()
+    suggested = suggested_values(fields, current_user.username)      # e.g. the approver: my leader, changeable
+    posted = {"formdata": _with_suggestions(suggested)} if request.method == "POST" and suggested else {}
+    form = build_form(fields, field_context(current_user), base=FlaskForm, hidden_keys=hidden)(
+        data=suggested, **posted)
     for message in choice_errors():
         flash(message, "warning")
     if form.validate_on_submit():

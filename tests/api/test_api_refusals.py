@@ -277,17 +277,17 @@ def test_hidden_required_field_is_not_required(api, service):
 def test_missing_required_field_on_transition(api, refused, ticket):
     sn = ticket()
     step = step_of(api, sn)
-    refused(3900005, "参数验证失败: 单据处理失败，缺少参数：['leader_result']", "operate_node", sn=sn,
+    refused(3900005, "参数验证失败: 单据处理失败，缺少参数：['leader_approve_result']", "operate_node", sn=sn,
             operator="leader", state_id=step["state_id"], action_type="TRANSITION",
-            fields=fields(leader_comment="x"))
-    refused(3900005, "参数验证失败: 【审批结果】选项不匹配，请重新选择", "operate_node", sn=sn, operator="leader",
-            state_id=step["state_id"], action_type="TRANSITION", fields=fields(leader_result="maybe"))
+            fields=fields(leader_approve_remark="x"))
+    refused(3900005, "参数验证失败: 【审批意见】选项不匹配，请重新选择", "operate_node", sn=sn, operator="leader",
+            state_id=step["state_id"], action_type="TRANSITION", fields=fields(leader_approve_result="maybe"))
 
 
 def _walk_account_to_implement(api, sn):
     step = step_of(api, sn)
     assert api("operate_node", sn=sn, operator="leader", state_id=step["state_id"], action_type="TRANSITION",
-               fields=fields(leader_result="agree"))["result"]
+               fields=fields(leader_approve_result="true"))["result"]
     step = step_of(api, sn)
     assert api("operate_node", sn=sn, operator="ops1", state_id=step["state_id"], action_type="CLAIM")["result"]
     return step_of(api, sn)
@@ -340,7 +340,7 @@ def test_operator_not_a_processor(api, refused, ticket):
     sn = ticket()
     step = step_of(api, sn)
     refused(3900004, "单据操作失败: 你不是节点【直属领导审批】的处理人，无法操作", "operate_node", sn=sn, operator="ops1",
-            state_id=step["state_id"], action_type="TRANSITION", fields=fields(leader_result="agree"))
+            state_id=step["state_id"], action_type="TRANSITION", fields=fields(leader_approve_result="true"))
     refused(3900004, "单据操作失败: 只有当前处理人可以挂起单据", "operate_ticket", sn=sn, operator="bob",
             action_type="SUSPEND", action_message="x")
     refused(3900004, "单据操作失败: 只有提单人可以撤单", "operate_ticket", sn=sn, operator="leader",
@@ -388,7 +388,7 @@ def test_claim_waiting_and_distribute_waiting_steps(api, refused, ticket):
     sn = ticket()
     step = step_of(api, sn)
     api("operate_node", sn=sn, operator="leader", state_id=step["state_id"], action_type="TRANSITION",
-        fields=fields(leader_result="agree"))
+        fields=fields(leader_approve_result="true"))
     step = step_of(api, sn)
     refused(3900004, "单据操作失败: 该节点待认领，请先认领", "operate_node", sn=sn, operator="ops1",
             state_id=step["state_id"], action_type="TRANSITION", fields=fields(account_name="abc"))
@@ -407,7 +407,7 @@ def test_suspended_ticket(api, refused, ticket):
     step = step_of(api, sn)
     assert api("operate_ticket", sn=sn, operator="leader", action_type="SUSPEND", action_message="等")["result"]
     refused(3900004, "单据操作失败: 单据已挂起，请先恢复后再处理", "operate_node", sn=sn, operator="leader",
-            state_id=step["state_id"], action_type="TRANSITION", fields=fields(leader_result="agree"))
+            state_id=step["state_id"], action_type="TRANSITION", fields=fields(leader_approve_result="true"))
     refused(3900004, "单据操作失败: 单据已处于挂起状态，不能重复挂起", "operate_ticket", sn=sn, operator="leader",
             action_type="SUSPEND", action_message="again")
 
@@ -416,12 +416,12 @@ def test_finished_ticket(api, refused, ticket):
     sn = ticket()
     step = step_of(api, sn)
     api("operate_node", sn=sn, operator="leader", state_id=step["state_id"], action_type="TRANSITION",
-        fields=fields(leader_result="reject"))
+        fields=fields(leader_approve_result="false"))
     assert api("get_ticket_status", sn=sn)["data"]["current_status"] == "FINISHED"
     for action in ("TRANSITION", "CLAIM", "TERMINATE"):
         refused(3900004, "单据操作失败: 抱歉，单据已关闭，无法操作", "operate_node", sn=sn, operator="leader",
                 state_id=step["state_id"], action_type=action, action_message="x",
-                fields=fields(leader_result="agree"))
+                fields=fields(leader_approve_result="true"))
     for action in ("SUSPEND", "UNSUSPEND", "WITHDRAW", "TERMINATE"):
         refused(3900004, "单据操作失败: 抱歉，单据已关闭，无法操作", "operate_ticket", sn=sn, operator="alice",
                 action_type=action, action_message="x")
@@ -434,7 +434,7 @@ def test_comment_rules(api, refused, ticket):
     refused(3900005, "参数验证失败: 单据未结束，不允许评价!", "comment_ticket", sn=sn, operator="alice", stars=5)
     step = step_of(api, sn)
     api("operate_node", sn=sn, operator="leader", state_id=step["state_id"], action_type="TRANSITION",
-        fields=fields(leader_result="reject"))
+        fields=fields(leader_approve_result="false"))
     refused(3900005, "参数验证失败: 评分 stars 应为 1 到 5 的整数", "comment_ticket", sn=sn, operator="alice", stars=9)
     refused(3900005, "参数验证失败: 评分 stars 应为 1 到 5 的整数", "comment_ticket", sn=sn, operator="alice",
             stars="x")
@@ -463,7 +463,7 @@ def many(api, ticket, demo):
     for sn in sns[:3]:
         step = step_of(api, sn)
         api("operate_node", sn=sn, operator="leader", state_id=step["state_id"], action_type="TRANSITION",
-            fields=fields(leader_result="reject"))
+            fields=fields(leader_approve_result="false"))
     start = datetime(2026, 1, 1, 0, 0)      # UTC; shown in Asia/Shanghai (+8)
     with demo.app_context():
         for i, sn in enumerate(sns):

@@ -13,7 +13,7 @@ def test_create_and_walk_an_account_request(api, demo):
     step = status["current_steps"][0]
     assert step["name"] == "直属领导审批" and step["status"] == "RUNNING"
     r = api("operate_node", sn=sn, operator="leader", state_id=step["state_id"], action_type="TRANSITION",
-            fields=[{"key": "leader_result", "value": "agree"}])
+            fields=[{"key": "leader_approve_result", "value": "true"}])
     assert r == {"result": True, "code": 0, "message": "success", "data": []}
     info = api("get_ticket_info", sn=sn)["data"]
     assert info["current_steps"][0]["status"] == "RECEIVING"

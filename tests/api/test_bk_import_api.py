@@ -116,3 +116,74 @@ def test_a_rejection_at_the_first_approval_ends_the_builtin_flow_rejected(api):
     _decide(api, sn, "leader", "false")
     result = api("ticket_approval_result", sn=[sn])["data"][0]
     assert result["current_status"] == "FINISHED" and result["approve_result"] is False
+
+
+def _ensure_users(app, *names):
+    from app.extensions import db
+    from app.infra.uow import commit
+    from app.services.people.users import create_user, find_user
+
+    with app.app_context():
+        for name in names:
+            if find_user(name) is None:
+                create_user(name, display_name=name)
+        commit()
+        db.session.remove()
+
+
+def test_a_workflow_with_parallel_branches_imports_runs_through_every_branch_and_exports_back(api, demo):
+    """Upstream's own test flow (itsm/tests/data/flow1.json): ROUTER-P opens three branches, COVERAGE joins them."""
+    from app.extensions import db
+    from app.models import Flow
+    from app.services.flows import export_bk_flow
+
+    _ensure_users(demo, "pitou", "miya")
+    workflow = export("bk_itsm_parallel_flow1.json")[0]
+    answer = api("import_service", key="request", name="项目开发（并行）", desc="", workflow=workflow)
+    assert answer["code"] == 0, answer
+    sid = answer["data"]["id"]
+    detail = api("get_workflow_detail", workflow_id=api("get_service_detail", service_id=sid)["data"]["workflow_id"])
+    types = sorted(s["type"] for s in detail["data"]["states"])
+    assert types.count("ROUTER-P") == 1 and types.count("COVERAGE") == 1
+
+    def current():
+        return {s["name"]: s for s in api("get_ticket_status", sn=sn, operator="admin")["data"]["current_steps"]}
+
+    def done(name, who, **values):
+        if current()[name]["status"] == "RECEIVING":             # two or more processors: claim it first
+            assert api("operate_node", username=who, sn=sn, operator=who, state_id=current()[name]["state_id"],
+                       action_type="CLAIM")["result"]
+        r = api("operate_node", username=who, sn=sn, operator=who, state_id=current()[name]["state_id"],
+                action_type="TRANSITION", fields=[{"key": k, "value": v} for k, v in values.items()])
+        assert r["result"], r
+
+    sn = api("create_ticket", username="admin", service_id=sid, creator="admin", fields=[
+        {"key": k, "value": v} for k, v in dict(title="官网改版", impact="low", urgency="low", priority="P3",
+                                                XIANGMUMING="官网", XIANGMUBEIJING="旧版", XIANGMUMUBIAO="新版").items()
+    ])["data"]["sn"]
+    done("认领+方案", "pitou", TIANXIEFANGAN="分三块并行")
+    done("审核", "miya", SHIFOUTONGYI="SHI", DAHUIYUANYIN="无")
+    done("项目启动", "pitou", JIHUASHIJIAN="2030-01-01", JIHUAYONGSHI=5, SHISHINANDU="YIBAN",
+         SHISHIRENYUAN=["pitou", "miya"], SHISHIFANGAN="<p>方案</p>")
+    assert sorted(current()) == ["产品设计工作", "前端开发工作", "后端开发工作"]       # all three branches at once
+    done("后端开发工作", "pitou", HOUTAIPINGGU="3 天")
+    done("产品设计工作", "miya", SHEJIPINGGU="2 天")
+    assert sorted(current()) == ["前端开发工作"]                 # the COVERAGE waits for the last branch
+    done("前端开发工作", "miya", QIANDUANPINGGU="4 天")
+    assert sorted(current()) == ["工作总结"]
+    assert api("operate_node", username="admin", sn=sn, operator="admin", state_id=current()["工作总结"]["state_id"],
+               action_type="DISTRIBUTE", processors_type="PERSON", processors="pitou")["result"]   # the starter assigns
+    done("工作总结", "pitou", SHIJIHAOSHI="9 天", SHISHIJIEGUO="上线")
+    assert api("get_ticket_status", sn=sn)["data"]["current_status"] == "FINISHED"
+
+    with demo.app_context():
+        key = db.session.query(Flow.key).filter(Flow.name == workflow["name"]).scalar()
+        exported, _notes = export_bk_flow(key)
+    states = exported[0]["states"].values()
+    by_id = {str(s["id"]): s for s in states}
+    gateways = {s["type"]: str(s["id"]) for s in states if s["type"] in ("ROUTER-P", "COVERAGE")}
+    assert set(gateways) == {"ROUTER-P", "COVERAGE"}
+    lines = exported[0]["transitions"].values()
+    fanned = sorted(by_id[str(t["to_state"])]["name"] for t in lines if str(t["from_state"]) == gateways["ROUTER-P"])
+    joined = sorted(by_id[str(t["from_state"])]["name"] for t in lines if str(t["to_state"]) == gateways["COVERAGE"])
+    assert fanned == joined == ["产品设计工作", "前端开发工作", "后端开发工作"]

@@ -144,7 +144,7 @@ def test_account_apply_claim_and_deliver(client):
 
     step = client.step(sn, "直属领导审批", "RUNNING")
     assert step["action_type"] == "TRANSITION"
-    client.operate(sn, step, "leader", "TRANSITION", fields=fields(leader_result="agree", leader_comment="同意"))
+    client.operate(sn, step, "leader", "TRANSITION", fields=fields(leader_approve_result="true", leader_approve_remark="同意"))
 
     step = client.step(sn, "账号开通实施", "RECEIVING")
     # the GENERAL role it_ops, resolved to its members as upstream reports processors
@@ -281,7 +281,7 @@ def test_terminate_and_withdraw_other_tickets(client):
     assert results[sn]["approve_result"] is False and results[sn]["updated_by"] == "leader"
     # the leader rejects: the flow ends on the "not approved" end
     sn = client("create_ticket", user="bob", service_id=sid, creator="bob", fields=values)["sn"]
-    client.operate(sn, client.step(sn, "直属领导审批"), "leader", "TRANSITION", fields=fields(leader_result="reject"))
+    client.operate(sn, client.step(sn, "直属领导审批"), "leader", "TRANSITION", fields=fields(leader_approve_result="false"))
     assert client.status(sn) == "FINISHED"
     assert client("ticket_approval_result", sn=[sn])[0]["approve_result"] is False
 
@@ -384,7 +384,7 @@ def test_result_callback_with_retry(live, demo, receiver, kind):
                 meta={"callback_url": receiver.url})["sn"]
     # nothing is sent while the ticket runs
     assert _run_callbacks(demo) == 0 and receiver.received == []
-    client.operate(sn, client.step(sn, "直属领导审批"), "leader", "TRANSITION", fields=fields(leader_result="reject"))
+    client.operate(sn, client.step(sn, "直属领导审批"), "leader", "TRANSITION", fields=fields(leader_approve_result="false"))
 
     # first attempt fails (HTTP 500): the ticket is listed by callback_failed_ticket ...
     assert _run_callbacks(demo) == 1

@@ -75,13 +75,20 @@ def test_incident_then_related_change_scenario(sessions):
             with page.expect_navigation():
                 page.click(f"#step-{node_key} button:has-text('认领')")
         assert page.get_attribute("g.node-current", "data-node") == node_key
+        decision = None
+        if page.query_selector(f"#approve-{node_key}"):     # an approval node: 通过/拒绝 buttons
+            decision = values.pop(f"{node_key}-{node_key}_result")
         for name, value in values.items():
             field = page.query_selector(f"[name='{name}']")
             if field.get_attribute("type") == "radio":
                 page.check(f"[name='{name}'][value='{value}']")
             else:
                 page.fill(f"[name='{name}']", value)
-        submit_step(page, node_key)
+        if decision is None:
+            submit_step(page, node_key)
+        else:
+            with page.expect_navigation():
+                page.click(f"#{'approve' if decision == 'true' else 'reject'}-{node_key}")
     assert "已结束" in page.inner_text("h4")
 
     # 5. eng1 handles the incident, alice confirms it solved

@@ -179,7 +179,7 @@ def _migration_backfills_participants_and_counters(app):
         first = create_ticket(service_id=service_id, creator=find_user("alice"), fields=fields).id
         create_ticket(service_id=service_id, creator=find_user("bob"), fields=fields)
         operate_step(first, find_user("leader"), "TRANSITION", "leader_approve",
-                     fields={"leader_result": "agree", "leader_comment": "ok"})
+                     fields={"leader_approve_result": "true", "leader_approve_remark": "ok"})
         commit()
         db.session.remove()
     before = _participants_and_counters(app)

@@ -161,3 +161,15 @@ transitions:
 ])
 def test_broken_leader_and_department_processors_are_reported(old, new, expected):
     assert expected in issues(VARIABLE.replace(old, new, 1))
+
+
+def test_default_from_suggests_a_leader_on_member_fields_only_and_survives_the_round_trip():
+    member = BASE.replace("{key: title, name: 标题, type: STRING}",
+                          "{key: title, name: 标题, type: STRING}\n      - {key: approver, name: 审批人, type: MEMBER, "
+                          "default_from: STARTER_LEADER}")
+    flow = parse_flow_text(member, "demo.yaml").definition
+    assert flow.start.fields[1].default_from == "STARTER_LEADER"
+    assert "default_from: STARTER_LEADER" in dump_flow_yaml(flow)
+    with pytest.raises(FlowLoadError) as info:
+        parse_flow_text(BASE.replace("type: STRING}", "type: STRING, default_from: STARTER_LEADER}"), "demo.yaml")
+    assert "demo.yaml:9" in str(info.value) and "'default_from' is for MEMBER or MEMBERS fields, not STRING" in str(info.value)

@@ -188,3 +188,21 @@ def test_gateways_are_refused_while_the_node_kinds_do_not_exist():
 def test_a_document_that_is_not_an_export_is_refused():
     with pytest.raises(BkExportError, match="not a BlueKing workflow export"):
         from_bk_document({"key": "x", "nodes": []})
+
+
+def test_router_p_and_coverage_become_parallel_and_converge_and_export_back():
+    """bk-itsm's own test flow: 项目启动 → ROUTER-P → three branches → COVERAGE → 工作总结."""
+    [t] = from_bk_document(load("bk_itsm_parallel_flow1.json"))
+    flow = compiled(t).definition
+    gateways = {n.kind: n for n in flow.nodes if n.kind in ("parallel", "converge")}
+    assert gateways["parallel"].name == "并行网关" and gateways["converge"].name == "汇聚网关"
+    names = {n.key: n.name for n in flow.nodes}
+    fanned = sorted(names[tr.to] for tr in flow.transitions if tr.from_ == gateways["parallel"].key)
+    joined = sorted(names[tr.from_] for tr in flow.transitions if tr.to == gateways["converge"].key)
+    assert fanned == joined == ["产品设计工作", "前端开发工作", "后端开发工作"]
+    back, _notes = to_bk(flow)
+    assert sorted(s["type"] for s in back["states"].values()).count("ROUTER-P") == 1
+    lines = [line for line in structure(back)["transitions"] if line[0] != "开始"]    # upstream's START → 提单
+    assert lines == sorted((names[tr.from_], names[tr.to], tr.name) for tr in flow.transitions)
+    again = compiled(from_bk(back)).definition
+    assert [n.kind for n in again.nodes].count("parallel") == 1 and [n.kind for n in again.nodes].count("converge") == 1

@@ -108,10 +108,10 @@ def test_every_manual_node_has_a_processor_and_every_flow_uses_dictionaries(flow
 
 def test_account_apply_walks(flows):
     flow = flows["account_apply"]
-    agree = {"leader_approve": [{"leader_result": "agree"}], "confirm": [{"confirm_result": "confirmed"}]}
+    agree = {"leader_approve": [{"leader_approve_result": "true"}], "confirm": [{"confirm_result": "confirmed"}]}
     assert walk(flow, agree) == ["submit", "leader_approve", "implement", "confirm", "end"]
-    assert walk(flow, {"leader_approve": [{"leader_result": "reject"}]}) == ["submit", "leader_approve", "end_rejected"]
-    redo = {"leader_approve": [{"leader_result": "agree"}],
+    assert walk(flow, {"leader_approve": [{"leader_approve_result": "false"}]}) == ["submit", "leader_approve", "end_rejected"]
+    redo = {"leader_approve": [{"leader_approve_result": "true"}],
             "confirm": [{"confirm_result": "not_done"}, {"confirm_result": "confirmed"}]}
     assert walk(flow, redo) == ["submit", "leader_approve", "implement", "confirm", "implement", "confirm", "end"]
     assert flow.node("end_rejected").name == "审批不通过"

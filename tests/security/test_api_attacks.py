@@ -31,7 +31,7 @@ PLAIN = {"bk_app_code": PLAIN_CODE, "bk_app_secret": PLAIN_SECRET}
 def _approve_params(api, sn):
     step = open_step(api, sn)
     return {**PLAIN, "sn": sn, "operator": "leader", "state_id": step["state_id"], "action_type": "TRANSITION",
-            "fields": '[{"key": "leader_result", "value": "agree"}]'}
+            "fields": '[{"key": "leader_approve_result", "value": "true"}]'}
 
 
 def test_img_tag_get_to_operate_node_riding_the_leaders_login_cookie_is_refused(api, browser, ticket, snapshot):

@@ -56,13 +56,17 @@ def _set_times(ticket_id, created, end=None, steps=None):
     for node_key, (opened, closed) in (steps or {}).items():
         db.session.execute(update(TicketStep).where(TicketStep.ticket_id == ticket_id, TicketStep.node_key == node_key)
                            .values(opened_at=utc(opened), closed_at=utc(closed) if closed else None))
+        for step in db.session.query(TicketStep).filter_by(ticket_id=ticket_id, node_key=node_key, kind="approval"):
+            if closed and step.approval and step.approval.get("votes"):      # approvers voted when it closed
+                at = utc(closed).strftime("%Y-%m-%d %H:%M:%S")
+                step.approval = {**step.approval, "votes": [{**v, "at": at} for v in step.approval["votes"]]}
 
 
 def account_request(creator: str, *, reject: bool) -> int:
     ticket = create_ticket(service_id=_service("account_apply"), creator=find_user(creator), fields=ACCOUNT)
     if reject:
         operate_step(ticket.id, find_user("leader"), "TRANSITION", "leader_approve",
-                     fields={"leader_result": "reject", "leader_comment": "不需要"})
+                     fields={"leader_approve_result": "false", "leader_approve_remark": "不需要"})
     return ticket.id
 
 

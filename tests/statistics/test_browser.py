@@ -51,7 +51,7 @@ def test_statistics_page_draws_every_chart_offline(page, known_tickets):
     page.goto("/statistics/?from=2024-03-01&to=2024-03-03")
     page.locator("[data-figure] .main-svg").first.wait_for()     # (no wait_for_function: the CSP forbids eval)
     charts = page.locator("[data-figure]")
-    assert charts.count() == 9
+    assert charts.count() == 10
     for i in range(charts.count()):
         chart = charts.nth(i)
         chart.scroll_into_view_if_needed()
@@ -60,6 +60,7 @@ def test_statistics_page_draws_every_chart_offline(page, known_tickets):
     assert page.locator("#chart-volume_by_type .bars path").count() >= 4
     assert page.locator("#chart-status .slice").count() == 2
     assert page.locator("#chart-volume_by_service .scatterlayer .trace").count() == 2
+    assert page.locator("#chart-approval_by_approver .bars path").count() >= 3      # leader: avg, P50, P90
     page.click("#card-status summary")
     assert page.locator("#table-status").is_visible()
     shot(page, "01-statistics")

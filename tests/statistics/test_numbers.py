@@ -88,3 +88,31 @@ def test_every_chart_is_empty_without_tickets(demo, name):
         assert all(sum(row[1:]) == 0 for row in c.rows)
     else:
         assert c.rows == []
+
+
+def test_approval_time_per_approver_from_the_votes(demo, known_tickets):
+    # T1..T3: the leader rejected after 2 h, 4 h and 12 h; T6 waits for the leader (no vote yet); T7 is outside
+    c = chart(demo, "approval_by_approver")
+    assert c.columns == ["审批人", "审批次数", "通过", "拒绝", "平均", "P50", "P90"]
+    assert c.rows == [["leader", 3, 0, 3, 6.0, 4.0, 12.0]]
+    assert chart(demo, "approval_by_approver", service_type="event").rows == []
+
+
+def test_every_countersign_vote_counts_for_its_approver(demo):
+    from app.infra.uow import commit
+    from app.services.people.users import find_user
+    from app.services.tickets.operations import create_ticket, operate_step
+    from stats_kit import _service
+
+    change = dict(title="订单库加索引", change_type="normal", risk="medium", window="2030-01-05 22:00:00",
+                  duration_minutes=60, plan="<p>在线加索引</p>", rollback_plan="删除索引",
+                  security_impact="no", db_change="no")
+    with demo.app_context():
+        ticket = create_ticket(service_id=_service("change_normal"), creator=find_user("bob"), fields=change)
+        operate_step(ticket.id, find_user("cm"), "TRANSITION", "cm_approve", fields={"cm_result": "agree"})
+        operate_step(ticket.id, find_user("cab1"), "TRANSITION", "cab_review", fields={"cab_review_result": "true"})
+        operate_step(ticket.id, find_user("cab2"), "TRANSITION", "cab_review", fields={"cab_review_result": "false"})
+        commit()
+    with demo.test_request_context():
+        rows = {row[0]: row[1:4] for row in stats.approval_time_by_approver(stats.default_filter()).rows}
+    assert rows == {"cab1": [1, 1, 0], "cab2": [1, 0, 1]}       # cm_approve is a manual node: not an approval

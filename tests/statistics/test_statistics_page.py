@@ -74,6 +74,11 @@ def test_csv_of_the_volume_chart_has_the_known_numbers(browser, known_tickets):
                     ["2024-03-02", "1", "0", "1", "0", "2"], ["2024-03-03", "2", "0", "0", "0", "2"]]
 
 
+def test_csv_of_the_approver_chart_has_the_known_numbers(browser, known_tickets):
+    rows = read_csv(browser("admin").get(f"/statistics/approval_by_approver.csv?{QUERY}"))
+    assert rows == [["审批人", "审批次数", "通过", "拒绝", "平均", "P50", "P90"], ["leader", "3", "0", "3", "6.0", "4.0", "12.0"]]
+
+
 def test_filters_by_type_and_rejects_a_bad_range(browser, known_tickets):
     admin = browser("admin")
     rows = read_csv(admin.get(f"/statistics/top_services.csv?{QUERY}&type=event"))

@@ -39,9 +39,9 @@ def test_full_life_of_an_account_request(browser, demo):
     # the leader sees it in the to-do list and approves
     assert ticket.sn in leader.get("/").get_data(as_text=True)
     page = leader.get(f"/tickets/{ticket_id}").get_data(as_text=True)
-    assert "直属领导审批" in page and "leader_approve-leader_result" in page
+    assert "直属领导审批" in page and "leader_approve-leader_approve_result" in page
     r = leader.post(f"/tickets/{ticket_id}/steps/leader_approve/transition",
-                    data={"leader_approve-leader_result": "agree", "leader_approve-leader_comment": "同意"})
+                    data={"leader_approve-leader_approve_result": "true", "leader_approve-leader_approve_remark": "同意"})
     assert r.status_code == 302
 
     # two ops people: the implement step waits to be claimed
@@ -68,7 +68,7 @@ def test_full_life_of_an_account_request(browser, demo):
 def test_invalid_step_form_keeps_typed_values_and_changes_nothing(browser, demo):
     alice, leader, ops1 = browser("alice"), browser("leader"), browser("ops1")
     ticket_id = submit_account_apply(alice, demo)
-    leader.post(f"/tickets/{ticket_id}/steps/leader_approve/transition", data={"leader_approve-leader_result": "agree"})
+    leader.post(f"/tickets/{ticket_id}/steps/leader_approve/transition", data={"leader_approve-leader_approve_result": "true"})
     ops1.post(f"/tickets/{ticket_id}/steps/implement/claim")
     r = ops1.post(f"/tickets/{ticket_id}/steps/implement/transition",
                   data={"implement-account_name": "Bad Name", "implement-impl_note": "typed note"})
@@ -83,16 +83,34 @@ def test_leader_rejection_ends_the_request(browser, demo):
     alice, leader = browser("alice"), browser("leader")
     ticket_id = submit_account_apply(alice, demo)
     leader.post(f"/tickets/{ticket_id}/steps/leader_approve/transition",
-                data={"leader_approve-leader_result": "reject", "leader_approve-leader_comment": "不需要"})
+                data={"leader_approve-leader_approve_result": "false", "leader_approve-leader_approve_remark": "不需要"})
     ticket, steps, logs = _ticket(demo, ticket_id)
     assert ticket.status == "FINISHED"
-    assert "leader 处理节点【直属领导审批】(拒绝)" in logs
+    assert "leader 审批节点【直属领导审批】：拒绝，备注：不需要(拒绝)" in logs
 
 
 def test_non_processor_cannot_approve(browser, demo):
     alice, bob = browser("alice"), browser("bob")
     ticket_id = submit_account_apply(alice, demo)
-    r = bob.post(f"/tickets/{ticket_id}/steps/leader_approve/transition", data={"leader_approve-leader_result": "agree"})
+    r = bob.post(f"/tickets/{ticket_id}/steps/leader_approve/transition", data={"leader_approve-leader_approve_result": "true"})
     assert r.status_code == 403
     _, steps, logs = _ticket(demo, ticket_id)
     assert steps[-1].status == "RUNNING" and len(logs) == 2
+
+
+def test_the_form_suggests_my_leader_as_approver_and_my_pick_decides(browser, demo):
+    alice, ops2 = browser("alice"), browser("ops2")
+    page = alice.get(f"/submit/{_service_id(demo, 'account_apply')}").get_data(as_text=True)
+    assert '<option selected value="leader">' in page           # prefilled from the directory, changeable
+    ticket_id = submit_account_apply(alice, demo, approver="ops2")
+    _, steps, _ = _ticket(demo, ticket_id)
+    assert steps[-1].node_key == "leader_approve" and steps[-1].processors == "ops2"
+    assert browser("leader").post(f"/tickets/{ticket_id}/steps/leader_approve/transition",
+                                  data={"leader_approve-leader_approve_result": "true"}).status_code == 403
+    assert ops2.post(f"/tickets/{ticket_id}/steps/leader_approve/transition",
+                     data={"leader_approve-leader_approve_result": "true"}).status_code == 302
+    _, steps, _ = _ticket(demo, ticket_id)
+    assert steps[-1].node_key == "implement"
+    r = alice.post(f"/submit/{_service_id(demo, 'account_apply')}",
+                   data={"title": "x", "system": "crm", "account_type": "permanent", "reason": "r", "approver": ""})
+    assert r.status_code == 400 and "【审批人】为必填项" in r.get_data(as_text=True)

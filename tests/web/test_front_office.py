@@ -23,12 +23,12 @@ def test_workbench_shows_my_numbers_and_recent_activity(browser, itsm):
     alice, leader = browser("alice"), browser("leader")
     t1 = itsm.submit(alice, "account_apply", {**ACCOUNT, "title": "一号"})
     itsm.submit(alice, "account_apply", {**ACCOUNT, "title": "二号"})
-    leader.post(f"/tickets/{t1}/steps/leader_approve/transition", data={"leader_approve-leader_result": "agree"})
+    leader.post(f"/tickets/{t1}/steps/leader_approve/transition", data={"leader_approve-leader_approve_result": "true"})
     page = alice.get("/").get_data(as_text=True)
     numbers = page.split('id="my-numbers"')[1].split('id="todo"')[0]
     assert re.search(r'<div class="h3 mb-0">2</div><div class="text-muted small">已提交', numbers)
     activity = page.split('id="activity"')[1]
-    assert "leader 处理节点【直属领导审批】(同意)" in activity and _sn(itsm, t1) in activity
+    assert "leader 审批节点【直属领导审批】：通过(通过)" in activity and _sn(itsm, t1) in activity
     page = leader.get("/").get_data(as_text=True)
     numbers = page.split('id="my-numbers"')[1].split('id="todo"')[0]
     assert re.search(r'<div class="h3 mb-0">1</div><div class="text-muted small">已处理', numbers)
@@ -75,8 +75,8 @@ def test_history_tab_lists_every_ended_ticket_i_submitted_or_handled(browser, it
     rejected = itsm.submit(alice, "account_apply", {**ACCOUNT, "title": "被拒绝"})
     running = itsm.submit(alice, "account_apply", {**ACCOUNT, "title": "审批中"})
     withdrawn = itsm.submit(alice, "account_apply", {**ACCOUNT, "title": "撤单了"})
-    leader.post(f"/tickets/{rejected}/steps/leader_approve/transition", data={"leader_approve-leader_result": "reject"})
-    leader.post(f"/tickets/{running}/steps/leader_approve/transition", data={"leader_approve-leader_result": "agree"})
+    leader.post(f"/tickets/{rejected}/steps/leader_approve/transition", data={"leader_approve-leader_approve_result": "false"})
+    leader.post(f"/tickets/{running}/steps/leader_approve/transition", data={"leader_approve-leader_approve_result": "true"})
     alice.post(f"/tickets/{withdrawn}/actions/withdraw")
     # the manual's 我的历史单: ended tickets, whether I submitted them or handled them; running ones are not history
     assert _sns(alice.get("/tickets?tab=history").get_data(as_text=True)) == {_sn(itsm, rejected), _sn(itsm, withdrawn)}

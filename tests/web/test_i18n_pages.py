@@ -19,7 +19,7 @@ from app.models.knowledge import Article, KnowledgeCategory
 from app.services.knowledge import create_category, save_article
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-ACCOUNT = {"title": "申请 CRM 账号", "system": "crm", "account_type": "permanent", "reason": "工作需要"}
+ACCOUNT = {"title": "申请 CRM 账号", "system": "crm", "account_type": "permanent", "reason": "工作需要", "approver": "leader"}
 # English words that are names, not sentences: products, formats, codes, units
 ENGLISH_NAMES = {"ITSM", "BlueKing", "English", "CSV", "Markdown", "YYYY", "MM", "DD", "Top", "P50", "P90", "CRM",
                  "ERP", "OA", "GitLab", "VPN", "API", "ID", "IP", "admin", "https"}

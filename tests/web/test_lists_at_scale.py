@@ -26,7 +26,7 @@ def _numbers(page: str) -> str:
 
 def _approve(leader, ticket_id):
     r = leader.post(f"/tickets/{ticket_id}/steps/leader_approve/transition",
-                    data={"leader_approve-leader_result": "agree"})
+                    data={"leader_approve-leader_approve_result": "true"})
     assert r.status_code == 302
 
 
@@ -93,5 +93,5 @@ def test_recent_activity_merges_my_actions_and_others_on_my_tickets(browser, its
     activity = alice.get("/").get_data(as_text=True).split('id="activity"')[1]
     items = re.findall(r'<li class="list-group-item py-2 small">(.*?)</li>', activity, re.S)
     assert len(items) == 10
-    assert "leader 处理节点【直属领导审批】(同意)" in items[0]
+    assert "leader 审批节点【直属领导审批】：通过(通过)" in items[0]
     assert itsm.snapshot(first).ticket.sn in items[0]

@@ -6,7 +6,7 @@ import pytest
 ACCOUNT = {"title": "申请 CRM 只读账号", "system": "crm", "account_type": "permanent", "permissions": ["read"],
            "reason": "销售数据分析需要"}
 DEMO_PASSWORD = "demo-pass-123"     # tests/conftest.py
-APPROVE = {"leader_approve-leader_result": "agree", "leader_approve-leader_comment": "同意"}
+APPROVE = {"leader_approve-leader_approve_result": "true", "leader_approve-leader_approve_remark": "同意"}
 
 
 def submit_account(itsm, user, **overrides):
@@ -54,7 +54,7 @@ def test_processor_suspends_and_resumes_the_ticket(browser, itsm):
     assert any(n.kind == "suspend" and n.recipients == ["alice"] for n in snap.notifications)
     page = leader.get(f"/tickets/{ticket_id}").get_data(as_text=True)
     assert "被挂起" in page and "恢复" in buttons(page)
-    assert "leader_approve-leader_result" not in page          # no step form while suspended
+    assert "leader_approve-leader_approve_result" not in page          # no step form while suspended
 
     page = itsm.follow(leader, action(leader, ticket_id, "unsuspend"))
     assert "恢复成功" in page
@@ -247,10 +247,10 @@ def test_super_admin_may_act_on_any_step_and_the_log_says_so(browser, itsm):
     alice, admin = browser("alice"), browser("admin")
     ticket_id = submit_account(itsm, alice)
     page = admin.get(f"/tickets/{ticket_id}").get_data(as_text=True)
-    assert "leader_approve-leader_result" in page and f"/tickets/{ticket_id}/steps/leader_approve/terminate" in page
+    assert "leader_approve-leader_approve_result" in page and f"/tickets/{ticket_id}/steps/leader_approve/terminate" in page
     approve(admin, ticket_id)
     snap = itsm.snapshot(ticket_id)
-    assert "admin（超级管理员特殊处理） 处理节点【直属领导审批】(同意)" in snap.logs
+    assert "admin（超级管理员特殊处理） 审批节点【直属领导审批】：通过，备注：同意(通过)" in snap.logs
     assert admin.post(f"/tickets/{ticket_id}/steps/implement/claim").status_code == 302
     snap = itsm.snapshot(ticket_id)
     assert "admin（超级管理员特殊处理） 认领了节点【账号开通实施】" in snap.logs
@@ -275,7 +275,7 @@ def test_a_closed_ticket_refuses_every_operation(browser, itsm):
     alice, leader, admin = browser("alice"), browser("leader"), browser("admin")
     ticket_id = submit_account(itsm, alice)
     leader.post(f"/tickets/{ticket_id}/steps/leader_approve/transition",
-                data={"leader_approve-leader_result": "reject", "leader_approve-leader_comment": "不需要"})
+                data={"leader_approve-leader_approve_result": "false", "leader_approve-leader_approve_remark": "不需要"})
     before = itsm.snapshot(ticket_id)
     assert before.ticket.status == "FINISHED"
 
@@ -377,10 +377,10 @@ def test_each_user_sees_only_the_buttons_they_may_use(browser, itsm):
 
     page = buttons(alice.get(f"/tickets/{ticket_id}").get_data(as_text=True))
     assert "撤单" in page and "督办" in page
-    assert "挂起" not in page and "终止单据" not in page and "leader_approve-leader_result" not in page
+    assert "挂起" not in page and "终止单据" not in page and "leader_approve-leader_approve_result" not in page
 
     page = buttons(leader.get(f"/tickets/{ticket_id}").get_data(as_text=True))
-    assert "leader_approve-leader_result" in page and "挂起" in page and "终止" in page
+    assert "leader_approve-leader_approve_result" in page and "挂起" in page and "终止" in page
     assert "撤单" not in page and "督办" not in page and ">认领<" not in page
 
     approve(leader, ticket_id)

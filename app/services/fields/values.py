@@ -171,3 +171,16 @@ def sanitize_written_values(flow: CompiledFlow, values: Mapping[str, Any]) -> di
         if value is not None and flow.has_field(key) and flow.field(key).type == "RICHTEXT":
             out[key] = clean_html(value if isinstance(value, str) else str(value)).strip() or None
     return out
+
+
+def suggested_values(field_defs, creator: str) -> dict[str, Any]:
+    """Values suggested for fields with `default_from` (STARTER_LEADER: the creator's leader in the directory)."""
+    wanted = [f for f in field_defs if f.default_from == "STARTER_LEADER"]
+    if not wanted:
+        return {}
+    from app.services.people.directory import DbDirectory
+
+    leaders = sorted(DbDirectory().leaders_of(frozenset({creator})))
+    if not leaders:
+        return {}
+    return {f.key: (leaders if f.type == "MEMBERS" else leaders[0]) for f in wanted}

@@ -211,6 +211,8 @@ def attainment(start: datetime | None = None, end: datetime | None = None, servi
     tallies: dict[str, dict] = {"service": defaultdict(lambda: [0, 0]), "priority": defaultdict(lambda: [0, 0]),
                                 "month": defaultdict(lambda: [0, 0])}
     for ticket, service_name in db.session.execute(stmt).all():
+        if not ticket.sla:                # a JSON null (no agreement) passes IS NOT NULL
+            continue
         for r in readings(ticket.sla, now).values():
             if r.state not in ("met", "breached"):
                 continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, DateTime, case, cast, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from app.engine.state import TICKET_STATUS_NAMES
@@ -277,10 +277,45 @@ def sla_attainment(f: StatsFilter) -> Chart:
                  series=[1, 2], note="响应与解决时限分别计数；仍在计时的不计入", unit="时限数")
 
 
+def _votes():
+    """Every approval vote as a row (value = the vote object): PostgreSQL json_array_elements, SQLite json_each."""
+    if is_postgres():
+        votes = func.json_array_elements(TicketStep.approval["votes"]).table_valued("value").alias("vote")
+        return votes, lambda key: votes.c.value.op("->>")(key)
+    votes = func.json_each(TicketStep.approval, "$.votes").table_valued("value").alias("vote")
+    return votes, lambda key: func.json_extract(votes.c.value, f"$.{key}")
+
+
+def approval_time_by_approver(f: StatsFilter, limit: int = 20) -> Chart:
+    """Per approver: decisions on approval nodes (通过/拒绝) and the time from the step opening to their vote."""
+    votes, member = _votes()
+    voted_at = cast(member("at"), DateTime) if is_postgres() else member("at")
+    duration = seconds_between(TicketStep.opened_at, voted_at)
+    who = member("username")
+    inner = select(who.label("u"), member("result").label("r"), duration.label("d"),
+                   func.row_number().over(partition_by=who, order_by=duration).label("rn"),
+                   func.count().over(partition_by=who).label("n")) \
+        .select_from(TicketStep).join(Ticket, Ticket.id == TicketStep.ticket_id).join(votes, true()) \
+        .where(TicketStep.kind == "approval", TicketStep.approval.is_not(None), *_ticket_filters(f)).subquery()
+    n = func.count()
+    result = db.session.execute(
+        select(inner.c.u, n, func.sum(case((inner.c.r == "true", 1), else_=0)),
+               func.sum(case((inner.c.r == "false", 1), else_=0)), func.avg(inner.c.d),
+               func.max(case((inner.c.rn == _percentile_rank(inner.c.n, 50), inner.c.d))),
+               func.max(case((inner.c.rn == _percentile_rank(inner.c.n, 90), inner.c.d))))
+        .group_by(inner.c.u).order_by(n.desc(), inner.c.u).limit(limit)).all()
+    rows = [[u, count, int(agreed or 0), int(rejected or 0), _hours(avg), _hours(p50), _hours(p90)]
+            for u, count, agreed, rejected, avg, p50, p90 in result]
+    return Chart("approval_by_approver", "审批人处理耗时（小时）", "group",
+                 ["审批人", "审批次数", "通过", "拒绝", "平均", "P50", "P90"], rows, series=[4, 5, 6],
+                 note="审批节点（或签、会签）上每位审批人的决定，从节点开始到其审批；按提单时间统计", unit="小时")
+
+
 CHARTS = {      # in page order
     "volume_by_type": volume_by_type, "volume_by_service": volume_by_service, "status": status_distribution,
     "top_services": top_services, "handling_by_service": handling_time_by_service, "open_longer": open_longer_than,
     "handling_by_step": handling_time_by_step, "workload": processor_workload, "sla_attainment": sla_attainment,
+    "approval_by_approver": approval_time_by_approver,
 }
 
 

@@ -18,7 +18,8 @@ from app.engine.state import SYSTEM
 from app.errors import CreateFailed, OperationRefused, TicketNotFound, ValidationFailed
 from app.extensions import db
 from app.models import Role, Service, Ticket, TicketLink, User
-from app.services.fields.values import sanitize_written_values, store_file_values, validate_field_values
+from app.services.fields.values import (sanitize_written_values, store_file_values, suggested_values,
+                                        validate_field_values)
 from app.services.catalog.browse import submittable_service
 from app.services.flows.library import compiled_version, node_by_state_id
 from app.services.people.directory import DbDirectory
@@ -49,7 +50,8 @@ def create_ticket(*, service_id: int, creator: User, fields: Mapping[str, Any] |
         raise CreateFailed("服务不存在，请联系管理员！")
     flow = compiled_version(service.flow_version_id)
     start_fields = flow.start.fields
-    if values is None:
+    if values is None:     # a field left out takes its suggestion (default_from), as the web form shows it
+        fields = {**suggested_values(start_fields, creator.username), **(fields or {})}
         values = _validated(flow, start_fields, fields, {}, creator, CreateFailed, "单据创建失败")
     values = store_file_values(start_fields, dict(values), creator.username)
     meta = {k: v for k, v in (meta or {}).items() if k not in ("joins", "node_processors")}   # kept by the engine
