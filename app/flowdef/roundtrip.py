@@ -142,14 +142,16 @@ def _merge_list(old: CommentedSeq, new: list) -> CommentedSeq:
     if not by_id:                                   # a list of scalars or of anonymous items: by position
         matches = [i if i < len(old) else None for i in range(len(new))]
     kept = [m for m in matches if m is not None]
-    if kept == list(range(len(kept))):              # same order, only edits, appends and deletions at the end
-        for i, (item, m) in enumerate(zip(new, matches)):
-            if m is not None:
-                old[i] = merge(old[i], item)
-        del old[len(kept):]
+    if kept == sorted(kept):                        # same order: edit in place, delete and insert around the rest
+        for i in sorted(set(range(len(old))) - set(kept), reverse=True):
+            del old[i]
+        pos = 0
         for item, m in zip(new, matches):
             if m is None:
-                old.append(_fresh(item))
+                old.insert(pos, _fresh(item))
+            else:
+                old[pos] = merge(old[pos], item)
+            pos += 1
         return old
     items = [merge(old[m], item) if m is not None else _fresh(item) for item, m in zip(new, matches)]
     del old[:]

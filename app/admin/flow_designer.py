@@ -1,0 +1,65 @@
+"""The visual flow designer's pages and JSON endpoints (mixed into FlowView): the three steps
+基本信息 → 流程设计 → 部署, the canvas in app/static/designer/designer.js."""
+from __future__ import annotations
+
+from flask import flash, jsonify, redirect, request, url_for
+from flask_admin import expose
+
+from app.errors import ItsmError
+from app.infra.uow import commit
+from app.extensions import db
+from app.services import flows
+
+
+class DesignerMixin:
+    """Routes of the canvas: the page, a check (YAML, diff, Chinese issues) and a save."""
+
+    @expose("/designer/", methods=["GET"])
+    def designer_new_view(self):
+        return self._designer_page(None)
+
+    @expose("/designer/<int:id>", methods=["GET"])
+    def designer_view(self, id):
+        return self._designer_page(id)
+
+    def _designer_page(self, flow_id):
+        try:
+            state = flows.designer_state(flow_id)
+        except ItsmError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for(".index_view"))
+        config = {"flow_id": flow_id, "state": state, "vocabulary": flows.vocabulary(),
+                  "urls": {"check": url_for(".designer_check"), "save": url_for(".designer_save"),
+                           "list": url_for(".index_view")}}
+        return self.render("admin/flow/designer.html", config=config, flow_id=flow_id)
+
+    def _payload(self):
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return None, None
+        flow_id = body.get("flow_id")
+        return (int(flow_id) if isinstance(flow_id, int) or (isinstance(flow_id, str) and flow_id.isdigit())
+                else None), body.get("data")
+
+    @expose("/designer/check", methods=["POST"])
+    def designer_check(self):
+        """The YAML the canvas would save, the diff against the stored YAML, and the issues in Chinese."""
+        flow_id, data = self._payload()
+        try:
+            result = flows.preview_designer_edit(data, flow_id=flow_id)
+        except ItsmError as exc:
+            db.session.rollback()
+            return jsonify(ok=False, error=exc.message, issues=[], warnings=[], diff="", source=""), 400
+        return jsonify(result)
+
+    @expose("/designer/save", methods=["POST"])
+    def designer_save(self):
+        flow_id, data = self._payload()
+        try:
+            row = flows.save_designer_edit(data, by=self.actor, flow_id=flow_id)
+            commit()
+        except ItsmError as exc:
+            db.session.rollback()
+            return jsonify(ok=False, error=exc.message), 400
+        return jsonify(ok=True, id=row.id, name=row.name, designer=url_for(".designer_view", id=row.id),
+                       deploy=url_for(".deploy_view", id=row.id))
