@@ -31,7 +31,7 @@ class DesignerMixin:
         config = {"flow_id": flow_id, "state": state, "vocabulary": flows.vocabulary(),
                   "urls": {"check": url_for(".designer_check"), "save": url_for(".designer_save"),
                            "list": url_for(".index_view")}}
-        return self.render("admin/flow/designer.html", config=config, flow_id=flow_id)
+        return self.render("admin/flow/designer.html", designer_config=config, flow_id=flow_id)
 
     def _payload(self):
         body = request.get_json(silent=True)

@@ -16,7 +16,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-FLOW_STYLE_WIDTH = 100      # a new mapping of scalars shorter than this is written `{key: a, name: b}`
+FLOW_STYLE_WIDTH = 120      # a new mapping of scalars shorter than this is written `{key: a, name: b}`
 
 
 def _yaml() -> YAML:
@@ -60,10 +60,26 @@ def _same(old: Any, new: Any) -> bool:
     return a == b and type(a) is type(b) if not isinstance(a, (dict, list)) else a == b
 
 
+# the order keys are written in for a new node, field or line (an existing one keeps its own)
+NODE_ORDER = ("key", "name", "kind", "layout", "desc", "distribute_type", "processors", "assignors", "can_deliver",
+              "can_terminate", "multi", "sequential", "finish_condition", "finish_when", "api", "plugin", "params",
+              "retry", "approve_result", "fields")
+FIELD_ORDER = ("key", "name", "type", "required", "layout", "default", "regex", "regex_message", "max_length",
+               "read_only", "desc", "choices", "source", "columns", "hide_when")
+LINE_ORDER = ("from", "to", "name", "when")
+
+
+def _canonical(value: dict) -> list:
+    order = NODE_ORDER if "kind" in value else FIELD_ORDER if "type" in value and "key" in value else \
+        LINE_ORDER if "from" in value and "to" in value else ()
+    rank = {k: i for i, k in enumerate(order)}
+    return sorted(value.items(), key=lambda kv: rank.get(kv[0], len(rank)))
+
+
 def _fresh(value: Any) -> Any:
     """A new value as round-trip nodes; short mappings of scalars in flow style, as flows are written by hand."""
     if isinstance(value, dict):
-        node = CommentedMap((k, _fresh(v)) for k, v in value.items())
+        node = CommentedMap((k, _fresh(v)) for k, v in _canonical(value))
         if value and all(not isinstance(v, (dict, list)) or _short_flow(v) for v in value.values()) \
                 and len(repr(value)) < FLOW_STYLE_WIDTH:
             node.fa.set_flow_style()

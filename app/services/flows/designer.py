@@ -43,9 +43,12 @@ def vocabulary() -> dict:
         return [{"key": c.key, "name": c.name, "children": items(c.children)} for c in choices]
 
     roles = db.session.execute(select(Role.key, Role.name, Role.type).order_by(Role.type, Role.key)).all()
-    return {"kinds": {k: KIND_NAMES[k] for k in PALETTE}, "field_types": {t: FIELD_TYPE_NAMES[t] for t in FIELD_TYPES},
-            "distribute_types": DISTRIBUTE_NAMES, "processor_types": PROCESSOR_NAMES, "operators": OPERATOR_NAMES,
-            "service_types": {t: SERVICE_TYPE_LABELS[t] for t in SERVICE_TYPES}, "regex_presets": REGEX_PRESETS,
+    # ordered vocabularies as [key, name] pairs (JSON objects lose their order through `tojson`)
+    return {"kinds": [[k, KIND_NAMES[k]] for k in PALETTE], "field_types": [[t, FIELD_TYPE_NAMES[t]] for t in FIELD_TYPES],
+            "distribute_types": list(map(list, DISTRIBUTE_NAMES.items())),
+            "processor_types": list(map(list, PROCESSOR_NAMES.items())), "operators": list(map(list, OPERATOR_NAMES.items())),
+            "service_types": [[t, SERVICE_TYPE_LABELS[t]] for t in SERVICE_TYPES],
+            "regex_presets": list(map(list, REGEX_PRESETS.items())),
             "roles": [{"key": k, "name": n, "type": t} for k, n, t in roles],
             "dictionaries": {k: items(v) for k, v in sorted(all_choices().items())}}
 

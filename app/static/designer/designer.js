@@ -9,9 +9,14 @@
   "use strict";
   var config = JSON.parse(document.getElementById("designer-config").textContent);
   var vocab = config.vocabulary;
+  ["kinds", "field_types", "distribute_types", "processor_types", "operators", "service_types", "regex_presets"].forEach(function (k) {
+    var ordered = {};
+    vocab[k].forEach(function (pair) { ordered[pair[0]] = pair[1]; });   // the server sends [key, name] pairs, in order
+    vocab[k] = ordered;
+  });
   var csrf = document.getElementById("csrf").value;
   var flowId = config.flow_id;
-  var data = config.state.data || {key: "", name: "", service_type: "request", desc: "", nodes: [], transitions: []};
+  var data = config.state.data || {key: "", name: "", service_type: "request", nodes: [], transitions: []};
   if (!Array.isArray(data.nodes)) { data.nodes = []; }
   if (!Array.isArray(data.transitions)) { data.transitions = []; }
   var issues = config.state.issues || [], warnings = config.state.warnings || [];
@@ -105,7 +110,7 @@
     return '<div class="df-kind">' + esc(vocab.kinds[n.kind] || n.kind) + '</div><div class="df-name">' + esc(n.name || n.key) +
       '</div><div class="df-issue"></div>';
   }
-  function ports(kind) { return {inputs: kind === "start" ? 0 : 1, outputs: kind === "end" ? 0 : 1}; }
+  function ports(kind) { return {inputs: 1, outputs: kind === "end" ? 0 : 1}; }
   function autoPositions() {
     // layers by longest distance from the start (back edges ignored), one column per layer
     var depth = {}, start = data.nodes.filter(function (n) { return n.kind === "start"; })[0];
@@ -138,7 +143,7 @@
       idOf[n.key] = id; keyOf[id] = n.key;
     });
     data.transitions.forEach(function (t) {
-      if (idOf[t.from] !== undefined && idOf[t.to] !== undefined && nodeByKey(t.from).kind !== "end" && nodeByKey(t.to).kind !== "start") {
+      if (idOf[t.from] !== undefined && idOf[t.to] !== undefined && nodeByKey(t.from).kind !== "end") {
         try { editor.addConnection(idOf[t.from], idOf[t.to], "output_1", "input_1"); } catch (e) { /* drawn once */ }
       }
     });
@@ -173,6 +178,13 @@
   editor.on("nodeRemoved", function (id) {
     if (rendering) { return; }
     removeNode(keyOf[id], true);
+  });
+  $("canvas").addEventListener("click", function (e) {
+    // drawflow tells only a change of selection; a click on the selected node opens it again too
+    var nodeEl = e.target.closest(".drawflow-node");
+    if (!nodeEl || e.target.classList.contains("output") || e.target.classList.contains("input")) { return; }
+    var key = keyOf[nodeEl.id.replace("node-", "")];
+    if (key && !(selected && selected.node === key && selected.field === undefined)) { selected = {node: key}; showPanel(); }
   });
   editor.on("nodeSelected", function (id) { if (!rendering) { selected = {node: keyOf[id]}; showPanel(); } });
   editor.on("connectionSelected", function (c) {
@@ -399,9 +411,21 @@
       });
       panel.appendChild(add);
     }
+    var outgoing = data.transitions.map(function (t, i) { return [t, i]; }).filter(function (p) { return p[0].from === n.key; });
+    if (outgoing.length) {
+      panel.appendChild(el("h6", {class: "mt-2", text: "流出连线"}));
+      outgoing.forEach(function (p) {
+        var target = nodeByKey(p[0].to);
+        var edit = el("button", {class: "btn btn-link btn-sm p-0", type: "button", text: "编辑"});
+        edit.addEventListener("click", function () { selectLine(p[1]); });
+        panel.appendChild(el("div", {class: "field-row", "data-line-to": p[0].to}, [
+          el("span", {text: "→ " + (target ? target.name || target.key : p[0].to) + (p[0].name ? "（" + p[0].name + "）" : "") +
+                             (p[0].when ? " · 有条件" : "")}), edit]));
+      });
+    }
     if (n.kind !== "end") {
       var targets = {};
-      data.nodes.forEach(function (m) { if (m.key !== n.key && m.kind !== "start") { targets[m.key] = (m.name || m.key); } });
+      data.nodes.forEach(function (m) { if (m.key !== n.key) { targets[m.key] = (m.name || m.key); } });
       if (Object.keys(targets).length) {
         var to = select(targets, Object.keys(targets)[0], function () {}, "connect_to");
         var go = el("button", {class: "btn btn-outline-secondary btn-sm mt-1", type: "button", text: "添加连线", id: "btn-connect"});
@@ -550,7 +574,11 @@
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json"}})
       .then(function (r) { return r.json(); });
   }
-  function scheduleCheck() { clearTimeout(checkTimer); checkTimer = setTimeout(check, 300); }
+  function scheduleCheck() {
+    $("issues").setAttribute("data-state", "pending");
+    clearTimeout(checkTimer);
+    checkTimer = setTimeout(check, 300);
+  }
   function check() {
     var mine = ++checkSeq;
     $("issues").setAttribute("data-state", "checking");
