@@ -2,7 +2,7 @@
 基本信息 → 流程设计 → 部署, the canvas in app/static/designer/designer.js."""
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_admin import expose
 
 from app.errors import ItsmError
@@ -50,6 +50,11 @@ class DesignerMixin:
         except ItsmError as exc:
             db.session.rollback()
             return jsonify(ok=False, error=exc.message, issues=[], warnings=[], diff="", source=""), 400
+        flow = flows.check_flow_text(result["source"])[0] if result["ok"] else None
+        if flow is not None:
+            from .flows import preview_context
+
+            result["preview"] = render_template("admin/flow/_preview.html", **preview_context(flow.definition))
         return jsonify(result)
 
     @expose("/designer/save", methods=["POST"])

@@ -85,3 +85,25 @@ def test_save_writes_the_edit_into_the_yaml_keeping_its_comments(admin, app):
 def test_bad_payload_is_refused_with_a_message(admin):
     response = post_json(admin, "/admin/flow/designer/check", {"flow_id": None, "data": "nope"})
     assert response.status_code == 400 and response.get_json()["error"].startswith("流程数据应为对象")
+
+
+def test_check_of_a_valid_flow_returns_its_form_preview(admin, app):
+    fid = flow_id(app, "account_apply")
+    data = config_of(admin.get(f"/admin/flow/designer/{fid}").get_data(as_text=True))["state"]["data"]
+    result = post_json(admin, "/admin/flow/designer/check", {"flow_id": fid, "data": data}).get_json()
+    assert 'id="flow-graph"' in result["preview"] and 'name="title"' in result["preview"]
+
+
+def test_designer_is_for_super_admins_only(browser, app):
+    alice = browser("alice")
+    assert alice.get("/admin/flow/designer/").status_code in (302, 403)
+    response = post_json(alice, "/admin/flow/designer/save",
+                         {"flow_id": None, "data": {"key": "x", "name": "x", "service_type": "request",
+                                                    "nodes": [], "transitions": []}})
+    assert response.status_code in (302, 403)
+    with app.app_context():
+        from sqlalchemy import select
+
+        from app.extensions import db
+
+        assert db.session.execute(select(Flow).where(Flow.key == "x")).first() is None

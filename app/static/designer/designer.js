@@ -202,6 +202,18 @@
     showPanel(); changed();
   }
 
+  // drawflow deletes the selected node on the Delete key anywhere on the page: not while typing in a form
+  ["panel", "step-basic", "step-deploy"].forEach(function (id) {
+    $(id).addEventListener("keydown", function (e) { e.stopPropagation(); });
+  });
+  document.addEventListener("keydown", function (e) {
+    if (!(e.ctrlKey || e.metaKey) || $("step-design").hidden) { return; }
+    if (["INPUT", "TEXTAREA", "SELECT"].indexOf(e.target.tagName) >= 0) { return; }
+    var k = e.key.toLowerCase();
+    if (k === "z" && !e.shiftKey) { e.preventDefault(); $("btn-undo").click(); }
+    if (k === "y" || (k === "z" && e.shiftKey)) { e.preventDefault(); $("btn-redo").click(); }
+  });
+
   // --- the palette ---------------------------------------------------------------
   Object.keys(vocab.kinds).forEach(function (kind) {
     var item = el("div", {class: "palette-item", draggable: "true", "data-kind": kind, role: "button", tabindex: "0",
@@ -588,6 +600,7 @@
       if (r.error) { issues = [{message: r.error, target: {}}]; }
       showIssues($("issues"));
       showYaml(r.source || "");
+      if (r.preview !== undefined) { $("form-preview").innerHTML = r.preview; }   // rendered (and escaped) by the server
       markIssues();
       showPanelKeepingFocus();
       $("issues").setAttribute("data-state", "done");
@@ -603,11 +616,21 @@
     box.replaceChildren();
     if (!issues.length && !warnings.length) { box.appendChild(el("div", {class: "text-success small", text: "校验通过"})); return; }
     issues.forEach(function (i) {
-      box.appendChild(el("div", {class: "issue"}, [i.message, i.location ? el("span", {class: "loc", text: i.location}) : null]));
+      box.appendChild(el("div", {class: "issue"}, [i.message, i.location ? locLink(i) : null]));
     });
     warnings.forEach(function (i) {
-      box.appendChild(el("div", {class: "warning"}, ["部署前需处理：" + i.message, i.location ? el("span", {class: "loc", text: i.location}) : null]));
+      box.appendChild(el("div", {class: "warning"}, ["部署前需处理：" + i.message, i.location ? locLink(i) : null]));
     });
+  }
+  function locLink(issue) {
+    // `file:line`: a click shows that line of the YAML
+    var a = el("a", {class: "loc", href: "#yaml-view", text: issue.location});
+    a.addEventListener("click", function (e) {
+      e.preventDefault();
+      var line = document.querySelector('#yaml-view span[data-line="' + issue.line + '"]');
+      if (line) { line.scrollIntoView({block: "center"}); }
+    });
+    return a;
   }
   function showYaml(source) {
     var bad = {};
