@@ -254,8 +254,8 @@ class RetryPolicy(_Frozen):
 class LayoutHint(_Frozen):
     """Where the visual designer drew a node (`layout: {x: 120, y: 80}`); the engine ignores it."""
 
-    x: float = 0
-    y: float = 0
+    x: int | float = 0
+    y: int | float = 0
 
 
 class NodeDef(_Frozen):

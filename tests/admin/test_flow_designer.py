@@ -107,3 +107,20 @@ def test_designer_is_for_super_admins_only(browser, app):
         from app.extensions import db
 
         assert db.session.execute(select(Flow).where(Flow.key == "x")).first() is None
+
+
+def test_a_blueking_export_opens_on_the_canvas_where_blueking_drew_it(admin, app):
+    import io
+
+    data = (FLOWS.parent / "tests" / "fixtures" / "bk_exports" / "itsm_dbm.json").read_bytes()
+    admin.post("/admin/flow/import/", {"file": (io.BytesIO(data), "itsm_dbm.json")}, content_type="multipart/form-data")
+    with app.app_context():
+        from sqlalchemy import select
+
+        from app.extensions import db
+
+        fid = db.session.execute(select(Flow.id).order_by(Flow.id.desc())).scalars().first()
+    config = config_of(admin.get(f"/admin/flow/designer/{fid}").get_data(as_text=True))
+    nodes = config["state"]["data"]["nodes"]
+    assert nodes and all(isinstance(n["layout"]["x"], int) for n in nodes)
+    assert config["state"]["ok"] is True
