@@ -124,3 +124,19 @@ def test_a_blueking_export_opens_on_the_canvas_where_blueking_drew_it(admin, app
     nodes = config["state"]["data"]["nodes"]
     assert nodes and all(isinstance(n["layout"]["x"], int) for n in nodes)
     assert config["state"]["ok"] is True
+
+
+def test_a_template_whose_yaml_does_not_parse_opens_empty_and_cannot_be_overwritten(admin, app):
+    from app.extensions import db
+    from app.infra.uow import commit
+
+    fid = flow_id(app, "problem_manage")
+    with app.app_context():
+        db.session.get(Flow, fid).source = "key: [unclosed\n"
+        commit()
+    config = config_of(admin.get(f"/admin/flow/designer/{fid}").get_data(as_text=True))
+    assert config["state"]["data"] is None and config["state"]["source"] == "key: [unclosed\n"
+    response = post_json(admin, "/admin/flow/designer/save", {"flow_id": fid, "data": {"key": "problem_manage"}})
+    assert response.status_code == 400 and "YAML 编辑器中修正" in response.get_json()["error"]
+    with app.app_context():
+        assert db.session.get(Flow, fid).source == "key: [unclosed\n"

@@ -87,7 +87,9 @@ def _edited_text(base: str, data: Any) -> str:
         raise ValidationFailed("流程数据应为对象（包含 key、name、nodes、transitions）")
     if len(json.dumps(data, ensure_ascii=False).encode()) > MAX_DATA_BYTES:
         raise ValidationFailed("流程数据过大")
-    return apply_edit(base, data) if base.strip() else apply_edit("", data)
+    if base.strip() and not isinstance(_data_of(base), dict):
+        raise ValidationFailed("流程的 YAML 有语法错误，设计器无法打开；请先在 YAML 编辑器中修正")
+    return apply_edit(base, data)
 
 
 def preview_designer_edit(data: Any, *, flow_id: int | None = None) -> dict:

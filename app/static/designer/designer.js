@@ -358,13 +358,27 @@
     var box = el("div", {class: "border rounded p-1 mb-2"});
     var value = Array.isArray(spec.value) ? spec.value.join(",") : (spec.value || "");
     box.appendChild(group(label, select(vocab.processor_types, spec.type, function (v) {
-      n[attr] = VALUELESS.indexOf(v) >= 0 ? {type: v} : {type: v, value: (spec.value || [])};
+      n[attr] = VALUELESS.indexOf(v) >= 0 ? {type: v} : {type: v, value: []};
       changed(); showPanel();
     }, attr + "_type")));
-    if (VALUELESS.indexOf(spec.type) < 0) {
-      var help = spec.type === "GENERAL" || spec.type === "CMDB" ? "角色标识，多个用逗号分隔：" +
-        vocab.roles.filter(function (r) { return r.type === spec.type; }).map(function (r) { return r.key + "（" + r.name + "）"; }).join("、")
-        : "用户名，多个用逗号分隔";
+    if (spec.type === "GENERAL" || spec.type === "CMDB") {
+      var pick = el("select", {class: "form-control form-control-sm", multiple: "multiple", name: attr + "_roles", size: "4"});
+      var chosen = Array.isArray(spec.value) ? spec.value : [];
+      var known = vocab.roles.filter(function (r) { return r.type === spec.type; }).map(function (r) { return r.key; });
+      vocab.roles.filter(function (r) { return r.type === spec.type; }).concat(
+        chosen.filter(function (k) { return known.indexOf(k) < 0; }).map(function (k) { return {key: k, name: "（不存在的角色）"}; })
+      ).forEach(function (r) {
+        pick.appendChild(el("option", {value: r.key, text: r.name + "（" + r.key + "）", selected: chosen.indexOf(r.key) >= 0}));
+      });
+      pick.addEventListener("change", function () {
+        n[attr] = {type: spec.type, value: Array.prototype.filter.call(pick.options, function (o) { return o.selected; })
+          .map(function (o) { return o.value; })};
+        changed();
+      });
+      box.appendChild(group(spec.type === "GENERAL" ? "通用角色（可多选）" : "CMDB 业务角色（可多选）", pick));
+    } else if (VALUELESS.indexOf(spec.type) < 0) {
+      var help = {PERSON: "用户名，多个用逗号分隔", VARIABLE: "人员字段的唯一标识", ASSIGN_LEADER: "节点标识（取该节点处理人的上级）",
+                  ORGANIZATION: "部门名称，多个用逗号分隔"}[spec.type] || "多个用逗号分隔";
       box.appendChild(group("处理人（具体）", input(value, function (v) {
         n[attr] = {type: spec.type, value: v.split(/[,，]/).map(function (s) { return s.trim(); }).filter(Boolean)};
         changed();
@@ -706,6 +720,13 @@
     });
   });
 
+  if (config.state.source && !config.state.data) {
+    // the stored YAML does not parse: nothing to draw, and nothing may be saved over it
+    $("btn-save").disabled = true;
+    $("btn-review").disabled = true;
+    $("basic-issues").appendChild(el("div", {class: "issue", id: "unreadable",
+      text: "流程的 YAML 有语法错误，设计器无法打开；请先在 YAML 编辑器中修正。"}));
+  }
   fillBasic();
   render();
   showIssues($("issues"));
