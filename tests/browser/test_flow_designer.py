@@ -92,7 +92,8 @@ def test_admin_designs_deploys_binds_and_a_user_submits(sessions, demo):
     page.click("#palette .palette-item[data-kind=approval]")
     set_value(page, "#panel input[name=node_key]", "approve")
     set_value(page, "#panel input[name=node_name]", "主管审批")
-    page.click("#palette .palette-item[data-kind=end]")
+    page.locator("#palette .palette-item[data-kind=end]").drag_to(page.locator("#canvas"),
+                                                                   target_position={"x": 620, "y": 300})
     set_value(page, "#panel input[name=node_key]", "end")
 
     # a line drawn with the mouse, the others from the panel
