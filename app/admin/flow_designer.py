@@ -28,7 +28,11 @@ class DesignerMixin:
         except ItsmError as exc:
             flash(exc.message, "error")
             return redirect(url_for(".index_view"))
-        config = {"flow_id": flow_id, "state": state, "vocabulary": flows.vocabulary(),
+        from app.i18n import get_locale
+        from app.i18n.en_designer import DESIGNER_EN
+
+        english = get_locale() == "en"
+        config = {"flow_id": flow_id, "lang": "en" if english else "zh", "messages": DESIGNER_EN if english else {}, "state": state, "vocabulary": flows.vocabulary(),
                   "urls": {"check": url_for(".designer_check"), "save": url_for(".designer_save"),
                            "list": url_for(".index_view")}}
         return self.render("admin/flow/designer.html", designer_config=config, flow_id=flow_id)

@@ -142,7 +142,8 @@ def describe_issue(issue: Any, data: Any = None) -> dict:
     text = message_zh(issue.message)
     return {"message": f"{where}{'「' + label + '」' if label else ''}：{text}" if where or label else text,
             "short": f"{'「' + label + '」' if label else ''}{text}", "target": target,
-            "line": issue.line, "location": f"{issue.file}:{issue.line}", "path": issue.path}
+            "line": issue.line, "location": f"{issue.file}:{issue.line}", "path": issue.path,
+            "message_en": f"{issue.path or '<root>'}: {issue.message}"}
 
 
 def _place(target: dict, data: Any) -> str:

@@ -140,3 +140,12 @@ def test_a_template_whose_yaml_does_not_parse_opens_empty_and_cannot_be_overwrit
     assert response.status_code == 400 and "YAML 编辑器中修正" in response.get_json()["error"]
     with app.app_context():
         assert db.session.get(Flow, fid).source == "key: [unclosed\n"
+
+
+def test_in_english_the_designer_reads_english(admin, app):
+    admin.post("/language", {"lang": "en"})
+    fid = flow_id(app, "change_normal")
+    page = admin.get(f"/admin/flow/designer/{fid}").get_data(as_text=True)
+    config = config_of(page)
+    assert ">1 Basics<" in page and "Review changes" in page and "基本信息" not in page
+    assert config["lang"] == "en" and config["messages"]["添加字段"] == "Add field"

@@ -11,7 +11,7 @@
   var vocab = config.vocabulary;
   ["kinds", "field_types", "distribute_types", "processor_types", "operators", "service_types", "regex_presets"].forEach(function (k) {
     var ordered = {};
-    vocab[k].forEach(function (pair) { ordered[pair[0]] = pair[1]; });   // the server sends [key, name] pairs, in order
+    vocab[k].forEach(function (pair) { ordered[pair[0]] = _t(pair[1]); });   // the server sends [key, name] pairs, in order
     vocab[k] = ordered;
   });
   var csrf = document.getElementById("csrf").value;
@@ -25,6 +25,12 @@
   var VALUELESS = ["STARTER", "BY_ASSIGNOR", "OPEN", "STARTER_LEADER"];
 
   function $(id) { return document.getElementById(id); }
+  function issueText(issue, short) {
+    // Chinese, placed on its element; in English the loader's own message with its path
+    if (config.lang === "en" && issue.message_en) { return issue.message_en; }
+    return short ? issue.short || issue.message : issue.message;
+  }
+  function _t(text) { return (config.messages || {})[text] || text; }   // English when the admin reads English
   function el(tag, attrs, children) {
     var e = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) {
@@ -279,8 +285,8 @@
   function fieldsOf(n) {
     var out = (n.fields || []).slice();
     if (n.kind === "approval") {
-      out.unshift({key: n.key + "_result", name: (n.name || n.key) + "·审批意见", type: "RADIO",
-                   choices: [{key: "true", name: "通过"}, {key: "false", name: "拒绝"}]});
+      out.unshift({key: n.key + "_result", name: (n.name || n.key) + _t("·审批意见"), type: "RADIO",
+                   choices: [{key: "true", name: _t("通过")}, {key: "false", name: _t("拒绝")}]});
     }
     return out;
   }
@@ -336,7 +342,7 @@
   }
   function issueBox(list) {
     return el("div", {class: "issue-list"}, list.map(function (i) {
-      return el("div", {class: "issue", text: i.short || i.message});
+      return el("div", {class: "issue", text: issueText(i, true)});
     }));
   }
   function setOrDelete(obj, key, value, empty) {
@@ -345,7 +351,7 @@
   function showPanel() {
     var panel = $("panel");
     panel.replaceChildren();
-    if (!selected) { panel.appendChild(el("p", {class: "text-muted small", text: "点击节点或连线以编辑。"})); return; }
+    if (!selected) { panel.appendChild(el("p", {class: "text-muted small", text: _t("点击节点或连线以编辑。")})); return; }
     if (selected.line !== undefined) { return linePanel(panel, selected.line); }
     var n = nodeByKey(selected.node);
     if (!n) { selected = null; return showPanel(); }
@@ -366,20 +372,20 @@
       var chosen = Array.isArray(spec.value) ? spec.value : [];
       var known = vocab.roles.filter(function (r) { return r.type === spec.type; }).map(function (r) { return r.key; });
       vocab.roles.filter(function (r) { return r.type === spec.type; }).concat(
-        chosen.filter(function (k) { return known.indexOf(k) < 0; }).map(function (k) { return {key: k, name: "（不存在的角色）"}; })
+        chosen.filter(function (k) { return known.indexOf(k) < 0; }).map(function (k) { return {key: k, name: _t("（不存在的角色）")}; })
       ).forEach(function (r) {
-        pick.appendChild(el("option", {value: r.key, text: r.name + "（" + r.key + "）", selected: chosen.indexOf(r.key) >= 0}));
+        pick.appendChild(el("option", {value: r.key, text: r.name + _t("（") + r.key + _t("）"), selected: chosen.indexOf(r.key) >= 0}));
       });
       pick.addEventListener("change", function () {
         n[attr] = {type: spec.type, value: Array.prototype.filter.call(pick.options, function (o) { return o.selected; })
           .map(function (o) { return o.value; })};
         changed();
       });
-      box.appendChild(group(spec.type === "GENERAL" ? "通用角色（可多选）" : "CMDB 业务角色（可多选）", pick));
+      box.appendChild(group(spec.type === "GENERAL" ? _t("通用角色（可多选）") : _t("CMDB 业务角色（可多选）"), pick));
     } else if (VALUELESS.indexOf(spec.type) < 0) {
-      var help = {PERSON: "用户名，多个用逗号分隔", VARIABLE: "人员字段的唯一标识", ASSIGN_LEADER: "节点标识（取该节点处理人的上级）",
-                  ORGANIZATION: "部门名称，多个用逗号分隔"}[spec.type] || "多个用逗号分隔";
-      box.appendChild(group("处理人（具体）", input(value, function (v) {
+      var help = {PERSON: _t("用户名，多个用逗号分隔"), VARIABLE: _t("人员字段的唯一标识"), ASSIGN_LEADER: _t("节点标识（取该节点处理人的上级）"),
+                  ORGANIZATION: _t("部门名称，多个用逗号分隔")}[spec.type] || _t("多个用逗号分隔");
+      box.appendChild(group(_t("处理人（具体）"), input(value, function (v) {
         n[attr] = {type: spec.type, value: v.split(/[,，]/).map(function (s) { return s.trim(); }).filter(Boolean)};
         changed();
       }, attr + "_value"), help));
@@ -388,12 +394,12 @@
   }
 
   function nodePanel(panel, n) {
-    panel.appendChild(el("h6", {text: (vocab.kinds[n.kind] || n.kind) + "：" + (n.name || n.key)}));
+    panel.appendChild(el("h6", {text: (vocab.kinds[n.kind] || n.kind) + _t("：") + (n.name || n.key)}));
     panel.appendChild(issueBox(issuesFor(function (t) { return t.node === data.nodes.indexOf(n) && t.field === undefined; })));
-    panel.appendChild(group("节点名称", input(n.name, function (v) { n.name = v; render(); changed(); }, "node_name")));
-    panel.appendChild(group("节点标识", input(n.key, function (v) { renameNode(n, v.trim()); }, "node_key")));
+    panel.appendChild(group(_t("节点名称"), input(n.name, function (v) { n.name = v; render(); changed(); }, "node_name")));
+    panel.appendChild(group(_t("节点标识"), input(n.key, function (v) { renameNode(n, v.trim()); }, "node_key")));
     if (n.kind === "manual") {
-      panel.appendChild(group("处理场景", select(vocab.distribute_types, n.distribute_type || "PROCESS", function (v) {
+      panel.appendChild(group(_t("处理场景"), select(vocab.distribute_types, n.distribute_type || "PROCESS", function (v) {
         setOrDelete(n, "distribute_type", v, "PROCESS");
         if (v.indexOf("DISTRIBUTE") === 0 && !n.assignors) { n.assignors = {type: "STARTER"}; }
         if (v.indexOf("DISTRIBUTE") !== 0) { delete n.assignors; }
@@ -401,32 +407,32 @@
       }, "distribute_type")));
     }
     if (["manual", "approval", "sign"].indexOf(n.kind) >= 0) {
-      panel.appendChild(processorEditor(n, "processors", "处理人类型"));
-      if ((n.distribute_type || "").indexOf("DISTRIBUTE") === 0) { panel.appendChild(processorEditor(n, "assignors", "派单人类型")); }
+      panel.appendChild(processorEditor(n, "processors", _t("处理人类型")));
+      if ((n.distribute_type || "").indexOf("DISTRIBUTE") === 0) { panel.appendChild(processorEditor(n, "assignors", _t("派单人类型"))); }
     }
     if (n.kind === "manual") {
-      panel.appendChild(checkbox("可转单", n.can_deliver, function (v) { setOrDelete(n, "can_deliver", v, false); changed(); }, "can_deliver"));
+      panel.appendChild(checkbox(_t("可转单"), n.can_deliver, function (v) { setOrDelete(n, "can_deliver", v, false); changed(); }, "can_deliver"));
     }
     if (["manual", "approval", "sign"].indexOf(n.kind) >= 0) {
-      panel.appendChild(checkbox("可终止", n.can_terminate, function (v) { setOrDelete(n, "can_terminate", v, false); changed(); }, "can_terminate"));
+      panel.appendChild(checkbox(_t("可终止"), n.can_terminate, function (v) { setOrDelete(n, "can_terminate", v, false); changed(); }, "can_terminate"));
     }
     if (n.kind === "approval") {
-      panel.appendChild(checkbox("会签（每位审批人都审批）", n.multi, function (v) { setOrDelete(n, "multi", v, false); changed(); }, "multi"));
+      panel.appendChild(checkbox(_t("会签（每位审批人都审批）"), n.multi, function (v) { setOrDelete(n, "multi", v, false); changed(); }, "multi"));
     }
-    if (n.kind === "api") { panel.appendChild(group("API（系统标识.API 标识）", input(n.api, function (v) { n.api = v; changed(); }, "api"))); }
-    if (n.kind === "automation") { panel.appendChild(group("插件", input(n.plugin, function (v) { n.plugin = v; changed(); }, "plugin"))); }
+    if (n.kind === "api") { panel.appendChild(group(_t("API（系统标识.API 标识）"), input(n.api, function (v) { n.api = v; changed(); }, "api"))); }
+    if (n.kind === "automation") { panel.appendChild(group(_t("插件"), input(n.plugin, function (v) { n.plugin = v; changed(); }, "plugin"))); }
     if (["end", "parallel", "converge"].indexOf(n.kind) < 0) {
-      panel.appendChild(el("h6", {class: "mt-2", text: "字段"}));
+      panel.appendChild(el("h6", {class: "mt-2", text: _t("字段")}));
       (n.fields || []).forEach(function (f, j) {
         var bad = issuesFor(function (t) { return t.node === data.nodes.indexOf(n) && t.field === j; }).length;
-        var edit = el("button", {class: "btn btn-link btn-sm p-0", type: "button", text: "编辑"});
+        var edit = el("button", {class: "btn btn-link btn-sm p-0", type: "button", text: _t("编辑")});
         edit.addEventListener("click", function () { selected = {node: n.key, field: j}; showPanel(); });
-        var del = el("button", {class: "btn btn-link btn-sm p-0 text-danger", type: "button", text: "删除"});
+        var del = el("button", {class: "btn btn-link btn-sm p-0 text-danger", type: "button", text: _t("删除")});
         del.addEventListener("click", function () { n.fields.splice(j, 1); if (!n.fields.length && n.kind !== "start") { delete n.fields; } changed(); showPanel(); });
         panel.appendChild(el("div", {class: "field-row" + (bad ? " text-danger" : ""), "data-field": f.key}, [
-          el("span", {text: (f.name || f.key) + "（" + (vocab.field_types[f.type] || f.type) + "）"}), edit, del]));
+          el("span", {text: (f.name || f.key) + _t("（") + (vocab.field_types[f.type] || f.type) + _t("）")}), edit, del]));
       });
-      var add = el("button", {class: "btn btn-outline-primary btn-sm mt-1", type: "button", text: "添加字段", id: "btn-add-field"});
+      var add = el("button", {class: "btn btn-outline-primary btn-sm mt-1", type: "button", text: _t("添加字段"), id: "btn-add-field"});
       add.addEventListener("click", function () {
         n.fields = n.fields || [];
         var i = 1;
@@ -439,14 +445,14 @@
     }
     var outgoing = data.transitions.map(function (t, i) { return [t, i]; }).filter(function (p) { return p[0].from === n.key; });
     if (outgoing.length) {
-      panel.appendChild(el("h6", {class: "mt-2", text: "流出连线"}));
+      panel.appendChild(el("h6", {class: "mt-2", text: _t("流出连线")}));
       outgoing.forEach(function (p) {
         var target = nodeByKey(p[0].to);
-        var edit = el("button", {class: "btn btn-link btn-sm p-0", type: "button", text: "编辑"});
+        var edit = el("button", {class: "btn btn-link btn-sm p-0", type: "button", text: _t("编辑")});
         edit.addEventListener("click", function () { selectLine(p[1]); });
         panel.appendChild(el("div", {class: "field-row", "data-line-to": p[0].to}, [
-          el("span", {text: "→ " + (target ? target.name || target.key : p[0].to) + (p[0].name ? "（" + p[0].name + "）" : "") +
-                             (p[0].when ? " · 有条件" : "")}), edit]));
+          el("span", {text: "→ " + (target ? target.name || target.key : p[0].to) + (p[0].name ? _t("（") + p[0].name + _t("）") : "") +
+                             (p[0].when ? _t(" · 有条件") : "")}), edit]));
       });
     }
     if (n.kind !== "end") {
@@ -454,22 +460,22 @@
       data.nodes.forEach(function (m) { if (m.key !== n.key) { targets[m.key] = (m.name || m.key); } });
       if (Object.keys(targets).length) {
         var to = select(targets, Object.keys(targets)[0], function () {}, "connect_to");
-        var go = el("button", {class: "btn btn-outline-secondary btn-sm mt-1", type: "button", text: "添加连线", id: "btn-connect"});
+        var go = el("button", {class: "btn btn-outline-secondary btn-sm mt-1", type: "button", text: _t("添加连线"), id: "btn-connect"});
         go.addEventListener("click", function () {
           data.transitions.push({from: n.key, to: to.value});
           render(); changed(); selectLine(data.transitions.length - 1);
         });
-        panel.appendChild(el("div", {class: "mt-2"}, [group("连线到", to), go]));
+        panel.appendChild(el("div", {class: "mt-2"}, [group(_t("连线到"), to), go]));
       }
     }
-    var remove = el("button", {class: "btn btn-outline-danger btn-sm mt-2 d-block", type: "button", text: "删除节点"});
+    var remove = el("button", {class: "btn btn-outline-danger btn-sm mt-2 d-block", type: "button", text: _t("删除节点")});
     remove.addEventListener("click", function () { removeNode(n.key, false); });
     panel.appendChild(remove);
   }
   function allFields() { var out = []; data.nodes.forEach(function (n) { out = out.concat(n.fields || []); }); return out; }
   function renameNode(n, key) {
     if (!key || key === n.key) { return; }
-    if (nodeByKey(key)) { alert("节点标识「" + key + "」已存在"); showPanel(); return; }
+    if (nodeByKey(key)) { alert(_t("节点标识「") + key + _t("」已存在")); showPanel(); return; }
     data.transitions.forEach(function (t) { if (t.from === n.key) { t.from = key; } if (t.to === n.key) { t.to = key; } });
     n.key = key; selected = {node: key};
     render(); changed(); showPanel();
@@ -479,25 +485,25 @@
     // one comparison {field, op, value}; anything richer stays as written (edit it in YAML)
     var box = el("div", {class: "border rounded p-1 mb-2"});
     if (cond && (cond.all || cond.any || cond.not)) {
-      box.appendChild(el("div", {class: "small text-muted", text: "组合条件：" + JSON.stringify(cond) + "（请在 YAML 中编辑）"}));
+      box.appendChild(el("div", {class: "small text-muted", text: _t("组合条件：") + JSON.stringify(cond) + _t("（请在 YAML 中编辑）")}));
       return box;
     }
     var names = {};
-    fields.forEach(function (f) { names[f.key] = (f.name || f.key) + "（" + f.key + "）"; });
-    if (!Object.keys(names).length) { box.appendChild(el("div", {class: "small text-muted", text: "之前没有可用的字段"})); return box; }
+    fields.forEach(function (f) { names[f.key] = (f.name || f.key) + _t("（") + f.key + _t("）"); });
+    if (!Object.keys(names).length) { box.appendChild(el("div", {class: "small text-muted", text: _t("之前没有可用的字段")})); return box; }
     cond = cond || {};
     var fieldKey = cond.field in names ? cond.field : Object.keys(names)[0];
     var field = fields.filter(function (f) { return f.key === fieldKey; })[0];
     function emit(patch) { var c = {field: fieldKey, op: cond.op || "==", value: cond.value}; Object.assign(c, patch); onChange(c); }
-    box.appendChild(group("字段", select(names, fieldKey, function (v) { emit({field: v, value: null}); }, prefix + "_field")));
-    box.appendChild(group("运算", select(vocab.operators, cond.op || "==", function (v) { emit({op: v}); }, prefix + "_op")));
+    box.appendChild(group(_t("字段"), select(names, fieldKey, function (v) { emit({field: v, value: null}); }, prefix + "_field")));
+    box.appendChild(group(_t("运算"), select(vocab.operators, cond.op || "==", function (v) { emit({op: v}); }, prefix + "_op")));
     var choices = choicesOf(field);
     if (choices.length) {
       var opts = {};
-      choices.forEach(function (c) { opts[c.key] = c.name + "（" + c.key + "）"; });
-      box.appendChild(group("值", select(opts, cond.value, function (v) { emit({value: v}); }, prefix + "_value")));
+      choices.forEach(function (c) { opts[c.key] = c.name + _t("（") + c.key + _t("）"); });
+      box.appendChild(group(_t("值"), select(opts, cond.value, function (v) { emit({value: v}); }, prefix + "_value")));
     } else {
-      box.appendChild(group("值", input(cond.value, function (v) { emit({value: field.type === "INT" && v !== "" && !isNaN(v) ? Number(v) : v}); }, prefix + "_value")));
+      box.appendChild(group(_t("值"), input(cond.value, function (v) { emit({value: field.type === "INT" && v !== "" && !isNaN(v) ? Number(v) : v}); }, prefix + "_value")));
     }
     if (cond.field !== fieldKey || (choices.length && cond.value == null)) {
       // what the form shows is what is stored (after this panel is built)
@@ -509,39 +515,39 @@
 
   function fieldPanel(panel, n, j) {
     var f = n.fields[j];
-    var back = el("button", {class: "btn btn-link btn-sm p-0", type: "button", text: "← 返回节点"});
+    var back = el("button", {class: "btn btn-link btn-sm p-0", type: "button", text: _t("← 返回节点")});
     back.addEventListener("click", function () { selected = {node: n.key}; showPanel(); });
     panel.appendChild(back);
-    panel.appendChild(el("h6", {text: "字段：" + (f.name || f.key)}));
+    panel.appendChild(el("h6", {text: _t("字段：") + (f.name || f.key)}));
     panel.appendChild(issueBox(issuesFor(function (t) { return t.node === data.nodes.indexOf(n) && t.field === j; })));
-    panel.appendChild(group("字段名称", input(f.name, function (v) { f.name = v; changed(); }, "field_name")));
-    panel.appendChild(group("唯一标识", input(f.key, function (v) { f.key = v.trim(); changed(); }, "field_key")));
-    panel.appendChild(group("字段类型", select(vocab.field_types, f.type, function (v) {
+    panel.appendChild(group(_t("字段名称"), input(f.name, function (v) { f.name = v; changed(); }, "field_name")));
+    panel.appendChild(group(_t("唯一标识"), input(f.key, function (v) { f.key = v.trim(); changed(); }, "field_key")));
+    panel.appendChild(group(_t("字段类型"), select(vocab.field_types, f.type, function (v) {
       f.type = v;
       if (CHOICE_TYPES.indexOf(v) >= 0 && !f.choices && !f.source) { f.choices = [{key: "1", name: "选项1"}]; }
       if (CHOICE_TYPES.indexOf(v) < 0) { delete f.choices; delete f.source; }
       changed(); showPanel();
     }, "field_type")));
-    panel.appendChild(checkbox("必填", f.required, function (v) { setOrDelete(f, "required", v, false); changed(); }, "required"));
-    panel.appendChild(group("布局", select({full: "整行", half: "半行"}, f.layout || "full", function (v) {
+    panel.appendChild(checkbox(_t("必填"), f.required, function (v) { setOrDelete(f, "required", v, false); changed(); }, "required"));
+    panel.appendChild(group(_t("布局"), select({full: _t("整行"), half: _t("半行")}, f.layout || "full", function (v) {
       setOrDelete(f, "layout", v, "full"); changed();
     }, "field_layout")));
     if (["STRING", "TEXT", "INT"].indexOf(f.type) >= 0) {
       var presets = Object.assign({}, vocab.regex_presets);
-      if (f.regex && !(f.regex in presets)) { presets[f.regex] = "自定义：" + f.regex; }
-      presets.__custom = "自定义正则…";
-      panel.appendChild(group("校验方式", select(presets, f.regex || "", function (v) {
-        if (v === "__custom") { var r = prompt("正则表达式"); if (r) { f.regex = r; } } else { setOrDelete(f, "regex", v, ""); }
+      if (f.regex && !(f.regex in presets)) { presets[f.regex] = _t("自定义：") + f.regex; }
+      presets.__custom = _t("自定义正则…");
+      panel.appendChild(group(_t("校验方式"), select(presets, f.regex || "", function (v) {
+        if (v === "__custom") { var r = prompt(_t("正则表达式")); if (r) { f.regex = r; } } else { setOrDelete(f, "regex", v, ""); }
         changed(); showPanel();
       }, "field_regex")));
       if (f.regex) {
-        panel.appendChild(group("校验提示", input(f.regex_message, function (v) { setOrDelete(f, "regex_message", v, ""); changed(); }, "regex_message")));
+        panel.appendChild(group(_t("校验提示"), input(f.regex_message, function (v) { setOrDelete(f, "regex_message", v, ""); changed(); }, "regex_message")));
       }
     }
     if (CHOICE_TYPES.indexOf(f.type) >= 0) {
-      var dicts = {"": "（自定义选项）"};
-      Object.keys(vocab.dictionaries).forEach(function (k) { dicts[k] = "数据字典：" + k; });
-      panel.appendChild(group("选项来源", select(dicts, f.source && f.source.dictionary || "", function (v) {
+      var dicts = {"": _t("（自定义选项）")};
+      Object.keys(vocab.dictionaries).forEach(function (k) { dicts[k] = _t("数据字典：") + k; });
+      panel.appendChild(group(_t("选项来源"), select(dicts, f.source && f.source.dictionary || "", function (v) {
         if (v) { f.source = {dictionary: v}; delete f.choices; } else { delete f.source; f.choices = f.choices || [{key: "1", name: "选项1"}]; }
         changed(); showPanel();
       }, "field_source")));
@@ -555,16 +561,16 @@
           });
           changed();
         });
-        panel.appendChild(group("选项（每行 标识:名称）", area));
+        panel.appendChild(group(_t("选项（每行 标识:名称）"), area));
       }
     }
     if (f.type !== "FILE") {
-      panel.appendChild(group("默认值", input(f.default, function (v) {
+      panel.appendChild(group(_t("默认值"), input(f.default, function (v) {
         setOrDelete(f, "default", f.type === "INT" && v !== "" && !isNaN(v) ? Number(v) : v, ""); changed();
       }, "field_default")));
     }
-    panel.appendChild(group("填写说明", input(f.desc, function (v) { setOrDelete(f, "desc", v, ""); changed(); }, "field_desc")));
-    panel.appendChild(checkbox("是否根据条件隐藏", !!f.hide_when, function (v) {
+    panel.appendChild(group(_t("填写说明"), input(f.desc, function (v) { setOrDelete(f, "desc", v, ""); changed(); }, "field_desc")));
+    panel.appendChild(checkbox(_t("是否根据条件隐藏"), !!f.hide_when, function (v) {
       if (v) { f.hide_when = {field: "", op: "=="}; } else { delete f.hide_when; }
       changed(); showPanel();
     }, "hide"));
@@ -579,17 +585,17 @@
     var t = data.transitions[i];
     if (!t) { selected = null; return showPanel(); }
     var from = nodeByKey(t.from), to = nodeByKey(t.to);
-    panel.appendChild(el("h6", {text: "连线：" + (from ? from.name : t.from) + " → " + (to ? to.name : t.to)}));
+    panel.appendChild(el("h6", {text: _t("连线：") + (from ? from.name : t.from) + " → " + (to ? to.name : t.to)}));
     panel.appendChild(issueBox(issuesFor(function (x) { return x.transition === i; })));
-    panel.appendChild(group("连线名称", input(t.name, function (v) { setOrDelete(t, "name", v, ""); changed(); }, "line_name")));
-    panel.appendChild(checkbox("按条件流转", !!t.when, function (v) {
+    panel.appendChild(group(_t("连线名称"), input(t.name, function (v) { setOrDelete(t, "name", v, ""); changed(); }, "line_name")));
+    panel.appendChild(checkbox(_t("按条件流转"), !!t.when, function (v) {
       if (v) { t.when = {field: "", op: "=="}; } else { delete t.when; }
       changed(); showPanel();
     }, "line_when"));
     if (t.when) {
       panel.appendChild(conditionBuilder(t.when, conditionFields(t.from), function (c) { t.when = c; changed(); showPanel(); }, "when"));
     }
-    var remove = el("button", {class: "btn btn-outline-danger btn-sm mt-2", type: "button", text: "删除连线"});
+    var remove = el("button", {class: "btn btn-outline-danger btn-sm mt-2", type: "button", text: _t("删除连线")});
     remove.addEventListener("click", function () { data.transitions.splice(i, 1); selected = null; render(); showPanel(); changed(); });
     panel.appendChild(remove);
   }
@@ -628,12 +634,12 @@
   }
   function showIssues(box) {
     box.replaceChildren();
-    if (!issues.length && !warnings.length) { box.appendChild(el("div", {class: "text-success small", text: "校验通过"})); return; }
+    if (!issues.length && !warnings.length) { box.appendChild(el("div", {class: "text-success small", text: _t("校验通过")})); return; }
     issues.forEach(function (i) {
-      box.appendChild(el("div", {class: "issue"}, [i.message, i.location ? locLink(i) : null]));
+      box.appendChild(el("div", {class: "issue"}, [issueText(i), i.location ? locLink(i) : null]));
     });
     warnings.forEach(function (i) {
-      box.appendChild(el("div", {class: "warning"}, ["部署前需处理：" + i.message, i.location ? locLink(i) : null]));
+      box.appendChild(el("div", {class: "warning"}, [_t("部署前需处理：") + issueText(i), i.location ? locLink(i) : null]));
     });
   }
   function locLink(issue) {
@@ -648,7 +654,7 @@
   }
   function showYaml(source) {
     var bad = {};
-    issues.forEach(function (i) { if (i.line) { bad[i.line] = i.message; } });
+    issues.forEach(function (i) { if (i.line) { bad[i.line] = issueText(i); } });
     var pre = $("yaml-view");
     pre.replaceChildren();
     source.split("\n").forEach(function (line, k) {
@@ -664,8 +670,8 @@
       var mine = issues.filter(function (i) { return i.target && i.target.node === idx; });
       e.classList.toggle("has-error", mine.length > 0);
       var box = e.querySelector(".df-issue");
-      if (box) { box.textContent = mine.map(function (i) { return i.short || i.message; }).join("；"); }
-      e.title = mine.map(function (i) { return i.message; }).join("\n");
+      if (box) { box.textContent = mine.map(function (i) { return issueText(i, true); }).join(_t("；")); }
+      e.title = mine.map(function (i) { return issueText(i); }).join("\n");
     });
     Array.prototype.forEach.call(document.querySelectorAll("#canvas .connection"), function (c) { c.classList.remove("has-error"); });
     issues.forEach(function (i) {
@@ -682,7 +688,7 @@
     box.replaceChildren();
     issues.filter(function (i) { return i.target && i.target.node === undefined && i.target.transition === undefined &&
                                   ["key", "name", "service_type", "desc"].indexOf(i.target.attr) >= 0; })
-      .forEach(function (i) { box.appendChild(el("div", {class: "issue", text: i.message})); });
+      .forEach(function (i) { box.appendChild(el("div", {class: "issue", text: issueText(i)})); });
   }
 
   // --- step 3: review and save --------------------------------------------------------------------------
@@ -695,7 +701,7 @@
       var pre = $("diff");
       pre.hidden = false;
       pre.replaceChildren();
-      if (!r.diff) { pre.appendChild(el("span", {text: "（没有改动）"})); }
+      if (!r.diff) { pre.appendChild(el("span", {text: _t("（没有改动）")})); }
       (r.diff || "").split("\n").forEach(function (line) {
         var cls = line.indexOf("+") === 0 && line.indexOf("+++") !== 0 ? "add" : line.indexOf("-") === 0 && line.indexOf("---") !== 0 ? "del" : "";
         pre.appendChild(el("span", {class: cls, text: line + "\n"}));
@@ -710,12 +716,12 @@
     post(config.urls.save, {flow_id: flowId, data: data}).then(function (r) {
       var box = $("save-result");
       box.replaceChildren();
-      if (!r.ok) { box.appendChild(el("div", {class: "alert alert-danger flash-text", text: r.error || "保存失败"})); $("btn-save").disabled = false; return; }
+      if (!r.ok) { box.appendChild(el("div", {class: "alert alert-danger flash-text", text: r.error || _t("保存失败")})); $("btn-save").disabled = false; return; }
       flowId = r.id;
       $("flow-key").readOnly = true;
-      box.appendChild(el("div", {class: "alert alert-success", id: "saved"}, ["流程「" + r.name + "」已保存。 ",
-        el("a", {href: r.deploy, id: "deploy-link", class: "btn btn-success btn-sm", text: "部署流程"}), " ",
-        el("a", {href: config.urls.list, class: "btn btn-link btn-sm", text: "返回流程列表"})]));
+      box.appendChild(el("div", {class: "alert alert-success", id: "saved"}, [_t("流程「") + r.name + _t("」已保存。 "),
+        el("a", {href: r.deploy, id: "deploy-link", class: "btn btn-success btn-sm", text: _t("部署流程")}), " ",
+        el("a", {href: config.urls.list, class: "btn btn-link btn-sm", text: _t("返回流程列表")})]));
       if (history.replaceState) { history.replaceState(null, "", r.designer); }
     });
   });
@@ -725,7 +731,7 @@
     $("btn-save").disabled = true;
     $("btn-review").disabled = true;
     $("basic-issues").appendChild(el("div", {class: "issue", id: "unreadable",
-      text: "流程的 YAML 有语法错误，设计器无法打开；请先在 YAML 编辑器中修正。"}));
+      text: _t("流程的 YAML 有语法错误，设计器无法打开；请先在 YAML 编辑器中修正。")}));
   }
   fillBasic();
   render();
