@@ -1,18 +1,20 @@
-"""The visual flow designer's pages and JSON endpoints (mixed into FlowView): the three steps
-基本信息 → 流程设计 → 部署, the canvas in app/static/designer/designer.js."""
+"""The visual flow designer's page and JSON endpoints (mixed into FlowView): the manual's three steps
+基本信息 → 流程设计 → 部署, drawn by app/static/designer/designer.js."""
 from __future__ import annotations
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_admin import expose
 
 from app.errors import ItsmError
-from app.infra.uow import commit
 from app.extensions import db
+from app.i18n import get_locale
+from app.i18n.en_designer import DESIGNER_EN
+from app.infra.uow import commit
 from app.services import flows
 
 
 class DesignerMixin:
-    """Routes of the canvas: the page, a check (YAML, diff, Chinese issues) and a save."""
+    """Routes of the canvas: the page, a check (YAML, diff, issues in Chinese, form preview) and a save."""
 
     @expose("/designer/", methods=["GET"])
     def designer_new_view(self):
@@ -22,32 +24,33 @@ class DesignerMixin:
     def designer_view(self, id):
         return self._designer_page(id)
 
-    def _designer_page(self, flow_id):
+    def _designer_page(self, flow_id: int | None):
         try:
             state = flows.designer_state(flow_id)
         except ItsmError as exc:
             flash(exc.message, "error")
             return redirect(url_for(".index_view"))
-        from app.i18n import get_locale
-        from app.i18n.en_designer import DESIGNER_EN
-
         english = get_locale() == "en"
-        config = {"flow_id": flow_id, "lang": "en" if english else "zh", "messages": DESIGNER_EN if english else {}, "state": state, "vocabulary": flows.vocabulary(),
+        config = {"flow_id": flow_id, "state": state, "vocabulary": flows.vocabulary(),
+                  "lang": "en" if english else "zh", "messages": DESIGNER_EN if english else {},
                   "urls": {"check": url_for(".designer_check"), "save": url_for(".designer_save"),
                            "list": url_for(".index_view")}}
         return self.render("admin/flow/designer.html", designer_config=config, flow_id=flow_id)
 
-    def _payload(self):
+    @staticmethod
+    def _payload() -> tuple[int | None, object]:
+        """(flow id or None for a new flow, the canvas's flow data) from the JSON body."""
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return None, None
         flow_id = body.get("flow_id")
-        return (int(flow_id) if isinstance(flow_id, int) or (isinstance(flow_id, str) and flow_id.isdigit())
-                else None), body.get("data")
+        if isinstance(flow_id, str) and flow_id.isdigit():
+            flow_id = int(flow_id)
+        return (flow_id if isinstance(flow_id, int) and not isinstance(flow_id, bool) else None), body.get("data")
 
     @expose("/designer/check", methods=["POST"])
     def designer_check(self):
-        """The YAML the canvas would save, the diff against the stored YAML, and the issues in Chinese."""
+        """The YAML the canvas would save, the diff against the stored YAML, the issues and the form preview."""
         flow_id, data = self._payload()
         try:
             result = flows.preview_designer_edit(data, flow_id=flow_id)
@@ -63,6 +66,7 @@ class DesignerMixin:
 
     @expose("/designer/save", methods=["POST"])
     def designer_save(self):
+        """Write the canvas's flow into the template's YAML (one unit of work); errors save nothing."""
         flow_id, data = self._payload()
         try:
             row = flows.save_designer_edit(data, by=self.actor, flow_id=flow_id)

@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.flowdef.loader import check_document_limits, FlowLoadError
+from app.flowdef.loader import FlowLoadError, check_document_limits
 from app.flowdef.messages_zh import DISTRIBUTE_NAMES, KIND_NAMES, PROCESSOR_NAMES, describe_issue
 from app.flowdef.model import FIELD_TYPES, SERVICE_TYPES
 from app.flowdef.roundtrip import apply_edit, yaml_diff
 from app.models import Flow, Role
-from app.services.flows.editor import EDITOR_FILE, check_flow_text, save_flow_from_editor
+from app.services.flows.editor import EDITOR_FILE, _flow, check_flow_text, save_flow_from_editor
 
 FIELD_TYPE_NAMES = {"STRING": "单行文本", "TEXT": "多行文本", "INT": "数字", "DATE": "日期", "DATETIME": "时间",
                     "DATETIMERANGE": "时间区间", "TABLE": "表格", "SELECT": "单选下拉框", "MULTISELECT": "多选下拉框",
@@ -51,12 +51,6 @@ def vocabulary() -> dict:
             "regex_presets": list(map(list, REGEX_PRESETS.items())),
             "roles": [{"key": k, "name": n, "type": t} for k, n, t in roles],
             "dictionaries": {k: items(v) for k, v in sorted(all_choices().items())}}
-
-
-def _flow(flow_id: int) -> Flow:
-    from app.services.flows.editor import _flow as flow_row
-
-    return flow_row(flow_id)
 
 
 def designer_state(flow_id: int | None) -> dict:
