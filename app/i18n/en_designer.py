@@ -61,5 +61,5 @@ DESIGNER_EN = {
     "流程的 YAML 有语法错误，设计器无法打开；请先在 YAML 编辑器中修正。":
         "The flow's YAML has a syntax error, so the designer cannot open it; fix it in the YAML editor first.",
     "新增流程（设计器）": "New flow (designer)", "在设计器中打开": "Open in the designer", "改用可视化设计器": "Use the visual designer",
-    "设计": "Design",
+    "设计": "Design", "预览": "Preview",
 }

@@ -141,6 +141,11 @@ def test_admin_designs_deploys_binds_and_a_user_submits(sessions, demo):
     page.click("#btn-zoom-reset")
     wait_checked(page)
     assert page.inner_text("#issues").strip() == "校验通过"
+    # a field's panel shows it as the form will (the live form preview of the valid flow)
+    open_node(page, "handle")
+    page.click("#panel .field-row[data-field=qty] button:has-text('编辑')")
+    assert page.locator("#field-preview input[type=number]").count() == 1
+    assert page.locator("#form-preview .node-preview[data-node=submit] select").count() == 1
 
     # 3 保存与部署: the diff first, then save
     page.click("#btn-next-deploy")

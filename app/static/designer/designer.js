@@ -520,6 +520,8 @@
     panel.appendChild(back);
     panel.appendChild(el("h6", {text: _t("字段：") + (f.name || f.key)}));
     panel.appendChild(issueBox(issuesFor(function (t) { return t.node === data.nodes.indexOf(n) && t.field === j; })));
+    panel.appendChild(el("div", {class: "field-preview", id: "field-preview", "data-field": f.key}));
+    fieldPreview();
     panel.appendChild(group(_t("字段名称"), input(f.name, function (v) { f.name = v; changed(); }, "field_name")));
     panel.appendChild(group(_t("唯一标识"), input(f.key, function (v) { f.key = v.trim(); changed(); }, "field_key")));
     panel.appendChild(group(_t("字段类型"), select(vocab.field_types, f.type, function (v) {
@@ -581,6 +583,24 @@
     }
   }
 
+  function fieldPreview() {
+    // the field as the form will show it: its part of the server-rendered form preview (after the last check)
+    var box = $("field-preview");
+    if (!box) { return; }
+    var node = selected && nodeByKey(selected.node);
+    var card = node && document.querySelector('#form-preview .node-preview[data-node="' + node.key + '"]');
+    var part = card && card.querySelector('[data-field="' + box.dataset.field + '"]');
+    box.replaceChildren();
+    if (part) {
+      var copy = part.cloneNode(true);
+      copy.classList.remove("d-none", "col-md-6", "col-12");
+      Array.prototype.forEach.call(copy.querySelectorAll("[id]"), function (e) { e.removeAttribute("id"); });
+      Array.prototype.forEach.call(copy.querySelectorAll("[name]"), function (e) { e.removeAttribute("name"); });
+      box.appendChild(el("div", {class: "small text-muted", text: _t("预览")}));
+      box.appendChild(copy);
+    }
+  }
+
   function linePanel(panel, i) {
     var t = data.transitions[i];
     if (!t) { selected = null; return showPanel(); }
@@ -620,7 +640,7 @@
       if (r.error) { issues = [{message: r.error, target: {}}]; }
       showIssues($("issues"));
       showYaml(r.source || "");
-      if (r.preview !== undefined) { $("form-preview").innerHTML = r.preview; }   // rendered (and escaped) by the server
+      if (r.preview !== undefined) { $("form-preview").innerHTML = r.preview; fieldPreview(); }   // rendered (and escaped) by the server
       markIssues();
       showPanelKeepingFocus();
       $("issues").setAttribute("data-state", "done");
