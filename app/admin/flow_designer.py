@@ -38,22 +38,24 @@ class DesignerMixin:
         return self.render("admin/flow/designer.html", designer_config=config, flow_id=flow_id)
 
     @staticmethod
-    def _payload() -> tuple[int | None, object]:
-        """(flow id or None for a new flow, the canvas's flow data) from the JSON body."""
+    def _payload() -> tuple[int | None, object, str | None]:
+        """(flow id or None for a new flow, the canvas's flow data, the revision it opened) from the JSON body."""
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
-            return None, None
+            return None, None, None
         flow_id = body.get("flow_id")
         if isinstance(flow_id, str) and flow_id.isdigit():
             flow_id = int(flow_id)
-        return (flow_id if isinstance(flow_id, int) and not isinstance(flow_id, bool) else None), body.get("data")
+        opened = body.get("revision")
+        return ((flow_id if isinstance(flow_id, int) and not isinstance(flow_id, bool) else None), body.get("data"),
+                opened if isinstance(opened, str) else None)
 
     @expose("/designer/check", methods=["POST"])
     def designer_check(self):
         """The YAML the canvas would save, the diff against the stored YAML, the issues and the form preview."""
-        flow_id, data = self._payload()
+        flow_id, data, opened = self._payload()
         try:
-            result = flows.preview_designer_edit(data, flow_id=flow_id)
+            result = flows.preview_designer_edit(data, flow_id=flow_id, opened=opened)
         except ItsmError as exc:
             db.session.rollback()
             return jsonify(ok=False, error=exc.message, issues=[], warnings=[], diff="", source=""), 400
@@ -67,12 +69,13 @@ class DesignerMixin:
     @expose("/designer/save", methods=["POST"])
     def designer_save(self):
         """Write the canvas's flow into the template's YAML (one unit of work); errors save nothing."""
-        flow_id, data = self._payload()
+        flow_id, data, opened = self._payload()
         try:
-            row = flows.save_designer_edit(data, by=self.actor, flow_id=flow_id)
+            row = flows.save_designer_edit(data, by=self.actor, flow_id=flow_id, opened=opened)
+            source = row.source
             commit()
         except ItsmError as exc:
             db.session.rollback()
             return jsonify(ok=False, error=exc.message), 400
-        return jsonify(ok=True, id=row.id, name=row.name, designer=url_for(".designer_view", id=row.id),
+        return jsonify(ok=True, id=row.id, name=row.name, revision=flows.revision(source), designer=url_for(".designer_view", id=row.id),
                        deploy=url_for(".deploy_view", id=row.id))

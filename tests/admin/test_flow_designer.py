@@ -149,3 +149,25 @@ def test_in_english_the_designer_reads_english(admin, app):
     config = config_of(page)
     assert ">1 Basics<" in page and "Review changes" in page and "基本信息" not in page
     assert config["lang"] == "en" and config["messages"]["添加字段"] == "Add field"
+
+
+def test_a_save_over_a_yaml_changed_since_the_canvas_opened_is_refused(admin, app):
+    from app.extensions import db
+    from app.infra.uow import commit
+
+    fid = flow_id(app, "account_apply")
+    state = config_of(admin.get(f"/admin/flow/designer/{fid}").get_data(as_text=True))["state"]
+    with app.app_context():       # meanwhile, someone edits the YAML
+        row = db.session.get(Flow, fid)
+        row.source = row.source.replace("# ", "# (edited) ", 1)
+        commit()
+        edited = row.source
+    data = state["data"]
+    data["name"] = "改名"
+    response = post_json(admin, "/admin/flow/designer/save", {"flow_id": fid, "revision": state["revision"], "data": data})
+    assert response.status_code == 400 and "请重新打开设计器" in response.get_json()["error"]
+    with app.app_context():
+        assert db.session.get(Flow, fid).source == edited
+    fresh = config_of(admin.get(f"/admin/flow/designer/{fid}").get_data(as_text=True))["state"]
+    saved = post_json(admin, "/admin/flow/designer/save", {"flow_id": fid, "revision": fresh["revision"], "data": data})
+    assert saved.get_json()["ok"] is True and saved.get_json()["revision"] != fresh["revision"]

@@ -6,6 +6,7 @@ YAML with ruamel.yaml round-trip (app.flowdef.roundtrip), shown as a diff, and s
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -53,11 +54,26 @@ def vocabulary() -> dict:
             "dictionaries": {k: items(v) for k, v in sorted(all_choices().items())}}
 
 
+def revision(text: str) -> str:
+    """Which version of the YAML the canvas was opened on (a save over a newer one is refused)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def designer_state(flow_id: int | None) -> dict:
     """What the canvas opens with: the template's YAML, its data and its issues (empty flow for a new one)."""
     text = _flow(flow_id).source if flow_id is not None else ""
-    return {"source": text, "data": _data_of(text), **check_text(text)} if text else \
-        {"source": "", "data": None, "ok": False, "issues": [], "warnings": []}
+    if not text:
+        return {"source": "", "data": None, "revision": revision(""), "ok": False, "issues": [], "warnings": []}
+    return {"source": text, "data": _data_of(text), "revision": revision(text), **check_text(text)}
+
+
+def _base_text(flow_id: int | None, opened: str | None) -> str:
+    """The stored YAML the edit applies to; refused if someone saved it since the canvas opened it."""
+    base = _flow(flow_id).source if flow_id is not None else ""
+    if opened is not None and opened != revision(base):
+        raise ValidationFailed("该流程在你打开设计器之后已被修改（可能是其他管理员或 YAML 编辑器）；"
+                               "请重新打开设计器再修改，以免覆盖别人的改动")
+    return base
 
 
 def _data_of(text: str) -> Any:
@@ -86,14 +102,14 @@ def _edited_text(base: str, data: Any) -> str:
     return apply_edit(base, data)
 
 
-def preview_designer_edit(data: Any, *, flow_id: int | None = None) -> dict:
+def preview_designer_edit(data: Any, *, flow_id: int | None = None, opened: str | None = None) -> dict:
     """The YAML the canvas's data would save, its diff against the stored YAML, and its issues."""
-    base = _flow(flow_id).source if flow_id is not None else ""
+    base = _base_text(flow_id, opened)
     text = _edited_text(base, data)
     return {"source": text, "diff": yaml_diff(base, text, f"{data.get('key') or 'flow'}.yaml"), **check_text(text)}
 
 
-def save_designer_edit(data: Any, *, by: str, flow_id: int | None = None) -> Flow:
+def save_designer_edit(data: Any, *, by: str, flow_id: int | None = None, opened: str | None = None) -> Flow:
     """Write the canvas's data into the template's YAML and save it (invalid flows save nothing)."""
-    base = _flow(flow_id).source if flow_id is not None else ""
+    base = _base_text(flow_id, opened)
     return save_flow_from_editor(_edited_text(base, data), by=by, flow_id=flow_id)

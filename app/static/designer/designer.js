@@ -16,6 +16,7 @@
   });
   var csrf = document.getElementById("csrf").value;
   var flowId = config.flow_id;
+  var revision = config.state.revision;     // the YAML this canvas was opened on; the server refuses a stale save
   var data = config.state.data || {key: "", name: "", service_type: "request", nodes: [], transitions: []};
   if (!Array.isArray(data.nodes)) { data.nodes = []; }
   if (!Array.isArray(data.transitions)) { data.transitions = []; }
@@ -634,7 +635,7 @@
   function check() {
     var mine = ++checkSeq;
     $("issues").setAttribute("data-state", "checking");
-    return post(config.urls.check, {flow_id: flowId, data: data}).then(function (r) {
+    return post(config.urls.check, {flow_id: flowId, revision: revision, data: data}).then(function (r) {
       if (mine !== checkSeq) { return r; }
       issues = r.issues || []; warnings = r.warnings || [];
       if (r.error) { issues = [{message: r.error, target: {}}]; }
@@ -733,11 +734,12 @@
   $("btn-review").addEventListener("click", review);
   $("btn-save").addEventListener("click", function () {
     $("btn-save").disabled = true;
-    post(config.urls.save, {flow_id: flowId, data: data}).then(function (r) {
+    post(config.urls.save, {flow_id: flowId, revision: revision, data: data}).then(function (r) {
       var box = $("save-result");
       box.replaceChildren();
       if (!r.ok) { box.appendChild(el("div", {class: "alert alert-danger flash-text", text: r.error || _t("保存失败")})); $("btn-save").disabled = false; return; }
       flowId = r.id;
+      revision = r.revision;
       $("flow-key").readOnly = true;
       box.appendChild(el("div", {class: "alert alert-success", id: "saved"}, [_t("流程「") + r.name + _t("」已保存。 "),
         el("a", {href: r.deploy, id: "deploy-link", class: "btn btn-success btn-sm", text: _t("部署流程")}), " ",
