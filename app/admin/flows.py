@@ -17,6 +17,7 @@ from app.services.catalog import SERVICE_TYPE_NAMES
 from app.services.flows import layout_definition
 
 from .base import AdminForm, SecureModelView, format_dt
+from .flow_designer import DesignerMixin
 
 STATUS_BADGES = {"DRAFT": "secondary", "ENABLED": "success", "CLOSED": "dark"}
 NEW_FLOW_TEMPLATE = """\
@@ -78,7 +79,7 @@ def _status(view, context, model, name):
 
 
 def _flow_ops(view, context, model, name):
-    links = [("预览", url_for(".preview", id=model.id)), ("部署", url_for(".deploy_view", id=model.id)),
+    links = [("设计", url_for(".designer_view", id=model.id)), ("预览", url_for(".preview", id=model.id)), ("部署", url_for(".deploy_view", id=model.id)),
              ("导出 YAML", url_for(".export", id=model.id, format="yaml")),
              ("导出 JSON", url_for(".export", id=model.id, format="json")),
              ("导出蓝鲸 JSON", url_for(".export", id=model.id, format="bk"))]
@@ -104,7 +105,7 @@ def preview_context(definition) -> dict:
     return {"graph": layout_definition(definition), "definition": definition, "node_forms": forms}
 
 
-class FlowView(SecureModelView):
+class FlowView(DesignerMixin, SecureModelView):
     column_list = ["name", "key", "service_type", "status", "biz_related", "updated_at", "updated_by", "ops"]
     column_labels = {"name": "流程名称", "key": "流程标识", "service_type": "服务类型", "status": "状态",
                      "biz_related": "关联业务", "updated_at": "更新时间", "updated_by": "更新人", "ops": "操作",

@@ -367,6 +367,10 @@ class _Importer:
             self.problem(where, f"unknown state type {stype!r} (expected START, NORMAL, APPROVAL, SIGN, TASK, "
                                 "ROUTER-P, COVERAGE, END)")
             return None
+        axis = state.get("axis")
+        if isinstance(axis, dict) and all(isinstance(axis.get(c), (int, float)) and not isinstance(axis.get(c), bool)
+                                          for c in ("x", "y")):
+            node["layout"] = {"x": axis["x"], "y": axis["y"]}       # where BlueKing's canvas drew it: ours too
         if _text(state.get("desc")):
             node["desc"] = _text(state["desc"])
         kind = node["kind"]
@@ -766,6 +770,8 @@ class _Exporter:
         sid = self.state_ids[node.key]
         state = self._state_base(sid, node.name, KIND_STATES.get(node.kind, "NORMAL"))
         state["desc"], state["extras"] = node.desc, {OWN_KEY: node.key}
+        if node.layout is not None:
+            state["axis"] = {"x": node.layout.x, "y": node.layout.y}
         where = f"nodes.{node.key}"
         if node.kind == "start":
             state["is_first_state"] = True

@@ -260,6 +260,13 @@ class RetryPolicy(_Frozen):
     backoff_seconds: int = Field(default=60, ge=1)
 
 
+class LayoutHint(_Frozen):
+    """Where the visual designer drew a node (`layout: {x: 120, y: 80}`); the engine ignores it."""
+
+    x: int | float = 0
+    y: int | float = 0
+
+
 class NodeDef(_Frozen):
     key: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     name: str
@@ -284,6 +291,7 @@ class NodeDef(_Frozen):
     finish_condition: FinishCondition | None = None
     # sign nodes: finish early once this holds over the counts of the submissions so far (else when all submitted)
     finish_when: "Condition | None" = None
+    layout: LayoutHint | None = None             # the designer's canvas position (optional hint)
 
     @field_validator("kind")
     @classmethod

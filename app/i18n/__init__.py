@@ -8,7 +8,10 @@ from __future__ import annotations
 from flask import current_app, g, has_request_context, session
 from flask_login import current_user
 
-from .en import EN
+from .en import EN as _EN
+from .en_designer import DESIGNER_EN
+
+EN = {**DESIGNER_EN, **_EN}      # the front office's wording wins where both name a string
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 
