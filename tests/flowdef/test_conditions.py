@@ -30,7 +30,8 @@ def test_number(value, expected):
     (operator.gt, "10", "9", True), (operator.lt, "10", "9", False), (operator.ge, " 9 ", 9, True),
     (operator.le, "9", 9.0, True), (operator.lt, 9, "9.5", True),
     # one side not a number: strings
-    (operator.gt, "b", "a", True), (operator.lt, "b", "a", False), (operator.gt, "b", 1, True),
+    (operator.gt, "b", "a", True), (operator.lt, "b", "a", False), (operator.lt, "a", "b", True),
+    (operator.lt, "M", "a", True), (operator.gt, "a", "Z", True), (operator.gt, "b", 1, True),
     (operator.lt, 1, "b", True), (operator.ge, "a", "a", True), (operator.le, "ab", "a", False),
     # None never orders
     (operator.gt, None, 1, False), (operator.lt, None, 1, False), (operator.lt, 1, None, False),

@@ -202,3 +202,13 @@ def test_key_line(tmp_path):
     assert _key_line(path) == 1
     path.write_text("a:\n  key: 1\n", encoding="utf-8")
     assert _key_line(path) == 1
+
+
+def test_document_level_issues_have_an_empty_path():
+    from app.flowdef.loader import FlowIssue
+    with pytest.raises(DictionaryLoadError) as exc:
+        parse_dictionary_text("key: [\n", "x.yaml")
+    assert exc.value.issues[0].path == "" and exc.value.issues[0].line == 2
+    with pytest.raises(DictionaryLoadError) as exc:
+        parse_dictionary_text("- a\n", "x.yaml")
+    assert exc.value.issues == [FlowIssue("x.yaml", 1, "", "a dictionary file must be a mapping with key, name, items")]

@@ -244,3 +244,33 @@ def test_load_flow_file_reads_utf8_and_passes_the_checks(tmp_path):
         load_flow_file(path, known_roles={"dba"})
     assert [i.message for i in exc.value.issues] == ["unknown role 'ops'"]
     assert exc.value.issues[0].file == str(path)
+
+
+def test_dump_flow_yaml_wraps_at_100_columns():
+    desc = "x" * 65 + " " + "y" * 29 + " z"
+    flow = flow_from_json({"key": "w", "name": "w", "service_type": "change", "desc": desc,
+                           "nodes": [{"key": "s", "name": "s", "kind": "start"}, {"key": "e", "name": "e", "kind": "end"}],
+                           "transitions": [{"from": "s", "to": "e"}]}).definition
+    # the line is 101 columns with " z": wrapped at 100, not at 101
+    assert f"desc: {'x' * 65} {'y' * 29}\n  z\nnodes:" in dump_flow_yaml(flow)
+
+
+def test_json_line_map_of_compact_json():
+    text = '{"a":{},\n"b":[{},[],\n{"c":1,"d":[2,3]}],"e":{"f":{}},\n"g":"x"}'
+    lines, duplicates = _json_line_map(text)
+    assert lines == {(): 1, ("a",): 1, ("b",): 2, ("b", 0): 2, ("b", 1): 2, ("b", 2): 3, ("b", 2, "c"): 3,
+                     ("b", 2, "d"): 3, ("b", 2, "d", 0): 3, ("b", 2, "d", 1): 3, ("e",): 3, ("e", "f"): 3,
+                     ("g",): 4}
+    assert duplicates == []
+    lines, _ = _json_line_map('[1,\n{"k":\n2},\n[]\n,"z"]')
+    assert lines == {(): 1, (0,): 1, (1,): 2, (1, "k"): 2, (2,): 4, (3,): 5}
+
+
+def test_a_broken_document_has_no_path():
+    with pytest.raises(FlowLoadError) as exc:
+        parse_flow_text("key: [\n", "f.yaml")
+    assert exc.value.issues[0].path == "" and exc.value.issues[0].line == 2
+    with pytest.raises(FlowLoadError) as exc:
+        parse_flow_text("- a\n", "f.yaml")
+    assert exc.value.issues == [FlowIssue("f.yaml", 1, "", "a flow file must be a mapping with key, name, nodes, "
+                                                            "transitions")]
