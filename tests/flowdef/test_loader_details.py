@@ -186,6 +186,7 @@ def test_locator_issue_lines_and_paths():
     # pydantic's tags and positions that are not in the document are dropped
     assert str(loc.issue(("nodes", 0, "function-after[x]", "key"), "m")) == "f.yaml:3: nodes.0.key: m"
     assert str(loc.issue(("nodes", 5, "key"), "m")) == "f.yaml:2: nodes: m"
+    assert str(loc.issue(("nodes", 1, "key"), "m")) == "f.yaml:2: nodes: m"      # one past the last item
     assert str(loc.issue(("nodes", -1), "m")) == "f.yaml:2: nodes: m"
     assert str(loc.issue(("nodes", "0"), "m")) == "f.yaml:2: nodes: m"
     assert str(loc.issue(("name", "x"), "m")) == "f.yaml:9: name: m"
