@@ -228,3 +228,15 @@ def test_a_gateway_nested_in_its_own_branch():
                                     [t("s", "p"), t("p", "q"), t("p", "a"), t("q", "p"), t("q", "a"), t("a", "c"),
                                      t("c", "e")]))
     assert regions == {}
+
+
+def test_nodes_past_the_converge_are_found_behind_a_loop_back_to_the_gateway():
+    # after the converge: first a loop back to the gateway, then x; a branch jumping to x leaves early
+    regions, problems = problems_of(
+        [node("s", "start"), node("p", "parallel"), node("a"), node("b"), node("c", "converge"), node("x"),
+         node("e", "end")],
+        [t("s", "p"), t("p", "a"), t("p", "b"), t("a", "c"), t("b", "c"), t("c", "p", when={"field": "k"}),
+         t("c", "x"), t("x", "e"), t("a", "x", when={"field": "k"})])
+    assert regions["p"].nodes == {"a": frozenset({"a"}), "b": frozenset({"b"})}
+    assert problems == [(("transitions", 8), "transition from 'a' leaves branch 'a' of parallel gateway 'p' before "
+                                             "its converge gateway 'c'")]
