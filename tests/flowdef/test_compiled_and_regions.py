@@ -240,3 +240,14 @@ def test_nodes_past_the_converge_are_found_behind_a_loop_back_to_the_gateway():
     assert regions["p"].nodes == {"a": frozenset({"a"}), "b": frozenset({"b"})}
     assert problems == [(("transitions", 8), "transition from 'a' leaves branch 'a' of parallel gateway 'p' before "
                                              "its converge gateway 'c'")]
+
+
+def test_a_branch_jumping_two_nodes_past_the_converge_leaves_early():
+    regions, problems = problems_of(
+        [node("s", "start"), node("p", "parallel"), node("a"), node("b"), node("c", "converge"), node("x"),
+         node("y"), node("e", "end")],
+        [t("s", "p"), t("p", "a"), t("p", "b"), t("a", "c"), t("b", "c"), t("c", "x"), t("x", "y"), t("y", "e"),
+         t("a", "y", when={"field": "k"})])
+    assert regions["p"].nodes == {"a": frozenset({"a"}), "b": frozenset({"b"})}
+    assert problems == [(("transitions", 8), "transition from 'a' leaves branch 'a' of parallel gateway 'p' before "
+                                             "its converge gateway 'c'")]
