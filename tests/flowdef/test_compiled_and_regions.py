@@ -251,3 +251,11 @@ def test_a_branch_jumping_two_nodes_past_the_converge_leaves_early():
     assert regions["p"].nodes == {"a": frozenset({"a"}), "b": frozenset({"b"})}
     assert problems == [(("transitions", 8), "transition from 'a' leaves branch 'a' of parallel gateway 'p' before "
                                              "its converge gateway 'c'")]
+
+
+def test_analyse_works_on_a_flow_without_a_start_node():
+    regions, problems = problems_of(
+        [node("m"), node("p", "parallel"), node("a"), node("b"), node("c", "converge"), node("e", "end")],
+        [t("m", "p"), t("p", "a"), t("p", "b"), t("a", "c"), t("b", "c"), t("c", "e")])
+    assert problems == []
+    assert regions["p"].nodes == {"a": frozenset({"a"}), "b": frozenset({"b"})}
