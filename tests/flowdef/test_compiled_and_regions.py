@@ -259,3 +259,15 @@ def test_analyse_works_on_a_flow_without_a_start_node():
         [t("m", "p"), t("p", "a"), t("p", "b"), t("a", "c"), t("b", "c"), t("c", "e")])
     assert problems == []
     assert regions["p"].nodes == {"a": frozenset({"a"}), "b": frozenset({"b"})}
+
+
+def test_nodes_before_the_gateway_are_found_past_it_in_the_queue():
+    # from the start: first the gateway, then x (another way out); a branch going back to x leaves early
+    regions, problems = problems_of(
+        [node("s", "start"), node("p", "parallel"), node("a"), node("b"), node("c", "converge"), node("x"),
+         node("e", "end")],
+        [t("s", "p"), t("s", "x", when={"field": "k"}), t("x", "e"), t("p", "a"), t("p", "b"), t("a", "c"),
+         t("b", "c"), t("c", "e"), t("a", "x", when={"field": "k"})])
+    assert regions["p"].nodes == {"a": frozenset({"a"}), "b": frozenset({"b"})}
+    assert problems == [(("transitions", 8), "transition from 'a' leaves branch 'a' of parallel gateway 'p' before "
+                                             "its converge gateway 'c'")]
