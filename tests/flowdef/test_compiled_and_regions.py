@@ -271,3 +271,18 @@ def test_nodes_before_the_gateway_are_found_past_it_in_the_queue():
     assert regions["p"].nodes == {"a": frozenset({"a"}), "b": frozenset({"b"})}
     assert problems == [(("transitions", 8), "transition from 'a' leaves branch 'a' of parallel gateway 'p' before "
                                              "its converge gateway 'c'")]
+
+
+def test_a_branch_never_takes_in_an_end_node_or_another_converge():
+    base = [node("s", "start"), node("p", "parallel"), node("a"), node("b"), node("c", "converge")]
+    main = [t("s", "p"), t("p", "a"), t("p", "b"), t("a", "c"), t("b", "c"), t("c", "e")]
+    leaves = (("transitions", 6), "transition from 'a' leaves branch 'a' of parallel gateway 'p' before its converge "
+                                  "gateway 'c'")
+    regions, problems = problems_of(base + [node("e", "end"), node("e2", "end")],
+                                    main + [t("a", "e2", when={"field": "k"})])
+    assert regions["p"].nodes == {"a": frozenset({"a"}), "b": frozenset({"b"})}
+    assert problems == [leaves]
+    regions, problems = problems_of(base + [node("c2", "converge"), node("e", "end")],
+                                    main + [t("a", "c2", when={"field": "k"}), t("c2", "e")])
+    assert regions["p"].nodes == {"a": frozenset({"a"}), "b": frozenset({"b"})}
+    assert problems == [(("nodes", 5), "converge gateway 'c2' is not matched by a parallel gateway"), leaves]
