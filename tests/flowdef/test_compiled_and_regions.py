@@ -286,3 +286,14 @@ def test_a_branch_never_takes_in_an_end_node_or_another_converge():
                                     main + [t("a", "c2", when={"field": "k"}), t("c2", "e")])
     assert regions["p"].nodes == {"a": frozenset({"a"}), "b": frozenset({"b"})}
     assert problems == [(("nodes", 5), "converge gateway 'c2' is not matched by a parallel gateway"), leaves]
+
+
+def test_the_search_for_the_converge_stops_at_an_end_node():
+    # (check_flow refuses an end node with outgoing transitions first; analyse alone still stops there)
+    regions, problems = problems_of(
+        [node("s", "start"), node("p", "parallel"), node("a"), node("b"), node("e2", "end"), node("c", "converge"),
+         node("e", "end")],
+        [t("s", "p"), t("p", "a"), t("p", "b"), t("a", "c"), t("b", "e2"), t("e2", "c"), t("c", "e")])
+    assert regions == {}
+    assert problems == [(("nodes", 1), "the branches of parallel gateway 'p' must all lead to one converge gateway "
+                                       "(they reach c)")]
