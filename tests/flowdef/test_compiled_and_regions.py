@@ -297,3 +297,35 @@ def test_the_search_for_the_converge_stops_at_an_end_node():
     assert regions == {}
     assert problems == [(("nodes", 1), "the branches of parallel gateway 'p' must all lead to one converge gateway "
                                        "(they reach c)")]
+
+
+def test_a_gateway_whose_inner_gateway_leads_back_to_it():
+    regions, problems = problems_of(
+        [node("s", "start"), node("p", "parallel"), node("q", "parallel"), node("a"), node("b"), node("c", "converge"),
+         node("e", "end")],
+        [t("s", "p"), t("p", "q"), t("p", "a"), t("q", "p"), t("q", "b"), t("a", "c"), t("b", "c"), t("c", "e")])
+    assert regions == {}
+    assert problems == [
+        (("nodes", 1), "parallel gateway 'p' is nested inside its own branches"),
+        (("nodes", 2), "the branches of parallel gateway 'q' must all lead to one converge gateway (they reach c)"),
+        (("nodes", 1), "the branches of parallel gateway 'p' must all lead to one converge gateway (they reach c)"),
+    ]
+
+
+def test_a_gateway_without_outgoing_transitions():
+    regions, problems = problems_of([node("s", "start"), node("p", "parallel"), node("e", "end")],
+                                    [t("s", "p"), t("s", "e")])
+    assert regions == {}
+    assert problems == [(("nodes", 1), "parallel gateway 'p' needs at least two outgoing transitions")]
+
+
+def test_a_branch_reaching_another_converge_first_still_meets_at_the_common_one():
+    regions, problems = problems_of(
+        [node("s", "start"), node("p", "parallel"), node("a"), node("b"), node("c", "converge"), node("c2", "converge"),
+         node("e", "end")],
+        [t("s", "p"), t("p", "a"), t("p", "b"), t("a", "c2", when={"field": "k"}), t("a", "c"), t("b", "c"),
+         t("c", "e"), t("c2", "e")])
+    assert regions["p"].converge == "c"
+    assert problems == [(("nodes", 5), "converge gateway 'c2' is not matched by a parallel gateway"),
+                        (("transitions", 3), "transition from 'a' leaves branch 'a' of parallel gateway 'p' before "
+                                             "its converge gateway 'c'")]
