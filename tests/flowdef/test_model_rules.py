@@ -199,3 +199,21 @@ def test_flow_lookups():
         f.field("nope")
     assert exc.value.args == ("nope",)
     assert f.start.key == "s"
+
+
+@pytest.mark.parametrize("kind, kw, message", [
+    ("parallel", dict(fields=[{"key": "f", "name": "f", "type": "STRING"}]), "a parallel gateway has no fields"),
+    ("converge", dict(fields=[{"key": "f", "name": "f", "type": "STRING"}]), "a converge gateway has no fields"),
+    ("converge", dict(processors={"type": "STARTER"}),
+     "a converge gateway has no processors or assignors (the engine passes it)"),
+    ("parallel", dict(assignors={"type": "STARTER"}),
+     "a parallel gateway has no processors or assignors (the engine passes it)"),
+    ("converge", dict(can_deliver=True), "a converge gateway takes no distribute_type, can_deliver or can_terminate"),
+    ("parallel", dict(can_terminate=True), "a parallel gateway takes no distribute_type, can_deliver or can_terminate"),
+    ("converge", dict(distribute_type="CLAIM_THEN_PROCESS"),
+     "a converge gateway takes no distribute_type, can_deliver or can_terminate"),
+])
+def test_gateway_shape_refusals(kind, kw, message):
+    with pytest.raises(ValidationError) as exc:
+        NodeDef(key="g", name="g", kind=kind, **kw)
+    assert [e["msg"] for e in exc.value.errors()] == [f"Value error, {message}"]
