@@ -167,3 +167,20 @@ def test_condition_fields():
     assert c.condition_fields(AnyOf(any=(b, d, b))) == {"b", "d"}
     assert c.condition_fields(NotOf(not_=AllOf(all=(a, AnyOf(any=(d,)))))) == {"a", "d"}
     assert c.condition_fields("not a condition") == set()
+
+
+def test_a_missing_field_is_not_a_field_holding_none():
+    equal_none = c.compile_condition(Compare(field="x", op="==", value=None))
+    assert equal_none({}) is False and equal_none({"x": None}) is True
+    contains_nothing = c.compile_condition(Compare(field="x", op="contains", value=[]))
+    assert contains_nothing({}) is False and contains_nothing({"x": None}) is True
+
+
+def test_a_not_condition_may_be_written_with_its_python_name():
+    from pydantic import TypeAdapter
+
+    from app.flowdef.model import Condition
+
+    parsed = TypeAdapter(Condition).validate_python({"not_": {"field": "a", "value": 1}})
+    assert parsed == NotOf(not_=Compare(field="a", value=1))
+    assert c.compile_condition(parsed)({"a": 2}) is True
