@@ -217,3 +217,16 @@ def test_gateway_shape_refusals(kind, kw, message):
     with pytest.raises(ValidationError) as exc:
         NodeDef(key="g", name="g", kind=kind, **kw)
     assert [e["msg"] for e in exc.value.errors()] == [f"Value error, {message}"]
+
+
+def test_sign_counts_for_every_choice_type():
+    yn = [{"key": "y", "name": "Y"}, {"key": "n", "name": "N"}]
+    fields = [{"key": k.lower(), "name": k, "type": k, "choices": yn}
+              for k in ("RADIO", "SELECT", "MULTISELECT", "CHECKBOX", "TREESELECT", "CASCADE")]
+    fields.append({"key": "txt", "name": "t", "type": "STRING"})
+    fields.append({"key": "empty", "name": "e", "type": "CHECKBOX"})
+    node = NodeDef(key="sg", name="会签", kind="sign", processors={"type": "STARTER"}, fields=fields)
+    assert node.sign_counts() == ("sg_count", "radio_count_y", "radio_count_n", "select_count_y", "select_count_n",
+                                  "multiselect_count_y", "multiselect_count_n", "checkbox_count_y", "checkbox_count_n")
+    manual = NodeDef(key="m", name="m", kind="manual", processors={"type": "STARTER"}, fields=fields[:1])
+    assert manual.sign_counts() == ()
