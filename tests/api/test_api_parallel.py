@@ -107,11 +107,15 @@ def _measure(app, api, make_service, n: int) -> dict[str, int]:
 
 
 def test_statement_counts_do_not_grow_with_the_number_of_branches(demo, api, make_service):
-    """Operating a branch and the join are constant; the fork inserts one ticket_steps row per branch it opens
-    (the ORM does not batch INSERT ... RETURNING of new steps here): known, bounded by the flow, not by data."""
+    """Operating a branch and the join are constant. The fork is constant on PostgreSQL, where the ORM inserts
+    the new steps in one INSERT ... RETURNING; on SQLite SQLAlchemy cannot match returned rowids to rows in a
+    batch, so it inserts one step per statement (documented insertmanyvalues limit): bounded by the flow."""
     two = _measure(demo, api, make_service, 2)
     six = _measure(demo, api, make_service, 6)
     fork = "create_ticket (fork)"
     assert {k: v for k, v in two.items() if k != fork} == {k: v for k, v in six.items() if k != fork}, (two, six)
-    assert six[fork] - two[fork] <= 4, (two, six)
+    if demo.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        assert six[fork] == two[fork], (two, six)
+    else:
+        assert six[fork] - two[fork] == 4, (two, six)          # one INSERT per extra branch on SQLite
     print(f"\nparallel API statements ({demo.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}): {two}")
