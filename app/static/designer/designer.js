@@ -76,7 +76,12 @@
       $("step-" + s).hidden = s !== step;
       $("tab-" + s).classList.toggle("active", s === step);
     });
-    if (step === "design") { editor.zoom_refresh && editor.zoom_refresh(); }
+    if (step === "design") { editor.zoom_refresh && editor.zoom_refresh(); redrawLines(); }
+  }
+  // Lines drawn while the canvas was hidden (display: none) were measured as 0×0: draw them again once it shows.
+  function redrawLines() {
+    var data = editor.drawflow.drawflow[editor.module].data;
+    Object.keys(data).forEach(function (id) { editor.updateConnectionNodes("node-" + id); });
   }
   Array.prototype.forEach.call(document.querySelectorAll("#designer-steps a"), function (a) {
     a.addEventListener("click", function (e) { e.preventDefault(); showStep(a.dataset.step); });
