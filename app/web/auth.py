@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
+from app.i18n import gettext
 from app.errors import LoginThrottled
 from app.infra.uow import unit_of_work
 from app.services.integration import issue_user_token
@@ -40,7 +41,7 @@ def login():
             with unit_of_work():
                 user = log_in(form.username.data, form.password.data, request.remote_addr or "")
         except LoginThrottled as exc:
-            flash(exc.message, "danger")
+            flash(gettext(exc.message), "danger")
             return render_template("auth/login.html", form=form), exc.http_status
         if user is not None:
             login_user(user)
@@ -50,7 +51,7 @@ def login():
                                 secure=current_app.config["COOKIE_SECURE"],
                                 max_age=current_app.config["BK_TOKEN_MAX_AGE"])
             return response
-        flash("用户名或密码错误", "danger")
+        flash(gettext("用户名或密码错误"), "danger")
     return render_template("auth/login.html", form=form), status
 
 
@@ -60,7 +61,7 @@ def logout():
     with unit_of_work():
         end_sessions(current_user._get_current_object())   # a copied session cookie or bk_token dies here too
     logout_user()
-    flash("已退出登录", "info")
+    flash(gettext("已退出登录"), "info")
     response = redirect(url_for("auth.login"))
     response.delete_cookie("bk_token", httponly=True, samesite="Lax", secure=current_app.config["COOKIE_SECURE"])
     return response

@@ -39,8 +39,8 @@ def register_error_pages(app: Flask) -> None:
         if isinstance(exc, (NotFound, PermissionDenied)) or request.method == "GET":
             status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionDenied) else exc.http_status
             return render_template("error.html", code=status, title=TITLES.get(status, "出错了"),
-                                   message=exc.message), status
-        flash(exc.message, "danger")
+                                   message=gettext(exc.message)), status
+        flash(gettext(exc.message), "danger")
         return redirect(request.referrer or "/")
 
     @app.errorhandler(500)

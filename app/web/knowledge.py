@@ -119,7 +119,7 @@ def edit(article_id: int):
                                 category_id=form.category_id.data, tags=form.tags.data, note=form.note.data or "",
                                 base_version=int(form.base_version.data or 0) or None)
         except ItsmError as exc:      # keep what was typed: a conflict must not throw the edit away
-            flash(exc.message, "danger")
+            flash(gettext(exc.message), "danger")
             return render_template("knowledge/edit.html", form=form, article=article), exc.http_status
         flash(gettext("已保存为新版本"), "success")
         return redirect(url_for(".detail", article_id=article_id))

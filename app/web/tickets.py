@@ -96,14 +96,14 @@ def transition(ticket_id: int, node_key: str):
                           hidden_keys=hidden_keys(flow, fields, raw, ticket.values), condition_values=ticket.values)
     form = form_cls(prefix=node_key)
     if not form.validate_on_submit():
-        flash("表单填写有误，请检查标红的字段", "danger")
+        flash(gettext("表单填写有误，请检查标红的字段"), "danger")
         with unit_of_work():        # files chosen before a validation error stay chosen
             keep_uploads(form, fields, current_user.username)
         return _render(ticket, {node_key: form}, status=400)
     with unit_of_work():
         operate_step(ticket.id, current_user, "TRANSITION", node_key,
                      values=form_values(form, fields, field_context(current_user)))
-    flash("已提交", "success")
+    flash(gettext("已提交"), "success")
     return redirect(url_for(".detail", ticket_id=ticket_id))
 
 
@@ -119,7 +119,7 @@ def step_action(ticket_id: int, node_key: str, action: str):
     if action == "retry":       # the scheduler runs it again: nothing has succeeded yet
         flash(gettext("已重新排队，系统稍后会自动重新执行这一步，结果见处理日志。"), "info")
     else:
-        flash(f"{OPERATION_NAMES[action.upper()]}成功", "success")
+        flash(gettext("{operation}成功", operation=gettext(OPERATION_NAMES[action.upper()])), "success")
     return redirect(url_for(".detail", ticket_id=ticket_id))
 
 
@@ -132,7 +132,7 @@ def ticket_action(ticket_id: int, action: str):
         abort(403, "你没有操作该单据的权限")
     with unit_of_work():
         operate_ticket(ticket.id, current_user, action.upper(), message=request.form.get("message", "").strip())
-    flash(f"{OPERATION_NAMES[action.upper()]}成功", "success")
+    flash(gettext("{operation}成功", operation=gettext(OPERATION_NAMES[action.upper()])), "success")
     return redirect(url_for(".detail", ticket_id=ticket_id))
 
 
@@ -142,7 +142,7 @@ def set_priority(ticket_id: int):
     _viewable(ticket_id)
     with unit_of_work():
         sla.change_priority(ticket_id, current_user, request.form.get("priority", ""), request.form.get("reason", ""))
-    flash("优先级已调整", "success")
+    flash(gettext("优先级已调整"), "success")
     return redirect(url_for(".detail", ticket_id=ticket_id))
 
 

@@ -58,7 +58,7 @@ def _date(text: str | None):
     try:
         return parse_local(text)
     except ValueError:
-        flash(f"日期格式应为 YYYY-MM-DD：{text}", "warning")
+        flash(_("日期格式应为 YYYY-MM-DD：{text}", text=text), "warning")
         return None
 
 
