@@ -372,7 +372,8 @@ def get_tickets(params: dict, caller: Caller):
         created_to=_datetime(params, "create_at__lte") or _datetime(params, "create_atlte"),
         ended_from=_datetime(params, "end_at__gte"), ended_to=_datetime(params, "end_at__lte"),
         service_ids=_int_list(params, "service_id__in"), biz_ids=_int_list(params, "bk_biz_id__in"),
-        statuses=[str(v) for v in _list(params.get("current_status__in"))], service_type=_str(params, "service_type"))
+        statuses=[str(v) for v in _list(params.get("current_status__in"))], service_type=_str(params, "service_type"),
+        tag=_str(params, "tag"))
     count, rows = search_tickets(caller.user, search, see_all=_trusted(caller), waiting_for=_str(params, "username"),
                                  page=page, per_page=size)
     total_page = max(1, math.ceil(count / size))

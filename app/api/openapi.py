@@ -196,6 +196,7 @@ ENDPOINTS: dict[str, tuple[str, str, dict, list[str]]] = {
         "sns": STR_OR_LIST, "creator": STR, "create_at__gte": DATETIME, "create_at__lte": DATETIME,
         "end_at__gte": DATETIME, "end_at__lte": DATETIME, "service_id__in": {"oneOf": [STR, arr(INT)]},
         "bk_biz_id__in": {"oneOf": [STR, arr(INT)]}, "current_status__in": STR_OR_LIST, "service_type": STR,
+        "tag": {"type": "string", "description": "only tickets created with this tag (create_ticket's tag)"},
         "username": {"type": "string", "description": "only tickets waiting for this user (to-do and to-claim)"},
         "page": {"type": "integer", "minimum": 1, "default": 1},
         "page_size": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10}}, []),

@@ -205,3 +205,16 @@ def test_bk_iam_ticket_page_shows_the_application_to_its_approver(iam, live, bro
     page = browser("leader").get(f"/tickets/{info['id']}")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "超级管理员审批" in text and "配置平台" in text
+
+
+def test_get_tickets_filters_by_the_tag_a_ticket_was_created_with(iam, live):
+    """Upstream's get_tickets takes `tag` (itsm/openapi/ticket/views.py): bk-iam's two kinds of tickets apart."""
+    group = iam.create("用户组审批流程", {"rating_manager": ["leader"]}, group=True, tag="bk_iam_group")
+    plain = iam.create("默认审批流程", {"super_manager": ["leader"]}, tag="bk_iam")
+    api = live.caller("bk_iam")
+    tagged = api.post("get_tickets", username="admin", tag="bk_iam_group")
+    assert [t["sn"] for t in tagged["data"]["items"]] == [group], tagged
+    assert [t["sn"] for t in api.post("get_tickets", username="admin", tag="bk_iam")["data"]["items"]] == [plain]
+    both = api.post("get_tickets", username="admin")["data"]["items"]
+    assert {group, plain} <= {t["sn"] for t in both}
+    assert api.post("get_tickets", username="admin", tag="other")["data"]["count"] == 0

@@ -285,6 +285,7 @@ class TicketSearch:
     biz_ids: list[int] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)
     service_type: str = ""
+    tag: str = ""                      # create_ticket's meta.tag (bk-iam tags its tickets), as upstream filters it
 
     def conditions(self) -> list:
         out = []
@@ -304,6 +305,8 @@ class TicketSearch:
             out.append(Ticket.status.in_(self.statuses))
         if self.service_type:
             out.append(Ticket.service_type == self.service_type)
+        if self.tag:
+            out.append(Ticket.meta["tag"].as_string() == self.tag)
         return out
 
 
