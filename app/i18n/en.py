@@ -75,7 +75,7 @@ EN = {
     "表单填写有误，请检查标红的字段": "Some fields are wrong: check the ones marked in red", "已提交": "Submitted",
     "{operation}成功": "{operation}: done", "优先级已调整": "Priority changed",
     "用户名或密码错误": "Wrong username or password", "已退出登录": "Logged out",
-    "日期格式应为 YYYY-MM-DD：{text}": "Dates are written YYYY-MM-DD: {text}",
+    "日期格式应为 YYYY-MM-DD：{value}": "Dates are written YYYY-MM-DD: {value}",
     # service levels (templates/_sla_panel.html, lists, workbench, the attainment chart)
     "审批人处理耗时（小时）": "Approval time per approver (hours)", "审批次数": "Decisions",
     "审批节点（或签、会签）上每位审批人的决定，从节点开始到其审批；按提单时间统计":

@@ -58,7 +58,7 @@ def _date(text: str | None):
     try:
         return parse_local(text)
     except ValueError:
-        flash(_("日期格式应为 YYYY-MM-DD：{text}", text=text), "warning")
+        flash(_("日期格式应为 YYYY-MM-DD：{value}", value=text), "warning")
         return None
 
 
@@ -92,14 +92,14 @@ def module(service_type: str):
     tab = request.args.get("tab", "todo")
     tab = tab if tab in ("all", "todo", "claim", "mine", "history") else "todo"
     return _list_page("module.html", tab=tab, service_type=service_type, module_type=service_type,
-                      module_services=catalog.submittable_services(service_type=service_type))
+                      module_services=catalog.submittable_services(service_type=service_type, shown_to=current_user))
 
 
 @bp.route("/submit")
 def submit_catalog():
     catalog_id = request.args.get("catalog", type=int)
     service_type = request.args.get("type") or None
-    services = catalog.submittable_services(catalog_id=catalog_id, service_type=service_type)
+    services = catalog.submittable_services(catalog_id=catalog_id, service_type=service_type, shown_to=current_user)
     related = request.args.get("related", type=int)
     return render_template("submit_catalog.html", tree=catalog.catalog_tree(), services=services,
                            catalog_id=catalog_id, related=related, related_ticket=_related_ticket(related),
@@ -128,7 +128,7 @@ def _with_suggestions(suggested: dict) -> CombinedMultiDict:
 
 @bp.route("/submit/<int:service_id>", methods=["GET", "POST"])
 def submit_form(service_id: int):
-    service, flow = catalog.service_for_submit(service_id)
+    service, flow = catalog.service_for_submit(service_id, current_user)
     fields = flow.start.fields
     related = request.values.get("related", type=int)
     related_ticket = _related_ticket(related)

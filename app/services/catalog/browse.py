@@ -1,12 +1,14 @@
 """The service catalog as requesters see it: catalogs, services, the submit form's fields."""
 from __future__ import annotations
 
-from sqlalchemy import literal, select
+from typing import Any
+
+from sqlalchemy import and_, false, literal, or_, select
 
 from app.errors import OperationRefused, ServiceNotFound
 from app.extensions import db
 from app.flowdef import CompiledFlow
-from app.models import Catalog, CatalogService, Flow, FlowVersion, Service
+from app.models import Catalog, CatalogService, Flow, FlowVersion, Role, RoleMember, Service
 from app.services.flows.library import compiled_version, deploy_flow, save_flow_source
 
 SERVICE_TYPE_NAMES = {"request": "请求", "change": "变更", "event": "事件", "question": "问题"}
@@ -67,11 +69,33 @@ def display_roles(text: str | None) -> str:
     return ",".join(dict.fromkeys(p.strip() for p in (text or "").split(",") if p.strip()))
 
 
+def _named_in_display_role(names) -> Any:
+    listed = literal(",") + Service.display_role + literal(",")
+    return or_(false(), *(listed.contains(f",{n},", autoescape=True) for n in names if n))
+
+
+def shown_in_front_office(user) -> Any:
+    """Which services a user sees when submitting (upstream's 可见范围): OPEN to everyone; GENERAL/CMDB to
+    members of a listed role, PERSON to a listed user, ORGANIZATION to a listed department; INVISIBLE and
+    API (services other systems create tickets on) to nobody in the front office."""
+    role_keys = db.session.execute(
+        select(Role.key).join(RoleMember, RoleMember.role_id == Role.id).where(RoleMember.username == user.username)
+    ).scalars().all()
+    return or_(Service.display_type.in_(("OPEN", "")), Service.display_type.is_(None),
+               and_(Service.display_type.in_(("GENERAL", "CMDB")), _named_in_display_role(role_keys)),
+               and_(Service.display_type == "PERSON", _named_in_display_role([user.username])),
+               and_(Service.display_type == "ORGANIZATION", _named_in_display_role([user.department])))
+
+
 def submittable_services(*, catalog_id: int | None = None, service_type: str | None = None,
-                         display_type: str | None = None, display_role: str | None = None) -> list[Service]:
+                         display_type: str | None = None, display_role: str | None = None,
+                         shown_to=None) -> list[Service]:
     """Enabled services bound to a version, optionally within one catalog (in its order) or one type;
-    `display_type` / `display_role` keep the services shown that way / to that role (get_services)."""
+    `display_type` / `display_role` keep the services shown that way / to that role (get_services);
+    `shown_to` (a user) keeps those the front office shows them."""
     stmt = select(Service).where(Service.is_valid.is_(True), Service.flow_version_id.is_not(None))
+    if shown_to is not None:
+        stmt = stmt.where(shown_in_front_office(shown_to))
     if display_type:
         stmt = stmt.where(Service.display_type == display_type)
     if display_role:
@@ -108,10 +132,14 @@ def submittable_service(service_id: int, refusal=OperationRefused) -> Service | 
     return service
 
 
-def service_for_submit(service_id: int) -> tuple[Service, CompiledFlow]:
+def service_for_submit(service_id: int, user=None) -> tuple[Service, CompiledFlow]:
+    """The service a user submits from the front office: enabled, bound, its flow open, shown to them."""
     service = submittable_service(service_id)
     if service is None:
         raise ServiceNotFound()
+    if user is not None and not db.session.execute(
+            select(Service.id).where(Service.id == service.id, shown_in_front_office(user))).first():
+        raise ServiceNotFound(f"服务「{service.name}」不在您可提单的范围内")
     return service, compiled_version(service.flow_version_id)
 
 
