@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from app.flowdef import parse_flow_text
+from app.flowdef.loader import FlowLoadError
 from app.flowdef.bk_export import BkExportError, from_bk, from_bk_document, to_bk, to_bk_service
-from app.flowdef.model import NODE_KINDS
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bk_exports"
 FILES = ["itsm_dbm.json", "plugins_create_approval.json", "bk_itsm_builtin_workflow.json"]
@@ -175,14 +175,15 @@ def test_broken_exports_are_refused_naming_where_and_what(damage, expected):
     assert any(expected in p for p in info.value.problems), info.value.problems
 
 
-def test_gateways_are_refused_while_the_node_kinds_do_not_exist():
+def test_a_router_p_without_branches_imports_but_the_flow_check_refuses_it_naming_the_gateway():
+    """A gateway that opens one branch and never converges is not a flow we can run: refused, not run."""
     data = _dbm()
     data["workflow"]["states"]["1908"]["type"] = "ROUTER-P"
-    if "parallel" in NODE_KINDS:
-        pytest.skip("parallel gateways exist: ROUTER-P is imported")
-    with pytest.raises(BkExportError) as info:
-        from_bk(data)
-    assert "ROUTER-P gateway 「审批」 cannot be imported" in str(info.value)
+    translation = from_bk(data)
+    assert [n["kind"] for n in translation.flow["nodes"]] == ["start", "parallel", "end"]
+    with pytest.raises(FlowLoadError) as info:
+        compiled(translation)
+    assert "parallel gateway 'state_1908' needs at least two outgoing transitions" in str(info.value)
 
 
 def test_a_document_that_is_not_an_export_is_refused():
