@@ -149,30 +149,26 @@ class _Analysis:
     def _succ(self, n: str) -> list[str]:
         return [to for _, to in self.out.get(n, [])]
 
-    def _after(self, c: str, p: str) -> set[str]:
-        """Nodes reachable past converge `c` without coming back through `p`: a branch never jumps to them."""
+    def _reach(self, seeds, avoid: str) -> set[str]:
+        """Nodes reachable from `seeds` without passing through `avoid`."""
         seen: set[str] = set()
-        queue = deque(self._succ(c))
+        queue = deque(seeds)
         while queue:
             n = queue.popleft()
-            if n in seen or n == p:
+            if n in seen or n == avoid:
                 continue
             seen.add(n)
             queue.extend(self._succ(n))
         return seen
 
+    def _after(self, c: str, p: str) -> set[str]:
+        """Nodes reachable past converge `c` without coming back through `p`: a branch never jumps to them."""
+        return self._reach(self._succ(c), p)
+
     def _before(self, p: str) -> set[str]:
         """Nodes reachable from the start without passing `p`: a branch never goes back to them."""
         start = next((n.key for n in self.flow.nodes if n.kind == "start"), None)
-        seen: set[str] = set()
-        queue = deque([start] if start and start != p else [])
-        while queue:
-            n = queue.popleft()
-            if n in seen or n == p:
-                continue
-            seen.add(n)
-            queue.extend(self._succ(n))
-        return seen
+        return self._reach([start] if start else [], p)
 
     def _walk(self, p: str, c: str, origin: str, stop: set[str]) -> frozenset[str]:
         nodes: set[str] = set()
