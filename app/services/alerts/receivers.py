@@ -16,7 +16,7 @@ import secrets
 
 from sqlalchemy import func, select
 
-from app.errors import ItsmError, NotFound
+from app.errors import AuthenticationFailed, ItsmError, NotFound
 from app.extensions import db
 from app.limits import text_problem
 from app.models import RECEIVER_KINDS, AlertPayload, AlertReceiver
@@ -24,20 +24,6 @@ from app.timeutil import utcnow
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 AUTH_KINDS = ("bearer", "basic")
-
-
-class ReceiverUnauthorized(ItsmError):
-    """Missing or wrong secret (or no such receiver: the answer is the same)."""
-
-    code = 3900401
-    http_status = 401
-
-
-class PayloadRejected(ItsmError):
-    """A body that is not JSON or not the receiver's format: kept for the admin, answered with 400."""
-
-    code = 3900005
-    http_status = 400
 
 
 def _digest(secret: str) -> str:
@@ -96,18 +82,18 @@ def _presented_secret(receiver: AlertReceiver, authorization: str) -> str | None
 
 
 def authenticate_receiver(kind: str, name: str, authorization: str) -> AlertReceiver:
-    """The active receiver `kind/name` if the Authorization header carries its secret; else ReceiverUnauthorized."""
+    """The active receiver `kind/name` if the Authorization header carries its secret; else AuthenticationFailed (401)."""
     receiver = db.session.execute(select(AlertReceiver).where(
         AlertReceiver.kind == kind, AlertReceiver.name == name, AlertReceiver.is_active.is_(True))).scalar_one_or_none()
     presented = _presented_secret(receiver, authorization) if receiver else None
     if receiver is None or presented is None or not hmac.compare_digest(_digest(presented), receiver.secret_hash):
-        raise ReceiverUnauthorized("告警接收器认证失败：密钥缺失或错误")
+        raise AuthenticationFailed("告警接收器认证失败：密钥缺失或错误")
     return receiver
 
 
 def store_payload(receiver: AlertReceiver, raw: bytes) -> AlertPayload:
     """Store a received body first. JSON in the receiver's format is queued (PENDING); anything else is kept as
-    REJECTED for the admin to see, and PayloadRejected says why (after the entry point commits the row)."""
+    REJECTED for the admin to see, with the reason (after the entry point commits the row)."""
     body, problem = _decode(receiver.kind, raw)
     payload = AlertPayload(receiver_id=receiver.id, body=body, received_at=utcnow(), next_attempt_at=utcnow())
     if problem:
