@@ -46,8 +46,9 @@ def outcome_of(node: NodeDef, step: Step, votes: tuple[Vote, ...]) -> str | None
     return countersign_outcome(node.finish_condition, step.approvers, votes)
 
 
-def decided_values(node: NodeDef, votes: tuple[Vote, ...], outcome: str) -> dict:
-    """What the node leaves in the ticket's values: the extra fields (later votes win), the outcome, the remarks."""
+def decided_values(node: NodeDef, votes: tuple[Vote, ...], outcome: str, approvers: tuple[str, ...] = ()) -> dict:
+    """What the node leaves in the ticket's values: the extra fields (later votes win), the outcome, the remarks,
+    and upstream's node variables (who decided, how many passed or rejected; `approval_variables`)."""
     values: dict = {}
     for v in votes:
         values.update(v.values)
@@ -57,7 +58,25 @@ def decided_values(node: NodeDef, votes: tuple[Vote, ...], outcome: str) -> dict
         remark = votes[-1].remark
     values[node.result_key] = outcome
     values[node.remark_key] = remark
+    values.update(vote_counts(node, votes, len(approvers) if node.multi else 1))
     return values
+
+
+def vote_counts(node: NodeDef, votes: tuple[Vote, ...], total: int) -> dict:
+    """Upstream's approval variables (itsm/ticket/models/ticket.py `get_sign_key_value`): the deciders, how many
+    decided / passed / rejected, and the pass / reject rates in percent of `total` approvers."""
+    keys = node.approval_variables()
+    passed = sum(1 for v in votes if v.agrees)
+    rejected = len(votes) - passed
+    total = max(total, len(votes), 1)
+    return {keys["NODE_APPROVER"]: ",".join(v.username for v in votes),
+            keys["PROCESS_COUNT"]: len(votes), keys["PASS_COUNT"]: passed, keys["REJECT_COUNT"]: rejected,
+            keys["PASS_RATE"]: _rate(passed, total), keys["REJECT_RATE"]: _rate(rejected, total)}
+
+
+def _rate(count: int, total: int) -> int | float:
+    rate = round(100 * count / total, 2)
+    return int(rate) if rate == int(rate) else rate
 
 
 def word(result: str) -> str:

@@ -425,8 +425,8 @@ def _approve(flow, state, op: ops.Transition, actor, directory) -> Outcome:
     else:
         message = lambda n, t: f"{said}({t.name or '提交'})"         # noqa: E731
     return _finish_step(flow, state.with_(approve_result=outcome == approval.APPROVE), node.key,
-                        approval.decided_values(node, votes, outcome), actor.username, message, TRANSITION, directory,
-                        events)
+                        approval.decided_values(node, votes, outcome, step.approvers), actor.username, message,
+                        TRANSITION, directory, events)
 
 
 def _sign(flow, state, op: ops.Transition, actor, directory) -> Outcome:

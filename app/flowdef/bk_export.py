@@ -22,14 +22,15 @@ What maps to what (docs/flows.md, "Importing BlueKing exports", has the full tab
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import (APPROVE, FIELD_TYPES, NODE_KINDS, PROCESSOR_TYPES, PROCESSOR_TYPES_WITHOUT_VALUE, REJECT,
-                    SERVICE_TYPE_ALIASES, SERVICE_TYPES, AllOf, AnyOf, Compare, FieldDef, FlowDef, NodeDef, NotOf)
+from .model import (APPROVAL_VARIABLES, APPROVE, FIELD_TYPES, NODE_KINDS, PROCESSOR_TYPES,
+                    PROCESSOR_TYPES_WITHOUT_VALUE, REJECT, SERVICE_TYPE_ALIASES, SERVICE_TYPES, AllOf, AnyOf, Compare, FieldDef, FlowDef, NodeDef, NotOf)
 
 KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ALWAYS_KEY = "G_INT_1"           # upstream's "always true" condition: G_INT_1 == 1
@@ -350,6 +351,9 @@ class _Importer:
             node: dict = {"key": key, "name": name, "kind": "start"}
         elif stype in STATE_KINDS:
             node = {"key": key, "name": name, "kind": STATE_KINDS[stype]}
+        elif stype == "WEBHOOK" and isinstance((state.get("extras") or {}).get("webhook_info"), dict):
+            node = {"key": key, "name": name, "kind": "automation", "plugin": "http_webhook",
+                    "_webhook": state["extras"]["webhook_info"]}       # translated once every field key is known
         elif stype in AUTOMATIC_STATES:
             node = {"key": key, "name": name, "kind": "manual"}
             self.note(where, f"{stype} node 「{name}」 is imported as a manual node: its automatic work (API call, "
@@ -424,7 +428,7 @@ class _Importer:
         ptype = _text(ptype or "EMPTY")
         people = _split(value)
         if ptype in ("EMPTY", ""):
-            if kind in ("start",):
+            if kind in ("start", "automation"):         # an automatic node's processors only retry or skip it
                 return None
             self.problem(where, "processors_type is EMPTY: this node would have no processors")
             return None
@@ -446,8 +450,9 @@ class _Importer:
 
     def _approval(self, where: str, state: dict, node: dict) -> None:
         for out in (state.get("variables") or {}).get("outputs") or []:
-            if isinstance(out, dict) and (out.get("meta") or {}).get("code") == "NODE_APPROVE_RESULT" and out.get("key"):
-                self.field_key[_text(out["key"])] = f"{node['key']}_result"
+            code = (out.get("meta") or {}).get("code") if isinstance(out, dict) else None
+            if code in APPROVAL_VARIABLES and out.get("key") and out.get("source") == "global":
+                self.field_key[_text(out["key"])] = f"{node['key']}_{APPROVAL_VARIABLES[code]}"
         if state.get("is_multi"):
             node["multi"] = True
             if state.get("is_sequential"):
@@ -477,6 +482,8 @@ class _Importer:
                 number = None
             if number is not None and op in (">=", ">"):
                 number += op == ">"
+                if code == "REJECT_COUNT" and number == 1:
+                    return None              # finished by the first rejection (or when all agree): our "all"
                 if code == "PASS_COUNT" and number >= 1:
                     return number
                 if code == "PASS_RATE" and 1 <= number <= 100:
@@ -595,6 +602,9 @@ class _Importer:
         """Second pass: hide conditions (they may name later fields) and VARIABLE processors."""
         fields_here = {f["key"]: f["type"] for n in flow["nodes"] for f in n.get("fields", [])}
         for node in flow["nodes"]:
+            info = node.pop("_webhook", None)
+            if info is not None:
+                node["params"] = _Webhook(self, f"states.{node['key'].rpartition('_')[2]}").params(info)
             for f in node.get("fields", []):
                 raw = f.pop("_hide_when", None)
                 if raw is not None:
@@ -683,6 +693,114 @@ class _Importer:
         if op == "notissuperset":
             return {"not": {"field": mine, "op": "contains", "value": value}}
         return {"field": mine, "op": OPS[op], "value": value}
+
+
+# upstream's ticket variables in webhook templates (itsm/component/constants/basic.py TICKET_GLOBAL_VARIABLES) → ours
+TICKET_VARIABLES = {"ticket_sn": "sn", "ticket_title": "title", "ticket_creator": "creator",
+                    "ticket_create_at": "created_at", "ticket_service_type": "service_type",
+                    "ticket_current_status": "current_status", "ticket_ticket_url": "url"}
+PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+SUCCESS_RE = re.compile(r"^\s*resp((?:\.[A-Za-z0-9_]+)+)\s*(==|!=|>=|<=|>|<)\s*(.+?)\s*$")
+
+
+class _Webhook:
+    """A WEBHOOK state's `extras.webhook_info` (itsm/pipeline_plugins/components/collections/webhook.py) as the
+    `http_webhook` plugin's params: url, method, query, headers (auth included), JSON body, timeout, success."""
+
+    def __init__(self, importer: "_Importer", where: str):
+        self.importer, self.where = importer, where
+
+    def note(self, message: str) -> None:
+        self.importer.note(self.where, message)
+
+    def template(self, text: Any) -> str:
+        """Upstream's flat `{{ticket_sn}}` / `{{FIELD}}` placeholders as ours (`{{ ticket.sn }}`, `{{ fields.X }}`)."""
+        def one(m: re.Match) -> str:
+            name = m.group(1)
+            if name in TICKET_VARIABLES:
+                return "{{ ticket.%s }}" % TICKET_VARIABLES[name]
+            mine = self.importer.field_key.get(name)
+            if mine is None:
+                self.note(f"webhook variable {name!r} is neither a ticket variable nor a field here; it is sent empty")
+                return ""
+            return "{{ fields.%s }}" % mine
+        return PLACEHOLDER_RE.sub(one, _text(text))
+
+    def params(self, info: dict) -> dict:
+        params: dict = {"method": _text(info.get("method") or "GET").upper(), "url": self.template(info.get("url"))}
+        query = {_text(q.get("key")): self.template(q.get("value")) for q in info.get("query_params") or []
+                 if isinstance(q, dict) and _text(q.get("key"))}
+        headers = {_text(h.get("key")): self.template(h.get("value")) for h in info.get("headers") or []
+                   if isinstance(h, dict) and _text(h.get("key"))}
+        headers.update(self.auth(info.get("auth")))
+        if query:
+            params["query"] = query
+        if headers:
+            params["headers"] = headers
+        body = self.body(info.get("body"))
+        if body is not None:
+            params["body"] = body
+        timeout = (info.get("settings") or {}).get("timeout") if isinstance(info.get("settings"), dict) else None
+        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+            params["timeout"] = timeout
+        success = self.success(_text(info.get("success_exp")))
+        if success is not None:
+            params["success"] = success
+        outputs = [o for o in ((info.get("variables") or {}).get("outputs") or []) if isinstance(o, dict)] \
+            if isinstance(info.get("variables"), dict) else []
+        if outputs:
+            self.note(f"{len(outputs)} webhook output variable(s) are not carried over")
+        return params
+
+    def auth(self, auth: Any) -> dict:
+        auth = auth if isinstance(auth, dict) else {}
+        kind, config = _text(auth.get("auth_type") or "none"), auth.get("auth_config") or {}
+        if kind == "bearer_token" and _text(config.get("token")):
+            return {"Authorization": f"Bearer {self.template(config['token'])}"}
+        if kind == "basic_auth" and _text(config.get("username")):
+            pair = f"{_text(config.get('username'))}:{_text(config.get('password'))}".encode()
+            return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+        if kind not in ("none", "bearer_token", "basic_auth", ""):
+            self.note(f"webhook auth type {kind!r} is not carried over")
+        return {}
+
+    def body(self, body: Any) -> Any:
+        body = body if isinstance(body, dict) else {}
+        kind, content = _text(body.get("type") or "none"), body.get("content")
+        if kind == "none" or content in (None, ""):
+            return None
+        if kind in ("form-data", "x-www-form-urlencoded") and isinstance(content, list):
+            self.note(f"the {kind} webhook body is sent as a JSON object")
+            return {_text(c.get("key")): self.template(c.get("value")) for c in content if isinstance(c, dict)}
+        text = self.template(content)
+        if _text(body.get("raw_type")).upper() == "JSON":
+            for candidate in (text, re.sub(r'(?<!")(\{\{[^}]*\}\})(?!")', r'"\1"', text)):
+                try:
+                    return json.loads(candidate)
+                except ValueError:
+                    continue
+            self.note("the webhook's JSON body does not parse; it is sent as a JSON string")
+        else:
+            self.note(f"the webhook's {body.get('raw_type') or kind} body is sent as a JSON string")
+        return text
+
+    def success(self, expression: str) -> dict | None:
+        """`resp.data.code==0` (upstream's BoolRule on `{resp: <JSON answer>}`) as a condition on the answer."""
+        if not expression.strip():
+            return None
+        m = SUCCESS_RE.match(expression)
+        if m is None:
+            self.note(f"the webhook success rule {expression!r} is not carried over: HTTP 2xx counts as success")
+            return None
+        raw = m.group(3)
+        if len(raw) >= 2 and raw[0] == raw[-1] == "'":
+            value: Any = raw[1:-1]
+        else:
+            try:
+                value = json.loads({"True": "true", "False": "false", "None": "null"}.get(raw, raw))
+            except ValueError:
+                value = raw
+        return {"field": m.group(1)[1:], "op": m.group(2), "value": value}
 
 
 def _leaves(raw: Any) -> list[dict]:

@@ -137,7 +137,8 @@ def _processor_problems(flow: FlowDef, known_roles: set[str] | None) -> list[Pro
 
 def _condition_problems(flow: FlowDef, start: str, succ, pred, regions: dict[str, Region]) -> list[Problem]:
     """Conditions may only read fields defined on every path that reaches them."""
-    own = {n.key: {f.key for f in n.fields} | set(n.sign_counts()) for n in flow.nodes}
+    own = {n.key: {f.key for f in n.fields} | set(n.sign_counts()) | set(n.approval_variables().values())
+           for n in flow.nodes}
     every = set().union(*own.values())
     avail_out = {k: set(every) for k in own}
     avail_out[start] = set(own[start])

@@ -21,6 +21,11 @@ GATEWAY_KINDS = ("parallel", "converge")
 # the decision an approval node records (upstream's 审批意见): the value later conditions read
 APPROVE, REJECT = "true", "false"
 APPROVAL_CHOICE_NAMES = {APPROVE: "通过", REJECT: "拒绝"}
+# what a decided approval node leaves for later conditions, by upstream's variable code (itsm/component/constants/
+# field.py): `<node>_<suffix>`; NODE_APPROVE_RESULT is the node's `result_key`
+APPROVAL_VARIABLES = {"NODE_APPROVE_RESULT": "result", "NODE_APPROVER": "approver", "PROCESS_COUNT": "process_count",
+                      "PASS_COUNT": "pass_count", "REJECT_COUNT": "reject_count", "PASS_RATE": "pass_rate",
+                      "REJECT_RATE": "reject_rate"}
 # each vocabulary once: a Literal for validation, its values as a tuple for everyone else
 DistributeType = Literal["PROCESS", "CLAIM_THEN_PROCESS", "DISTRIBUTE_THEN_PROCESS", "DISTRIBUTE_THEN_CLAIM"]
 DISTRIBUTE_TYPES = get_args(DistributeType)
@@ -392,6 +397,12 @@ class NodeDef(_Frozen):
             if f.type in ("RADIO", "SELECT", "MULTISELECT", "CHECKBOX") and f.choices:
                 keys += [f"{f.key}_count_{c.key}" for c in f.choices]
         return tuple(keys)
+
+    def approval_variables(self) -> dict[str, str]:
+        """An approval node's values for later conditions, {upstream code: key}: result, approver, the counts."""
+        if self.kind != "approval":
+            return {}
+        return {code: f"{self.key}_{suffix}" for code, suffix in APPROVAL_VARIABLES.items()}
 
     @property
     def result_key(self) -> str:

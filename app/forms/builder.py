@@ -114,11 +114,14 @@ def validate_values(field_defs: Sequence[FieldDef], payload: Mapping[str, Any],
                     ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Validate a JSON payload with the form classes: (clean values, errors by field key).
 
-    Fields with errors and hidden fields are left out of the clean values.
+    Fields with errors and hidden fields are left out of the clean values, except a hidden field given a value:
+    as upstream (itsm/ticket/validators/field.py), that value is validated and kept (callers such as bk-bscp hide
+    ids from the form but send them for later steps).
     """
     ctx = ctx or FieldContext()
     merged = dict(payload)
-    hidden = frozenset(f.key for f in field_defs if is_hidden(f.key, merged))
+    given = {k for k, v in merged.items() if v not in (None, "", [], {})}
+    hidden = frozenset(f.key for f in field_defs if f.key not in given and is_hidden(f.key, merged))
     form_class = build_form(field_defs, ctx, base=Form, hidden_keys=hidden)
     form = form_class(formdata=payload_formdata(field_defs, payload))
     form.validate()

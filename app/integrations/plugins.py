@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Callable, Mapping
+from urllib.parse import urlencode
 
 from .http_api import send
 from .templating import flatten
@@ -34,6 +35,7 @@ Plugin = Callable[[Mapping[str, Any], Mapping[str, Any]], PluginResult]
 def http_webhook(params: Mapping[str, Any], context: Mapping[str, Any]) -> PluginResult:
     """POST (or `method`) a JSON `body` to `url`; optional HMAC-SHA256 `secret` signs it.
 
+    `headers` ({name: value}) and `query` ({name: value}) are added as given (BlueKing WEBHOOK nodes use them).
     Success: HTTP 2xx, and the `success` condition on the JSON response when given.
     `response` maps ticket fields to dotted paths of the response.
     """
@@ -41,7 +43,12 @@ def http_webhook(params: Mapping[str, Any], context: Mapping[str, Any]) -> Plugi
     if not url.startswith(("http://", "https://")):
         return PluginResult(False, error="http_webhook 需要以 http:// 或 https:// 开头的 url")
     body = params.get("body", {})
-    headers = {"Content-Type": "application/json"}
+    extra, query = params.get("headers") or {}, params.get("query") or {}
+    if not isinstance(extra, Mapping) or not isinstance(query, Mapping):
+        return PluginResult(False, error="http_webhook 的 headers 和 query 应为 {名称: 值}")
+    if query:
+        url += ("&" if "?" in url else "?") + urlencode({str(k): str(v) for k, v in query.items()})
+    headers = {"Content-Type": "application/json", **{str(k): str(v) for k, v in extra.items()}}
     if params.get("secret"):
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         headers["X-ITSM-Signature"] = "sha256=" + hmac.new(str(params["secret"]).encode(), raw, hashlib.sha256).hexdigest()

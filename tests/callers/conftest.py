@@ -83,6 +83,7 @@ class Receiver:
 
     def __init__(self):
         self.received: list[tuple[str, dict]] = []
+        self.headers: list[dict] = []         # each POST's request headers, in order
         self.answer: dict = {"result": True, "code": 0, "message": "success", "data": None}
         self.on_receive = None            # the caller's view, run on each callback (e.g. it calls token/verify)
         self.fail = 0                     # answer HTTP 500 to the first `fail` callbacks (the caller was down)
@@ -92,6 +93,7 @@ class Receiver:
             def do_POST(self):  # noqa: N802 - http.server's naming
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 receiver.received.append((self.path, body))
+                receiver.headers.append(dict(self.headers))
                 if len(receiver.received) <= receiver.fail:
                     self.send_response(500)
                     self.end_headers()

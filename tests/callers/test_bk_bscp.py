@@ -6,8 +6,9 @@ Sources (paths in bk-bscp):
 - scripts/migrations/itsm/v2.go `InitApproveITSMServices`: get_service_catalogs (the catalog whose `key` is
   "root", then 服务配置中心 / 上线审批 among its children), create_service_catalog (`project_key` "0",
   `parent__id`, `name`, `desc`), get_services?catalog_id=, import_service / update_service of
-  templates/create_shared_approve.json.tpl (an upstream workflow export: imported by the bkimport work of
-  issue 15; here the same flow is written as our YAML), get_service_detail -> `workflow_id`,
+  templates/create_shared_approve.json.tpl (the real file, tests/fixtures/bk_exports/, origin in the README there:
+  提单 -> 会签审批 | 或签审批 by APPROVE_TYPE -> WEBHOOK 成功回调 / 失败回调 to bscp's gateway
+  `/api/v1/config/biz_id/{{BIZ_ID}}/app_id/{{APP_ID}}/release_id/{{RELEASE_ID}}/approve`), get_service_detail -> `workflow_id`,
   get_workflow_detail -> `states[]` with `type == "APPROVAL"`, `is_multi` picking the count-sign / or-sign
   state ids (v2/service.go `GetStateApproveByWorkfolw`).
 - cmd/data-service/service/publish.go `submitCreateApproveTicket` + `buildFields`, v2/convert.go
@@ -25,54 +26,32 @@ Sources (paths in bk-bscp):
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from app.jobs import JOBS, run_job
 from tests.api.conftest import api, db_snapshot, live  # noqa: F401 - the live server fixtures
 from tests.callers.caller_kit import go_decodes, register_app, session
 
 BSCP_CODE, BSCP_SECRET, BSCP_USER = "bk-bscp", "bscp-secret", "admin"
 
-# templates/create_shared_approve.json.tpl as our flow: 提单 -> 会签审批 | 或签审批 by APPROVE_TYPE
-BSCP_FLOW = """
-key: bscp_publish
-name: 服务配置中心上线审批
-service_type: request
-nodes:
-  - key: submit
-    name: 提单
-    kind: start
-    fields:
-      - {key: title, name: 标题, type: STRING, required: true}
-      - {key: BIZ, name: 业务, type: STRING, required: true}
-      - {key: APP, name: 服务名称, type: STRING, required: true}
-      - {key: RELEASE_NAME, name: 上线版本名称, type: STRING, required: true}
-      - {key: SCOPE, name: 上线范围, type: STRING, required: true}
-      - {key: COMPARE, name: 版本差异对比, type: LINK, required: true}
-      - {key: BIZ_ID, name: 业务ID, type: STRING, required: true}
-      - {key: APP_ID, name: 服务ID, type: STRING, required: true}
-      - {key: RELEASE_ID, name: 版本ID, type: STRING, required: true}
-      - {key: APPROVE_TYPE, name: 审批方式, type: STRING, required: true}
-      - {key: MEMO, name: 上线说明, type: STRING}
-  - key: countersign
-    name: 会签审批
-    kind: approval
-    processors: {type: PERSON, value: [admin]}
-    multi: true
-    finish_condition: {agree: all}
-  - key: orsign
-    name: 或签审批
-    kind: approval
-    processors: {type: PERSON, value: [admin]}
-  - {key: end, name: 结束, kind: end}
-  - {key: rejected, name: 驳回, kind: end, approve_result: false}
-transitions:
-  - {from: submit, to: countersign, when: {field: APPROVE_TYPE, value: 会签}}
-  - {from: submit, to: orsign, when: {field: APPROVE_TYPE, value: 或签}}
-  - {from: countersign, to: end, when: {field: countersign_result, value: "true"}}
-  - {from: countersign, to: rejected, when: {field: countersign_result, value: "false"}}
-  - {from: orsign, to: end, when: {field: orsign_result, value: "true"}}
-  - {from: orsign, to: rejected, when: {field: orsign_result, value: "false"}}
-"""
+TEMPLATE = Path(__file__).resolve().parents[1] / "fixtures" / "bk_exports" / "bscp_create_shared_approve.json.tpl"
+SERVICE_NAME = "创建上线审批"            # internal/criteria/constant/key.go ItsmApproveServiceName
+# bk-bscp's gateway answers its Approve call (config_service.proto ApproveResp) inside `data`, which is what the
+# template's success rule `resp.data.code==0` reads
+GATEWAY_ANSWER = {"data": {"have_credentials": False, "code": 0, "have_pull": False, "message": ""}}
+
+
+def fill_template(gateway: str) -> dict:
+    """v2.go `importApproveService`: the Go template with `[[ ]]` delimiters filled, then parsed as JSON."""
+    text = TEMPLATE.read_text(encoding="utf-8")
+    for name, value in {"BCSPGateway": gateway, "BkAppCode": BSCP_CODE, "BkAppSecret": BSCP_SECRET}.items():
+        text = text.replace(f"[[.{name}]]", value)
+    return json.loads(text)
+
+
 PEOPLE = ("admin", "dev1", "ops1", "ops2")
 
 
@@ -100,6 +79,9 @@ class Bscp:
         roots = self.get("get_service_catalogs")
         root = next(c for c in roots if c["key"] == "root")
         parent = next((c for c in root.get("children") or [] if c["name"] == "服务配置中心"), None)
+        mine = next((c for c in (parent or {}).get("children") or [] if c["name"] == "上线审批"), None)
+        if mine is not None:
+            return mine["id"]
         parent_id = parent["id"] if parent else self.post("create_service_catalog", {
             "project_key": "0", "parent__id": root["id"], "name": "服务配置中心", "desc": "服务配置中心相关流程"})["id"]
         return self.post("create_service_catalog", {"project_key": "0", "parent__id": parent_id, "name": "上线审批",
@@ -161,21 +143,67 @@ class Bscp:
         return data
 
 
+    def import_approve_service(self, catalog_id: int, gateway: str) -> int:
+        """v2.go `importApproveService`: import the filled template, or update the service of that name."""
+        existing = [s["id"] for s in self.get("get_services", catalog_id=catalog_id) if s["name"] == SERVICE_NAME]
+        body = {"key": "request", "name": SERVICE_NAME, "catalog_id": catalog_id, "desc": SERVICE_NAME,
+                "owner": "admin", "can_ticket_agency": False, "is_valid": True, "display_type": "OPEN",
+                "display_role": "", "source": "custom", "project_key": "0", "workflow": fill_template(gateway)}
+        if not existing:
+            return self.post("import_service", body)["id"]
+        self.post("update_service", {"id": existing[0], **body})
+        return existing[0]
+
+
 @pytest.fixture
-def bscp(live, demo, make_service):
+def gateway(receiver):
+    """bk-bscp's API gateway, receiving the template's WEBHOOK calls (成功回调 / 失败回调)."""
+    receiver.answer = GATEWAY_ANSWER
+    return receiver
+
+
+@pytest.fixture
+def bscp(live, demo, gateway):
+    from app.services.people.users import create_user, find_user
+    from app.infra.uow import commit
+
     register_app(demo, BSCP_CODE, BSCP_SECRET, act_for_users=True)
+    with demo.app_context():
+        for name in PEOPLE:
+            if find_user(name) is None:
+                create_user(name, password="x-Demo-12345")
+        commit()
     client = Bscp(live)
-    client.service_id = make_service(BSCP_FLOW, users=PEOPLE)
+    client.catalog_id = client.catalog()
+    client.service_id = client.import_approve_service(client.catalog_id, gateway.base)
+    client.run_webhooks = lambda: run_job(demo, next(j for j in JOBS if j.id == "run_automatic_steps"))
     return client
 
 
-def test_bootstrap_finds_the_root_catalog_creates_its_own_and_reads_the_approval_states(bscp):
-    catalog_id = bscp.catalog()
-    assert bscp.get("get_services", catalog_id=catalog_id) == []
-    assert bscp.approve_states(bscp.service_id) == {"count_sign": 2, "or_sign": 3}
+RELEASE_PATH = "/api/v1/config/biz_id/2/app_id/11/release_id/31/approve"
 
 
-def test_an_or_sign_release_is_passed_by_one_approver(bscp):
+def webhook_calls(gateway) -> list[tuple[str, str, dict]]:
+    """What bscp's gateway received: (path, the bk_app_code it was called with, body)."""
+    return [(path, json.loads(headers["X-Bkapi-Authorization"])["bk_app_code"], body)
+            for (path, body), headers in zip(gateway.received, gateway.headers)]
+
+
+def test_bootstrap_imports_the_real_template_once_and_reads_its_approval_states(bscp, live):
+    assert bscp.catalog() == bscp.catalog_id                   # bscp's lookup finds 上线审批 again (no duplicate)
+    assert bscp.import_approve_service(bscp.catalog_id, "http://gateway.invalid") == bscp.service_id   # updated
+    services = bscp.get("get_services", catalog_id=bscp.catalog_id)
+    assert [s["name"] for s in services] == [SERVICE_NAME]
+    workflow_id = bscp.get("get_service_detail", service_id=bscp.service_id)["workflow_id"]
+    states = {s["name"]: s for s in bscp.get("get_workflow_detail", workflow_id=workflow_id)["states"]}
+    assert {n: (states[n]["type"], states[n]["is_multi"]) for n in ("会签审批", "或签审批")} == {
+        "会签审批": ("APPROVAL", True), "或签审批": ("APPROVAL", False)}
+    assert bscp.approve_states(bscp.service_id) == {"count_sign": states["会签审批"]["id"],
+                                                    "or_sign": states["或签审批"]["id"]}
+
+
+def test_an_or_sign_release_passed_by_one_approver_calls_bscp_back_as_pending_publish(bscp, gateway):
+    bscp.import_approve_service(bscp.catalog_id, gateway.base)
     states = bscp.approve_states(bscp.service_id)
     sn = bscp.submit(bscp.service_id, states["or_sign"], "或签", "ops1,ops2")
     status = bscp.get("get_ticket_status", sn=sn)
@@ -185,12 +213,31 @@ def test_an_or_sign_release_is_passed_by_one_approver(bscp):
     bscp.approve(sn, states["or_sign"], "ops2", "true")
     assert bscp.approve_result(sn, states["or_sign"]) == {"result": True, "pass_users": ["ops2"], "reject_users": [],
                                                           "reasons": []}
+    assert gateway.received == []                                # the WEBHOOK node runs in the scheduler
+    bscp.run_webhooks()
+    [(path, app_code, body)] = webhook_calls(gateway)
+    assert (path, app_code) == (RELEASE_PATH, BSCP_CODE)
+    assert body["publish_status"] == "pending_publish" and body["approveResult"] is True and body["sn"] == sn
+    assert body["title"] == "服务配置中心(BSCP)版本上线审批" and body["currentStatus"] == "RUNNING"
+    assert body["ticketUrl"].endswith("/tickets/" + str(bscp.list_tickets([sn])["items"][0]["id"]))
     assert bscp.get("get_ticket_status", sn=sn)["current_status"] == "FINISHED"
     items = bscp.list_tickets([sn])["items"]
     assert [(i["sn"], i["current_status"]) for i in items] == [(sn, "FINISHED")]
 
 
-def test_a_count_sign_release_rejected_by_one_approver_reports_the_reason(bscp):
+def test_an_or_sign_release_rejected_calls_bscp_back_as_rejected(bscp, gateway):
+    states = bscp.approve_states(bscp.service_id)
+    sn = bscp.submit(bscp.service_id, states["or_sign"], "或签", "ops1")
+    bscp.approve(sn, states["or_sign"], "ops1", "false", "版本不对")
+    result = bscp.approve_result(sn, states["or_sign"])
+    assert result == {"result": False, "pass_users": [], "reject_users": ["ops1"], "reasons": ["版本不对"]}
+    bscp.run_webhooks()
+    assert [(p, b["publish_status"], b["approveResult"]) for p, _, b in webhook_calls(gateway)] == [
+        (RELEASE_PATH, "rejected_approval", False)]
+    assert bscp.get("get_ticket_status", sn=sn)["current_status"] == "FINISHED"
+
+
+def test_a_count_sign_release_rejected_by_one_approver_reports_the_reason(bscp, gateway):
     states = bscp.approve_states(bscp.service_id)
     sn = bscp.submit(bscp.service_id, states["count_sign"], "会签", "ops1,ops2")
     bscp.approve(sn, states["count_sign"], "ops1", "true")
@@ -199,15 +246,32 @@ def test_a_count_sign_release_rejected_by_one_approver_reports_the_reason(bscp):
     result = bscp.approve_result(sn, states["count_sign"])
     assert result["result"] is False and "ops2" in result["reject_users"] and "ops1" in result["pass_users"]
     assert "配置有误" in result["reasons"][0]
+    bscp.run_webhooks()          # the template's 审批驳回 line: the node's REJECT_COUNT >= 1
+    assert [b["publish_status"] for _, _, b in webhook_calls(gateway)] == ["rejected_approval"]
+    assert bscp.get("get_ticket_status", sn=sn)["current_status"] == "FINISHED"
 
 
-def test_an_all_approved_count_sign_is_a_pass_with_no_rejection(bscp):
+def test_an_all_approved_count_sign_is_a_pass_with_no_rejection(bscp, gateway):
     states = bscp.approve_states(bscp.service_id)
     sn = bscp.submit(bscp.service_id, states["count_sign"], "会签", "ops1,ops2")
     bscp.approve(sn, states["count_sign"], "ops1", "true")
     bscp.approve(sn, states["count_sign"], "ops2", "true")
     result = bscp.approve_result(sn, states["count_sign"])
     assert result["result"] is True and result["reject_users"] == []
+    bscp.run_webhooks()
+    assert [b["publish_status"] for _, _, b in webhook_calls(gateway)] == ["pending_publish"]
+    assert bscp.get("get_ticket_status", sn=sn)["current_status"] == "FINISHED"
+
+
+def test_a_gateway_answer_failing_the_success_rule_leaves_the_callback_step_failed(bscp, gateway):
+    gateway.answer = {"data": {"code": 1, "message": "release not found"}}      # resp.data.code==0 does not hold
+    states = bscp.approve_states(bscp.service_id)
+    sn = bscp.submit(bscp.service_id, states["or_sign"], "或签", "ops1")
+    bscp.approve(sn, states["or_sign"], "ops1", "true")
+    bscp.run_webhooks()
+    status = bscp.get("get_ticket_status", sn=sn)
+    assert status["current_status"] == "RUNNING" and status["current_steps"][0]["name"] == "成功回调"
+    assert len(gateway.received) == 1
 
 
 def test_a_release_is_revoked_by_its_creator_and_refusals_change_nothing(bscp, db_snapshot):

@@ -212,12 +212,14 @@ def test_required_checkbox_without_choices_must_be_ticked(fctx):
     assert check(fdef, {"agree": "是"}, fctx) == ({"agree": True}, {})
 
 
-def test_hidden_field_is_not_required_and_is_dropped(fctx):
+def test_hidden_field_is_not_required_and_a_value_given_for_it_is_checked_and_kept_as_upstream(fctx):
     defs = [fd("kind", "SELECT", "类型", choices=RISK, required=True),
             fd("reason", "TEXT", "原因", required=True)]
     hide_reason = lambda key, values: key == "reason" and values.get("kind") == "low"  # noqa: E731
     assert check(defs, {"kind": "low"}, fctx, is_hidden=hide_reason) == ({"kind": "low"}, {})
-    assert check(defs, {"kind": "low", "reason": "x"}, fctx, is_hidden=hide_reason) == ({"kind": "low"}, {})
+    assert check(defs, {"kind": "low", "reason": "x"}, fctx, is_hidden=hide_reason) == ({"kind": "low", "reason": "x"},
+                                                                                          {})
+    assert check(defs, {"kind": "low", "reason": "x" * 100001}, fctx, is_hidden=hide_reason)[1]["reason"]
     assert check(defs, {"kind": "high"}, fctx, is_hidden=hide_reason)[1] == {"reason": ["【原因】为必填项"]}
 
 

@@ -35,6 +35,7 @@ from app.models import AutomaticRun, Ticket, TicketStep
 from app.services.flows.library import compiled_version
 from app.services.integration.apis import ApiRequest, api_request, find_api, log_api_call, send_api
 from app.services.tickets.operations import apply_system_operation
+from app.services.tickets.results import ticket_url
 from app.timeutil import fmt, utcnow
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,8 @@ def execute_run(plan: RunPlan) -> Execution:
 
 def _context(ticket: Ticket) -> dict[str, Any]:
     return {"ticket": {"id": ticket.id, "sn": ticket.sn, "title": ticket.title, "creator": ticket.creator,
-                       "service_type": ticket.service_type, "created_at": fmt(ticket.created_at)},
+                       "service_type": ticket.service_type, "created_at": fmt(ticket.created_at),
+                       "current_status": ticket.status, "url": ticket_url(ticket)},
             "fields": dict(ticket.values or {})}
 
 
