@@ -696,6 +696,8 @@ class _Importer:
 
 
 # upstream's ticket variables in webhook templates (itsm/component/constants/basic.py TICKET_GLOBAL_VARIABLES) → ours
+VARIABLE_NAMES = {"NODE_APPROVE_RESULT": "审批结果", "NODE_APPROVER": "审批人", "PROCESS_COUNT": "处理人数",
+                  "PASS_COUNT": "通过人数", "REJECT_COUNT": "拒绝人数", "PASS_RATE": "通过率", "REJECT_RATE": "拒绝率"}
 TICKET_VARIABLES = {"ticket_sn": "sn", "ticket_title": "title", "ticket_creator": "creator",
                     "ticket_create_at": "created_at", "ticket_service_type": "service_type",
                     "ticket_current_status": "current_status", "ticket_ticket_url": "url"}
@@ -904,7 +906,15 @@ class _Exporter:
             state["can_deliver"], state["is_terminable"] = node.can_deliver, node.can_terminate
             if node.can_deliver:
                 state["delivers_type"] = "OPEN"
-        if node.kind in ("api", "automation"):
+        if node.kind == "automation" and node.plugin == "http_webhook":
+            state["type"], state["extras"]["webhook_info"] = "WEBHOOK", _webhook_info(node.params)
+            left = [k for k in ("secret", "response") if node.params.get(k)]
+            if node.params.get("success") and not state["extras"]["webhook_info"]["success_exp"]:
+                left.append("success")
+            if left:
+                self.notes.append(f"{where}: the webhook's {', '.join(left)} cannot be written in a BlueKing "
+                                  "WEBHOOK state; left out")
+        elif node.kind in ("api", "automation"):
             self.notes.append(f"{where}: the {node.kind} node's work ({node.api or node.plugin}) has no BlueKing "
                               "export form; exported as a TASK state without it")
         if node.kind == "approval":
@@ -923,16 +933,20 @@ class _Exporter:
     def _approval(self, node: NodeDef, state: dict) -> None:
         sid = state["id"]
         result, remark = node.result_key, node.remark_key
-        outputs = [{"source": "global", "state": sid, "type": "STRING", "key": result, "name": "审批结果",
-                    "meta": {"code": "NODE_APPROVE_RESULT", "type": "SELECT",
-                             "choice": [{"key": REJECT, "name": "拒绝"}, {"key": APPROVE, "name": "通过"}]}}]
+        outputs = []
+        for code, key in node.approval_variables().items():      # upstream's APPROVAL_VARIABLES + SIGN_VARIABLES
+            meta: dict = {"code": code}
+            if code == "NODE_APPROVE_RESULT":
+                meta.update({"type": "SELECT", "choice": [{"key": REJECT, "name": "拒绝"}, {"key": APPROVE, "name": "通过"}]})
+            elif code.endswith("_RATE"):
+                meta["unit"] = "PERCENT"
+            outputs.append({"source": "global", "state": sid, "type": "STRING" if code.startswith("NODE_") else "INT",
+                            "key": key, "name": VARIABLE_NAMES[code], "meta": meta})
         state["is_multi"], state["is_sequential"] = node.multi, node.sequential
         agree = node.finish_condition.agree if node.finish_condition else "all"
         if node.multi and agree != "all":
             code = "PASS_COUNT" if isinstance(agree, int) else "PASS_RATE"
-            okey = f"{node.key}_{code.lower()}"
-            outputs.append({"source": "global", "state": sid, "type": "INT", "key": okey, "name": code,
-                            "meta": {"code": code}})
+            okey = node.approval_variables()[code]
             state["finish_condition"] = {"type": "or", "expressions": [
                 {"key": okey, "condition": ">=", "value": agree if isinstance(agree, int) else int(agree[:-1]),
                  "meta": {"code": code}}]}
@@ -1016,6 +1030,36 @@ class _Exporter:
             ftype = "STRING"
         return {"key": c.field, "condition": op, "value": list(value) if isinstance(value, tuple) else value,
                 "type": ftype, "source": "field"}
+
+
+def _bk_template(text: Any) -> str:
+    """Our `{{ ticket.sn }}` / `{{ fields.X }}` placeholders in upstream's flat form (`{{ticket_sn}}`, `{{X}}`)."""
+    ours = {v: k for k, v in TICKET_VARIABLES.items()}
+
+    def one(m: re.Match) -> str:
+        scope, name = m.group(1), m.group(2)
+        if scope == "ticket":
+            return "{{%s}}" % ours.get(name, f"ticket_{name}")
+        return "{{%s}}" % name
+    return re.sub(r"\{\{\s*(ticket|fields)\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}", one, _text(text))
+
+
+def _webhook_info(params: dict) -> dict:
+    """An http_webhook node's params as a WEBHOOK state's `extras.webhook_info`."""
+    body = params.get("body")
+    content = _bk_template(json.dumps(body, ensure_ascii=False, indent=4) if not isinstance(body, str) else body)
+    info: dict = {"method": _text(params.get("method") or "POST").upper(), "url": _bk_template(params.get("url")),
+                  "query_params": [{"key": k, "value": _bk_template(v)} for k, v in (params.get("query") or {}).items()],
+                  "auth": {"auth_type": "none", "auth_config": {}},
+                  "headers": [{"key": k, "value": _bk_template(v), "check": True, "select": True, "desc": ""}
+                              for k, v in (params.get("headers") or {}).items()],
+                  "body": {"type": "raw", "raw_type": "JSON", "content": content} if body is not None
+                  else {"type": "none", "raw_type": "JSON", "content": ""},
+                  "settings": {"timeout": params.get("timeout", 10)}, "success_exp": ""}
+    success = params.get("success")
+    if isinstance(success, dict) and {"field", "value"} <= set(success) and len(success) <= 3:
+        info["success_exp"] = f"resp.{success['field']}{success.get('op', '==')}{json.dumps(success['value'])}"
+    return info
 
 
 def _dnf(cond: Any, negate: bool) -> list[list[tuple[Compare, bool]]]:

@@ -289,3 +289,40 @@ def test_leader_and_department_processors_resolve_through_the_directory(spec, ex
     state = start(flow, directory=directory).state
     state = do(flow, state, ops.Transition("work", {}), CAROL, directory).state
     assert state.step("cab").users == expected
+
+
+# --- upstream's node variables ---------------------------------------------------------------------
+
+def test_a_decided_countersign_leaves_upstreams_variables_for_later_conditions():
+    flow = approval_flow(multi=True, agree=2)
+    state = start(flow).state
+    state = decide(flow, state, BOB, "false", "不行").state
+    state = decide(flow, state, CAROL, "true").state
+    assert "cab_pass_count" not in state.values                      # still open: nothing decided yet
+    out = decide(flow, state, DAVE, "false")
+    assert {k: out.state.values[k] for k in flow.definition.node("cab").approval_variables().values()} == {
+        "cab_result": "false", "cab_approver": "bob,carol,dave", "cab_process_count": 3, "cab_pass_count": 1,
+        "cab_reject_count": 2, "cab_pass_rate": 33.33, "cab_reject_rate": 66.67}
+
+
+def test_an_or_sign_counts_its_one_decision():
+    flow = approval_flow()
+    out = decide(flow, start(flow).state, DAVE, "true")
+    values = out.state.values
+    assert (values["cab_approver"], values["cab_process_count"], values["cab_pass_count"], values["cab_reject_count"],
+            values["cab_pass_rate"], values["cab_reject_rate"]) == ("dave", 1, 1, 0, 100, 0)
+
+
+def test_a_transition_may_read_a_countersigns_reject_count():
+    flow = build_flow(
+        [{"key": "cab", "name": "CAB", "kind": "approval", "processors": {"type": "PERSON", "value": ["bob", "carol"]},
+          "multi": True}],
+        [{"from": "submit", "to": "cab", "name": "提交"},
+         {"from": "cab", "to": "rejected", "name": "驳回", "when": {"field": "cab_reject_count", "op": ">=", "value": 1}},
+         {"from": "cab", "to": "end", "name": "通过", "when": {"field": "cab_pass_rate", "op": ">=", "value": 100}}],
+        extra_nodes=[{"key": "rejected", "name": "驳回", "kind": "end", "approve_result": False}])
+    out = decide(flow, start(flow).state, BOB, "false")
+    assert any(line.endswith("(驳回)") for line in logs(out.events)) and of(out.events, TicketEnded)[0].approved is False
+    state = decide(flow, start(flow).state, BOB, "true").state
+    out = decide(flow, state, CAROL, "true")
+    assert any(line.endswith("(通过)") for line in logs(out.events)) and of(out.events, TicketEnded)[0].approved is True

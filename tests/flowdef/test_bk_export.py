@@ -207,3 +207,49 @@ def test_router_p_and_coverage_become_parallel_and_converge_and_export_back():
     assert lines == sorted((names[tr.from_], names[tr.to], tr.name) for tr in flow.transitions)
     again = compiled(from_bk(back)).definition
     assert [n.kind for n in again.nodes].count("parallel") == 1 and [n.kind for n in again.nodes].count("converge") == 1
+
+
+def bscp_template() -> dict:
+    """bk-bscp's create_shared_approve.json.tpl with its `[[ ]]` placeholders filled (as its v2.go does)."""
+    text = (FIXTURES / "bscp_create_shared_approve.json.tpl").read_text(encoding="utf-8")
+    return json.loads(text.replace("[[.BCSPGateway]]", "http://bscp.example.com").replace("[[.BkAppCode]]", "bk-bscp")
+                      .replace("[[.BkAppSecret]]", "s3cret"))
+
+
+def test_bscp_webhooks_become_http_webhook_nodes_with_upstream_variables_translated():
+    flow = compiled(from_bk({"key": "request", "name": "创建上线审批", "workflow": bscp_template()})).definition
+    passed = next(n for n in flow.nodes if n.name == "成功回调")
+    assert (passed.kind, passed.plugin) == ("automation", "http_webhook")
+    assert passed.params["url"] == ("http://bscp.example.com/api/v1/config/biz_id/{{ fields.BIZ_ID }}/app_id/"
+                                    "{{ fields.APP_ID }}/release_id/{{ fields.RELEASE_ID }}/approve")
+    assert passed.params["headers"] == {"X-Bkapi-Authorization": '{"bk_app_code": "bk-bscp", "bk_app_secret": "s3cret"}',
+                                        "X-Bkapi-User-Name": "admin"}
+    assert passed.params["body"] == {"title": "{{ ticket.title }}", "currentStatus": "{{ ticket.current_status }}",
+                                     "sn": "{{ ticket.sn }}", "ticketUrl": "{{ ticket.url }}", "applyInCluster": True,
+                                     "approveResult": True, "publish_status": "pending_publish"}
+    assert passed.params["success"] == {"field": "data.code", "op": "==", "value": 0}
+    assert passed.params["method"] == "POST" and passed.params["timeout"] == 10
+
+
+def test_bscp_countersign_rejection_line_reads_the_nodes_reject_count():
+    flow = compiled(from_bk({"key": "request", "name": "创建上线审批", "workflow": bscp_template()}))
+    sign = next(n for n in flow.definition.nodes if n.name == "会签审批")
+    assert sign.multi and sign.finish_condition is None            # REJECT_COUNT >= 1: the first rejection ends it
+    keys = sign.approval_variables()
+    assert flow.next_transition(sign.key, {sign.result_key: "false", keys["REJECT_COUNT"]: 1}).name == "审批驳回"
+    assert flow.next_transition(sign.key, {sign.result_key: "true", keys["REJECT_COUNT"]: 0}).name == "审批通过"
+
+
+def test_bscp_template_export_keeps_its_webhooks_and_imports_back_unchanged():
+    original = bscp_template()
+    t = from_bk({"key": "request", "name": "创建上线审批", "workflow": original})
+    exported, notes = to_bk(compiled(t).definition)
+    assert notes == ["notify.channels: log has no BlueKing equivalent; left out"]     # nothing about the webhooks
+    assert structure(exported)["transitions"] == structure(original)["transitions"]
+    hooks = [s for s in exported["states"].values() if s["type"] == "WEBHOOK"]
+    assert sorted(s["name"] for s in hooks) == ["失败回调", "成功回调"]
+    info = hooks[0]["extras"]["webhook_info"]
+    assert "{{BIZ_ID}}" in info["url"] and info["success_exp"] == "resp.data.code==0"
+    assert "{{ticket_sn}}" in info["body"]["content"]
+    again = from_bk(json.loads(json.dumps(exported)))
+    assert again.flow == {**t.flow, "key": again.flow["key"]}
