@@ -7,7 +7,7 @@ from app.flowdef import CompiledFlow, FieldDef
 from app.models import Service, Ticket, TicketStep
 from app.services.fields import display, field_context
 from app.services.flows import state_id
-from app.services.tickets import ticket_url
+from app.services.tickets import extra_fields, ticket_url
 from app.timeutil import fmt
 
 LIST_TYPES = ("MULTISELECT", "MEMBERS", "CHECKBOX", "CASCADE")
@@ -136,11 +136,11 @@ def ticket_fields(flow: CompiledFlow, ticket: Ticket) -> list[dict]:
 
 
 def dynamic_fields(flow: CompiledFlow, ticket: Ticket) -> list[dict]:
-    """The fields create_ticket's `dynamic_fields` added to this ticket alone (after the flow's, numbered on)."""
+    """The fields create_ticket's `dynamic_fields` added to this ticket alone (after the flow's, numbered on); the
+    value as text, as upstream stores it (DynamicFieldSerializer: a CharField)."""
     start = len(flow.fields())
-    return [{"id": start + i, "key": f["key"], "type": f["type"], "name": f["name"], "desc": "",
-             "value": f["value"], "display_value": f["value"] if isinstance(f["value"], str) else str(f["value"])}
-            for i, f in enumerate((ticket.meta or {}).get("dynamic_fields") or [], start=1)]
+    return [{"id": start + i, "key": f.key, "type": f.type, "name": f.name, "desc": "", "value": f.display,
+             "display_value": f.display} for i, f in enumerate(extra_fields(ticket), start=1)]
 
 
 def step_summary(step: TicketStep, action_type: str) -> dict:

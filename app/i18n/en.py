@@ -247,4 +247,6 @@ EN = {
     "输入用户名或姓名搜索": "Type a username or name", "没有匹配的用户": "No matching user",
     "输入关键字搜索": "Type to search", "没有匹配的选项": "No matching option",
     "输入用户名、姓名或角色搜索": "Type a username, name or role", "没有匹配的处理人": "No matching processor",
+    # create_ticket's dynamic_fields on the ticket page
+    "附加信息": "Additional information", "由提单系统提供": "provided by the system that created the ticket",
 }

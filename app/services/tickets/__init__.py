@@ -13,7 +13,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
               "list_tickets", "my_numbers", "recent_activity", "search_tickets", "services_for_filter",
               "service_names", "tickets_of_user", "UserTicketFilters", "VIEW_TYPES"],
     "operations": ["SOURCES", "create_ticket", "flow_of", "lock_ticket", "open_steps", "operate_step", "operate_ticket"],
-    "page": ["allowed", "logs_of", "ticket_page"],
+    "page": ["allowed", "extra_fields", "logs_of", "ticket_page"],
     "queries": ["paginate"],
     "reading": ["attachment_for", "get_ticket", "ticket_number"],
     "results": ["ticket_url"],

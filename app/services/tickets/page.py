@@ -1,6 +1,8 @@
 """What the ticket page shows, as plain data: finished steps with display values, open steps, logs."""
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,18 @@ class FieldShown:
     layout: str
 
 
+@dataclass(frozen=True)
+class ExtraShown:
+    """One of create_ticket's `dynamic_fields` (fields a calling system adds to this ticket alone), read-only."""
+
+    key: str
+    name: str
+    name_en: str           # the caller's English label (bk-iam sends meta.language.en), else ""
+    type: str
+    display: str
+    url: str = ""          # a LINK's address, only when it is http(s)
+
+
 @dataclass
 class StepShown:
     step: TicketStep
@@ -41,6 +55,7 @@ class TicketPage:
     related: list[Ticket]
     progress: object = None
     step_errors: dict = field(default_factory=dict)     # {step id: last error of its automatic run}
+    extra_fields: list[ExtraShown] = field(default_factory=list)    # create_ticket's dynamic_fields
 
     @property
     def header_operations(self) -> list[str]:
@@ -54,6 +69,24 @@ def shown_fields(flow: CompiledFlow, node_key: str, values: dict) -> list[FieldS
     for f in flow.node(node_key).fields:
         if values.get(f.key) not in (None, "", [], {}) and not flow.is_hidden(f.key, values):
             out.append(FieldShown(f.key, f.name, f.type, values[f.key], display(f, values[f.key]), f.layout))
+    return out
+
+
+SAFE_URL = re.compile(r"^https?://[^\s<>\"']+$")
+
+
+def extra_fields(ticket: Ticket) -> list[ExtraShown]:
+    """The ticket's dynamic_fields as text (upstream stores every value as a string), LINKs with a safe address."""
+    out = []
+    for f in (ticket.meta or {}).get("dynamic_fields") or []:
+        value = f.get("value")
+        text = value if isinstance(value, str) else "" if value is None else \
+            json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list, bool)) else str(value)
+        language = (f.get("meta") or {}).get("language")
+        name_en = language.get("en") if isinstance(language, dict) and isinstance(language.get("en"), str) else ""
+        url = text if f.get("type") == "LINK" and SAFE_URL.match(text) else ""
+        out.append(ExtraShown(str(f.get("key", "")), str(f.get("name", "")), name_en[:128], str(f.get("type", "")),
+                              text, url))
     return out
 
 
@@ -72,4 +105,4 @@ def ticket_page(ticket: Ticket, user: User) -> TicketPage:
         may_act = {s.id for s in open_rows if user.is_superuser or {"RETRY", "SKIP"} & set(step_ops.get(s.node_key, []))}
         errors = {sid: error for sid, error in last_errors(ticket.id).items() if sid in may_act}
     return TicketPage(ticket, flow, done, current, ticket_ops, logs_of(ticket), related_tickets(ticket),
-                      progress_of(ticket, steps), errors)
+                      progress_of(ticket, steps), errors, extra_fields(ticket))
