@@ -451,7 +451,7 @@ class _Importer:
     def _approval(self, where: str, state: dict, node: dict) -> None:
         for out in (state.get("variables") or {}).get("outputs") or []:
             code = (out.get("meta") or {}).get("code") if isinstance(out, dict) else None
-            if code in APPROVAL_VARIABLES and out.get("key") and out.get("source") == "global":
+            if code in APPROVAL_VARIABLES and out.get("key"):
                 self.field_key[_text(out["key"])] = f"{node['key']}_{APPROVAL_VARIABLES[code]}"
         if state.get("is_multi"):
             node["multi"] = True
