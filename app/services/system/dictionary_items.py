@@ -14,6 +14,7 @@ from app.models import Dictionary, DictionaryItem
 from app.services.flows.usage import check_dictionary_items_removable
 
 KEY_MAX, NAME_MAX = 64, 128
+ORDER_STEP = 10          # the table shows orders 10, 20, 30 ... so a row typed 15 lands between two others
 
 
 @dataclass
@@ -66,7 +67,8 @@ def rows_of(dictionary: Dictionary | None) -> list[ItemRow]:
     def walk(parent_id):
         for item in children.get(parent_id, []):
             rows.append(ItemRow(number=len(rows) + 1, id=item.id, key=item.key, name=item.name,
-                                parent=keys.get(item.parent_id, ""), order=str(item.order), enabled=item.is_enabled))
+                                parent=keys.get(item.parent_id, ""), order=str((item.order + 1) * ORDER_STEP),
+                                enabled=item.is_enabled))
             walk(item.id)
 
     walk(None)
