@@ -10,9 +10,8 @@ from flask import url_for
 from wtforms import SelectField, SelectMultipleField
 from wtforms.validators import ValidationError
 
+from app.i18n import gettext
 from app.services.people import user_labels
-
-PICKER = {"data-picker": "people", "data-placeholder": "输入用户名或姓名搜索", "data-no-results": "没有匹配的用户"}
 
 
 def _split(values) -> list[str]:
@@ -31,13 +30,14 @@ def _split(values) -> list[str]:
 def _refuse_unknown(names: list[str], labels: dict[str, str]) -> None:
     unknown = [n for n in names if n not in labels]
     if unknown:
-        raise ValidationError(f"用户不存在：{'、'.join(unknown)}。请从列表中选择已有用户")
+        raise ValidationError(gettext("用户不存在：{names}。请从列表中选择已有用户", names="、".join(unknown)))
 
 
 class _PickerMixin:
     def _picker_kw(self, kw: dict) -> dict:
-        for name, value in PICKER.items():
-            kw.setdefault(name, value)
+        kw.setdefault("data-picker", "people")
+        kw.setdefault("data-placeholder", gettext("输入用户名或姓名搜索"))
+        kw.setdefault("data-no-results", gettext("没有匹配的用户"))
         kw.setdefault("data-picker-search", url_for("people.search"))
         return kw
 
