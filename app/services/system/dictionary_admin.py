@@ -24,6 +24,8 @@ def items_tree(dictionary: Dictionary) -> list[dict]:
         out = []
         for item in children.get(parent_id, []):
             node = {"key": item.key, "name": item.name}
+            if not item.is_enabled:
+                node["enabled"] = False
             sub = build(item.id)
             if sub:
                 node["children"] = sub
