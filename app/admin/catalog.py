@@ -13,6 +13,7 @@ from app.services import catalog, system
 from app.services.catalog import DISPLAY_TYPES, SERVICE_TYPE_NAMES
 
 from .base import SecureModelView, format_dt
+from .people_fields import PeopleField
 
 
 def _service_catalogs(view, context, model, name):
@@ -43,7 +44,7 @@ class ServiceView(SecureModelView):
     column_choices = {"service_type": list(SERVICE_TYPE_NAMES.items()), "display_type": list(DISPLAY_TYPES.items())}
     form_columns = ["name", "key", "service_type", "flow_version", "desc", "owners", "is_valid", "display_type",
                     "display_role", "catalog_ids"]
-    form_overrides = {"service_type": SelectField, "display_type": SelectField}
+    form_overrides = {"service_type": SelectField, "display_type": SelectField, "owners": PeopleField}
     form_extra_fields = {"catalog_ids": SelectMultipleField("关联目录", widget=Select2Widget(multiple=True),
                                                             coerce=str, choices=[])}
     form_args = {
@@ -54,7 +55,7 @@ class ServiceView(SecureModelView):
         "display_type": {"label": "可见范围", "choices": list(DISPLAY_TYPES.items()),
                          "description": "第三方系统（API）：由其他系统通过 get_services 按可见角色查找"},
         "display_role": {"label": "可见角色", "description": "如 BK_IAM、LOG_SEARCH、BK_FTA，多个用逗号分隔"},
-        "owners": {"label": "服务负责人", "description": "用户名，多个用逗号分隔"},
+        "owners": {"label": "服务负责人", "joined": True, "description": "输入用户名或姓名搜索，可选多人"},
         "key": {"label": "服务标识", "description": "英文字母、数字或下划线，提单链接和 API 用它识别服务"},
     }
 

@@ -6,7 +6,7 @@ from flask import Response, flash, jsonify, redirect, render_template, request, 
 from flask_admin import expose
 from flask_admin.actions import action
 from markupsafe import Markup, escape
-from wtforms import BooleanField, FileField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, FileField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -18,6 +18,7 @@ from app.services.flows import layout_definition
 
 from .base import AdminForm, SecureModelView, format_dt
 from .flow_designer import DesignerMixin
+from .people_fields import PeopleField
 
 STATUS_BADGES = {"DRAFT": "secondary", "ENABLED": "success", "CLOSED": "dark"}
 NEW_FLOW_TEMPLATE = """\
@@ -70,7 +71,7 @@ class DeployForm(AdminForm):
     frequency = RadioField("通知频率", choices=[("once", "仅一次"), ("daily", "每天")], default="once")
     supervise = RadioField("督办", choices=[("yes", "开启"), ("no", "关闭")], default="yes")
     supervise_starter = BooleanField("提单人", default=True)
-    supervisors = StringField("其他督办人", description="用户名，多个用逗号分隔")
+    supervisors = PeopleField("其他督办人", description="输入用户名或姓名搜索，可选多人")
 
 
 def _status(view, context, model, name):
@@ -223,7 +224,7 @@ class FlowView(DesignerMixin, SecureModelView):
                 policy = flows.notify_policy(
                     enabled=form.notify.data == "yes", channels=form.channels.data, frequency=form.frequency.data,
                     supervise=form.supervise.data == "yes", starter=form.supervise_starter.data,
-                    supervisors=(form.supervisors.data or "").replace("，", ",").split(","))
+                    supervisors=form.supervisors.data)
                 return flows.deploy(id, by=self.actor, notify=policy)
 
             version = self.run(deploy)

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, url_for
 from flask_admin import expose
-from flask_admin.form import Select2Widget
-from wtforms import SelectMultipleField
 
 from app.models import Role
 from app.services import flows, people
-from app.services.people import user_choices
 
 from .base import SecureModelView, format_dt
+from .people_fields import PersonField, PeopleField
 
 
 def _members(view, context, model, name):
@@ -25,7 +23,7 @@ class GeneralRoleView(SecureModelView):
     column_filters = ["name"]
     column_formatters = {"members": _members}
     form_columns = ["name", "key", "desc", "member_names"]
-    form_extra_fields = {"member_names": SelectMultipleField("成员", widget=Select2Widget(multiple=True), choices=[])}
+    form_extra_fields = {"member_names": PeopleField("成员", description="输入用户名或姓名搜索，可选多人")}
     form_args = {"key": {"label": "角色标识", "description": "流程中 processors: {type: GENERAL, value: [角色标识]} 引用它"}}
 
     def get_query(self):
@@ -38,18 +36,8 @@ class GeneralRoleView(SecureModelView):
         role = super().get_one(id)
         return role if role is not None and role.type == "GENERAL" else None
 
-    def _fill(self, form):
-        form.member_names.choices = user_choices()
-        return form
-
-    def create_form(self, obj=None):
-        return self._fill(super().create_form(obj))
-
-    def edit_form(self, obj=None):
-        return self._fill(super().edit_form(obj))
-
     def on_form_prefill(self, form, id):
-        form.member_names.data = self.get_one(id).usernames
+        form.member_names.set_people(self.get_one(id).usernames)
 
     def audit_extra(self, model):
         return {"members": model.usernames}
@@ -145,6 +133,8 @@ class DirectoryView(SecureModelView):
     column_searchable_list = ["username", "display_name", "department", "leader"]
     column_filters = ["department", "is_enabled"]
     form_columns = ["department", "leader"]
+    form_overrides = {"leader": PersonField}
+    form_args = {"leader": {"label": "直属领导", "description": "输入用户名或姓名搜索"}}
 
     def check_change(self, form, model, is_created) -> None:
         model.department, model.leader = (model.department or "").strip(), (model.leader or "").strip()

@@ -249,4 +249,12 @@ EN = {
     "输入用户名、姓名或角色搜索": "Type a username, name or role", "没有匹配的处理人": "No matching processor",
     # create_ticket's dynamic_fields on the ticket page
     "附加信息": "Additional information", "由提单系统提供": "provided by the system that created the ticket",
+    # back office: dictionary items table and people pickers (h16a)
+    "字典项": "Items", "编码": "Code", "名称": "Name", "上级编码": "Parent code", "启用": "Enabled", "停用": "Disabled",
+    "编码在整个字典内唯一；上级编码留空为一级项，填写其他字典项的编码则成为其下级；排序为同级内的先后（数字小的在前，如填 15 排在 10 和 20 之间）；勾选「删除」后保存即删除该项（其下级需先移走或一并删除）。":
+        "Codes are unique within the dictionary. Leave the parent code empty for a top-level item, or give another "
+        "item's code to put this one under it. Sort orders items among their siblings (smaller first: 15 goes "
+        "between 10 and 20). Tick Delete and save to remove an item (move or delete its children first).",
+    "其他督办人": "Other supervisors", "其他督办人：输入用户名或姓名搜索": "Other supervisors: type a username or name",
+    "用户不存在：{names}。请从列表中选择已有用户": "No such user: {names}. Pick an existing user from the list",
 }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -37,6 +37,7 @@ class DictionaryItem(db.Model):
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(128))
     order: Mapped[int] = mapped_column(default=0)
+    is_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
     dictionary: Mapped[Dictionary] = relationship(back_populates="items")
 
     def __repr__(self) -> str:

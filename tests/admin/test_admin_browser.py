@@ -51,7 +51,7 @@ def shot(page, name):
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_admin_builds_a_service_end_to_end(page):
+def test_admin_builds_a_service_end_to_end(page, demo):
     page.goto("/login")
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", "admin-pass-123")
@@ -86,10 +86,19 @@ def test_admin_builds_a_service_end_to_end(page):
     page.goto("/admin/flow/")
     page.click("tr:has-text('打印机报修') >> text=部署")
     page.check("input[name=channels][value=email]")
-    page.fill("input[name=supervisors]", "leader")
+    page.locator("#deploy-form .ts-control").click()             # the people picker (pickers.js)
+    with page.expect_response(lambda r: "/people/search" in r.url):
+        page.keyboard.type("leader")
+    page.locator(".ts-dropdown:visible .option:has-text('leader')").first.click()
     shot(page, "05-deploy-form")
     page.click("#deploy-form button[type=submit]")
     page.wait_for_selector("text=已部署：打印机报修 v1")
+    with demo.app_context():
+        from app.extensions import db
+        from app.models import FlowVersion
+
+        version = db.session.query(FlowVersion).filter_by(flow_key="printer_repair").one()
+        assert {"type": "PERSON", "value": ["leader"]} in version.definition["notify"]["supervisors"]
     shot(page, "06-flow-list")
 
     # a service bound to the new version, put into the new catalog

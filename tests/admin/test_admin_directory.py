@@ -17,7 +17,7 @@ def test_a_super_admin_sets_a_users_department_and_leader(admin, rows):
 def test_an_unknown_or_self_leader_is_refused_and_nothing_changes(admin, rows):
     eng2 = rows.one(User, username="eng2")
     response = admin.post(f"/admin/directory/edit/?id={eng2.id}", {"department": "研发部", "leader": "ghost"})
-    assert "直属领导 ghost 不是已有用户" in text_of(response)
+    assert "用户不存在：ghost。请从列表中选择已有用户" in text_of(response)      # the picker field refuses it
     response = admin.post(f"/admin/directory/edit/?id={eng2.id}", {"department": "研发部", "leader": "eng2"})
     assert "eng2 不能是自己的直属领导" in text_of(response)
     eng2 = rows.one(User, username="eng2")

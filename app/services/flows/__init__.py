@@ -11,7 +11,8 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
                "import_flow", "import_flow_file", "notify_policy", "restore_version", "save_flow_from_editor", "services_using",
                "set_flow_status", "version_definition"],
     "graph": ["layout_definition"],
-    "usage": ["check_api_removable", "check_role_removable", "steps_without_processors"],
+    "usage": ["check_api_removable", "check_dictionary_items_removable", "check_role_removable",
+              "steps_without_processors"],
     "library": ["compiled_version", "export_flow_files", "get_version", "load_flow_files",
                 "node_by_state_id", "state_id", "validate_files"],
 })

@@ -46,6 +46,32 @@ def _api_uses(flow: CompiledFlow, key: str) -> list[str]:
     return where
 
 
+def _condition_names(condition, fields: set[str], item: str) -> bool:
+    """Whether a condition compares one of `fields` with the dictionary item `item`."""
+    if condition is None:
+        return False
+    for attr in ("all", "any"):
+        if hasattr(condition, attr):
+            return any(_condition_names(c, fields, item) for c in getattr(condition, attr))
+    if hasattr(condition, "not_"):
+        return _condition_names(condition.not_, fields, item)
+    value = condition.value
+    return condition.field in fields and (value == item or (isinstance(value, (list, tuple)) and item in value))
+
+
+def _dictionary_item_uses(flow: CompiledFlow, key: tuple[str, str]) -> list[str]:
+    dictionary, item = key
+    fields = [f for f in flow.fields() if f.source is not None and f.source.dictionary == dictionary]
+    keys = {f.key for f in fields}
+    where = [f"字段「{f.name}」的默认值" for f in fields
+             if f.default == item or (isinstance(f.default, (list, tuple)) and item in f.default)]
+    where += [f"字段「{f.name}」的隐藏条件" for f in flow.fields() if _condition_names(f.hide_when, keys, item)]
+    names = {n.key: n.name for n in flow.definition.nodes}
+    where += [f"连线「{names.get(t.from_, t.from_)} → {names.get(t.to, t.to)}」的条件"
+              for t in flow.definition.transitions if _condition_names(t.when, keys, item)]
+    return where
+
+
 def _uses(finder, key: str) -> list[str]:
     found = []
     for version in versions_in_use():
@@ -62,6 +88,17 @@ def role_uses(key: str) -> list[str]:
 def api_uses(key: str) -> list[str]:
     """Where flows in use call the API `<system key>.<api key>` (api nodes, choice sources)."""
     return _uses(_api_uses, key)
+
+
+def dictionary_item_uses(dictionary: str, item: str) -> list[str]:
+    """Where flows in use name the item `item` of dictionary `dictionary` (defaults, hide and line conditions)."""
+    return _uses(_dictionary_item_uses, (dictionary, item))
+
+
+def check_dictionary_items_removable(dictionary: str, items: list[tuple[str, str]], *, verb: str = "删除") -> None:
+    """Refuse deleting or re-keying dictionary items (key, name) that a flow in use names."""
+    for key, name in items:
+        _refuse_if_used(f"字典项「{name}」（{key}）", dictionary_item_uses(dictionary, key), verb)
 
 
 def _refuse_if_used(what: str, uses: list[str], verb: str) -> None:

@@ -64,6 +64,16 @@ def user_choices() -> list[tuple[str, str]]:
     return [(u, f"{u}({n})" if n else u) for u, n in rows]
 
 
+def user_labels(usernames) -> dict[str, str]:
+    """`username -> "username(姓名)"` for those of `usernames` that are users (enabled or not): what a picker
+    shows for a stored value, and how a form tells an existing user from a typo."""
+    wanted = sorted({u for u in usernames if u})
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all()
+    return {u: f"{u}({n})" if n else u for u, n in rows}
+
+
 def search_users(text: str, limit: int = 20) -> list[tuple[str, str]]:
     """(username, label) of enabled users whose username or display name contains `text` (any case), for the
     people pickers; usernames that start with it first. An empty search gives nothing."""

@@ -41,13 +41,13 @@ def _add_items(dictionary_id: int, items, parent_id: int | None) -> None:
 
 
 def all_choices() -> dict[str, tuple[Choice, ...]]:
-    """Every enabled dictionary as a tree of choices, read in one query (cached per request)."""
+    """Every enabled dictionary as a tree of its enabled items, read in one query (cached per request)."""
     if has_app_context() and "itsm_dict_choices" in g:
         return g.itsm_dict_choices
     rows = db.session.execute(
         select(Dictionary.key, DictionaryItem.id, DictionaryItem.parent_id, DictionaryItem.key, DictionaryItem.name)
         .join(DictionaryItem, DictionaryItem.dictionary_id == Dictionary.id)
-        .where(Dictionary.is_enabled.is_(True))
+        .where(Dictionary.is_enabled.is_(True), DictionaryItem.is_enabled.is_(True))
         .order_by(Dictionary.key, DictionaryItem.order, DictionaryItem.id)
     ).all()
     children: dict[tuple[str, int | None], list] = {}

@@ -1,12 +1,11 @@
-"""Back-office use cases for data dictionaries: items as a YAML tree, guards on references."""
+"""Back-office use cases for data dictionaries: the items tree for the audit log, guards on references."""
 from __future__ import annotations
 
 import yaml
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from app.errors import OperationRefused, ValidationFailed
 from app.extensions import db
-from app.flowdef.dictionaries import DictionaryLoadError, parse_dictionary_text
 from app.flowdef.model import SERVICE_TYPES
 from app.models import Dictionary, DictionaryItem, Flow, Service
 from app.models.ticket import SN_PREFIX
@@ -25,6 +24,8 @@ def items_tree(dictionary: Dictionary) -> list[dict]:
         out = []
         for item in children.get(parent_id, []):
             node = {"key": item.key, "name": item.name}
+            if not item.is_enabled:
+                node["enabled"] = False
             sub = build(item.id)
             if sub:
                 node["children"] = sub
@@ -34,49 +35,12 @@ def items_tree(dictionary: Dictionary) -> list[dict]:
     return build(None)
 
 
-def items_yaml(dictionary: Dictionary) -> str:
-    tree = items_tree(dictionary)
-    return yaml.safe_dump(tree, allow_unicode=True, sort_keys=False, width=100) if tree else ""
-
-
-def parse_items(key: str, name: str, items_text: str):
-    """Validate the items YAML (a list of {key, name, children}); duplicate codes anywhere are refused."""
-    try:
-        items = yaml.safe_load(items_text or "") or []
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ValidationFailed(f"<items>:{mark.line + 1 if mark else 1}: 字典项不是合法的 YAML：{getattr(exc, 'problem', exc)}") from None
-    document = yaml.safe_dump({"key": key or "X", "name": name or "-", "items": items}, allow_unicode=True, sort_keys=False)
-    try:
-        return parse_dictionary_text(document, "<items>")
-    except DictionaryLoadError as exc:
-        raise ValidationFailed("字典项有错误:\n" + str(exc), errors={"issues": exc.issues}) from None
-
-
 def check_key_unique(dictionary: Dictionary) -> None:
     with db.session.no_autoflush:
         rows = db.session.execute(select(Dictionary).where(Dictionary.key == dictionary.key)).scalars()
         clash = any(r is not dictionary for r in rows)
     if clash:
         raise ValidationFailed(f"字典编码 {dictionary.key!r} 已存在")
-
-
-def replace_items(dictionary: Dictionary, parsed) -> None:
-    """Replace the dictionary's items with the parsed tree (ids change; values store keys, not ids)."""
-    db.session.flush()
-    db.session.execute(delete(DictionaryItem).where(DictionaryItem.dictionary_id == dictionary.id))
-    db.session.expire(dictionary, ["items"])
-
-    def add(items, parent_id):
-        for order, item in enumerate(items):
-            row = DictionaryItem(dictionary_id=dictionary.id, parent_id=parent_id, key=item.key, name=item.name,
-                                 order=order)
-            db.session.add(row)
-            db.session.flush()
-            add(item.children, row.id)
-
-    add(parsed.items, None)
-    db.session.expire(dictionary, ["items"])
 
 
 def flows_referencing(key: str) -> list[str]:
