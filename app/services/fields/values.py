@@ -97,7 +97,7 @@ def validate_field_values(flow: CompiledFlow, field_defs, raw: Mapping[str, Any]
     hidden = hidden_keys(flow, field_defs, raw, ticket_values)
     missing = [f.key for f in field_defs if f.required and f.key not in hidden and f.key not in raw]
     clean, errors = validate_values(field_defs, raw, _validation_context(field_defs, raw, viewer),
-                                    is_hidden=hidden_checker(flow, ticket_values))
+                                    is_hidden=hidden_checker(flow, ticket_values), condition_values=ticket_values)
     return clean, errors, missing
 
 
