@@ -28,6 +28,7 @@ class Defaults:
     SLA_SOON_SECONDS = 3600           # the workbench lists tickets whose clock reaches its target within this
     UPLOAD_DIR = None                 # default: instance/uploads
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+    ABANDONED_UPLOAD_HOURS = 72       # an upload kept across a failed submit that no ticket took is removed after this
     UPLOAD_EXTENSIONS = [
         "txt", "log", "csv", "pdf", "png", "jpg", "jpeg", "gif", "doc", "docx", "xls", "xlsx",
         "ppt", "pptx", "zip", "gz", "tar", "7z", "json", "yaml", "yml", "xml", "md",

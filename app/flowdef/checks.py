@@ -200,4 +200,11 @@ def _condition_problems(flow: FlowDef, start: str, succ, pred, regions: dict[str
                 where = "is not a field of this flow" if key not in every else \
                     "is not defined on this node or every path before it"
                 problems.append((("nodes", i, "fields", j, "hide_when"), f"hide_when field {key!r} {where}"))
+            row = {c.key for c in f.columns}
+            for k, column in enumerate(f.columns):
+                for key in sorted(condition_fields(column.hide_when) - before - row):
+                    where = "is not a field of this flow" if key not in every else \
+                        "is not defined on this node or every path before it"
+                    problems.append((("nodes", i, "fields", j, "columns", k, "hide_when"),
+                                     f"hide_when field {key!r} {where}"))
     return problems

@@ -118,6 +118,8 @@ class Column(_Frozen):
     display: Literal["input", "select", "date", "datetime", "int", "textarea"] = "input"
     required: bool = False
     choices: tuple[Choice, ...] = ()
+    hide_when: Condition | None = None  # the cell is hidden (and not required) while true; it reads the row's
+                                        # cells by column key and the form's fields by field key (cells first)
 
 
 class ChoiceSource(_Frozen):

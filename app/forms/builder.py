@@ -111,18 +111,20 @@ def json_type_errors(field_defs: Sequence[FieldDef], payload: Mapping[str, Any],
 def validate_values(field_defs: Sequence[FieldDef], payload: Mapping[str, Any],
                     ctx: FieldContext | None = None, *,
                     is_hidden: Callable[[str, Mapping], bool] = lambda k, v: False,
+                    condition_values: Mapping[str, Any] | None = None,
                     ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Validate a JSON payload with the form classes: (clean values, errors by field key).
 
     Fields with errors and hidden fields are left out of the clean values, except a hidden field given a value:
     as upstream (itsm/ticket/validators/field.py), that value is validated and kept (callers such as bk-bscp hide
-    ids from the form but send them for later steps).
+    ids from the form but send them for later steps). `condition_values` (earlier steps' values) are what table
+    cells' `hide_when` may read besides this payload.
     """
     ctx = ctx or FieldContext()
     merged = dict(payload)
     given = {k for k, v in merged.items() if v not in (None, "", [], {})}
     hidden = frozenset(f.key for f in field_defs if f.key not in given and is_hidden(f.key, merged))
-    form_class = build_form(field_defs, ctx, base=Form, hidden_keys=hidden)
+    form_class = build_form(field_defs, ctx, base=Form, hidden_keys=hidden, condition_values=condition_values)
     form = form_class(formdata=payload_formdata(field_defs, payload))
     form.validate()
     errors = {key: list(field.errors) for key, field in form._fields.items()

@@ -6,7 +6,7 @@ lookups are callbacks supplied by the caller.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from typing import Callable, Iterator, Sequence
 
 from app.flowdef.model import Choice, FieldDef
@@ -27,11 +27,13 @@ class FieldContext:
     """Callbacks and limits a form needs; defaults suit tests and static flows."""
 
     choices_for: Callable[[FieldDef], tuple[Choice, ...]] = lambda f: ()
-    users: Sequence[tuple[str, str]] = ()
+    users: Sequence[tuple[str, str]] = ()      # the known users, when they are few (tests, static flows) ...
+    users_named: Callable[[Sequence[str]], Sequence[tuple[str, str]]] | None = None   # ... or looked up by name
     attachment_lookup: Callable[[str], dict | None] = lambda ident: None
     max_upload_bytes: int = 10 * 1024 * 1024
     max_field_bytes: int = 64 * 1024            # TEXT / RICHTEXT values, in UTF-8 bytes
     allowed_extensions: frozenset[str] = DEFAULT_ALLOWED_EXTENSIONS
+    _looked_up: dict[str, str | None] = dataclass_field(default_factory=dict, repr=False)
 
     def choices(self, fdef: FieldDef) -> tuple[Choice, ...]:
         """The field's choice tree: inline choices, else resolved from its source."""
@@ -41,12 +43,24 @@ class FieldContext:
             return tuple(self.choices_for(fdef) or ())
         return ()
 
+    def known_users(self, usernames: Sequence[str]) -> list[tuple[str, str]]:
+        """(username, display) of those of `usernames` that exist and are enabled, in the order asked: from
+        `users_named` (the database, a few rows at a time, remembered) when given, else from `users`."""
+        wanted = list(dict.fromkeys(str(n) for n in usernames if n))
+        if self.users_named is None:
+            known = dict(self.users)
+        else:
+            missing = [n for n in wanted if n not in self._looked_up]
+            if missing:
+                found = dict(self.users_named(missing))
+                self._looked_up.update({n: found.get(n) for n in missing})
+            known = {n: d for n, d in self._looked_up.items() if d is not None}
+        return [(n, known[n]) for n in wanted if n in known]
+
     def user_display(self, username: str) -> str:
         """The display name of a user, or the username when unknown."""
-        for name, display in self.users:
-            if name == username:
-                return display or name
-        return username
+        found = self.known_users([username])
+        return (found[0][1] or username) if found else username
 
 
 # --- choice trees -------------------------------------------------------------

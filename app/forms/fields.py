@@ -141,6 +141,53 @@ class MultiKeyField(SelectMultipleField):
             raise ValidationError(self.bad_choice_message)
 
 
+class _PeopleChoices:
+    """A MEMBER(S) select whose options are only the users it holds (blank first for one person): the picker
+    finds the others on the server (/people/search), so the page does not grow with the number of users.
+    `people(usernames)` gives (username, label) of those that exist and are enabled."""
+
+    def _init_people(self, people, blank_label):
+        self.people = people
+        self.blank_label = blank_label
+
+    def _selected(self) -> list[str]:
+        data = self.data
+        if isinstance(data, (list, tuple)):
+            return [str(v) for v in data if v]
+        return [str(data)] if data else []
+
+    def _load_people(self) -> None:
+        blank = [SelectChoice("", self.blank_label)] if self.blank_label is not None else []
+        self.choices = blank + [SelectChoice(u, label) for u, label in self.people(self._selected())]
+
+    def iter_choices(self):
+        self._load_people()
+        return super().iter_choices()
+
+    def has_groups(self):
+        return False
+
+    def pre_validate(self, form):
+        self._load_people()
+        super().pre_validate(form)
+
+
+class PersonField(_PeopleChoices, KeySelectField):
+    """MEMBER: one user, searched on the server."""
+
+    def __init__(self, label=None, validators=None, people=None, blank_label="", **kwargs):
+        super().__init__(label, validators, choices=[], **kwargs)
+        self._init_people(people, blank_label)
+
+
+class PeopleField(_PeopleChoices, MultiKeyField):
+    """MEMBERS: several users, searched on the server."""
+
+    def __init__(self, label=None, validators=None, people=None, **kwargs):
+        super().__init__(label, validators, choices=[], **kwargs)
+        self._init_people(people, None)
+
+
 class CheckboxGroupField(MultiKeyField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()

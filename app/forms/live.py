@@ -34,17 +34,49 @@ def submitted_values(field_defs: Sequence[FieldDef], formdata, prefix: str = "")
     return values
 
 
+def form_condition_values(form, formdata) -> dict[str, Any]:
+    """What a `hide_when` reads in a posted form: the earlier steps' values, then this form's fields as posted
+    (under the form's prefix), read like `submitted_values`."""
+    values: dict[str, Any] = dict(getattr(form, "_condition_values", None) or {})
+    if formdata is None:
+        return values
+    for fdef in getattr(form, "_field_defs", ()):
+        if fdef.key not in form._fields:
+            continue
+        posted = formdata.getlist(form[fdef.key].name)
+        if multi_valued(fdef):
+            values[fdef.key] = [v for v in posted if v != ""]
+        elif posted:
+            values[fdef.key] = posted[0]
+    return values
+
+
+def _cell_conditions(field_defs: Sequence[FieldDef]) -> dict[str, dict[str, Any]]:
+    """{table field key: {column key: condition}} for table columns whose cells have a `hide_when`."""
+    tables = {}
+    for fdef in field_defs:
+        columns = {c.key: c.hide_when for c in fdef.columns if c.hide_when is not None}
+        if columns:
+            tables[fdef.key] = columns
+    return tables
+
+
 def hide_rules(form, field_defs: Sequence[FieldDef]) -> dict[str, Any] | None:
-    """The page's data for live `hide_when`: each conditional field's condition, how each field posts (name,
-    multi), and the values of earlier steps the conditions read. None when no field has a condition."""
+    """The page's data for live `hide_when`: each conditional field's condition, each table column's cell
+    condition, how each field posts (name, multi), and the values of earlier steps the conditions read.
+    None when nothing on the form has a condition."""
     conditional = [f for f in field_defs if f.hide_when is not None]
-    if not conditional:
+    cells = _cell_conditions(field_defs)
+    if not conditional and not cells:
         return None
     own = {f.key for f in field_defs}
-    read = set().union(*(condition_fields(f.hide_when) for f in conditional)) - own
+    read = set().union(set(), *(condition_fields(f.hide_when) for f in conditional),
+                       *(condition_fields(c) for columns in cells.values() for c in columns.values())) - own
     earlier: Mapping[str, Any] = getattr(form, "_condition_values", None) or {}
     return {
         "conditions": {f.key: condition_data(f.hide_when) for f in conditional},
+        "cells": {key: {"name": form[key].name, "columns": {c: condition_data(cond) for c, cond in columns.items()}}
+                  for key, columns in cells.items() if key in form},
         "fields": {f.key: {"name": form[f.key].name, "multi": multi_valued(f)} for f in field_defs if f.key in form},
         "values": {k: earlier[k] for k in sorted(read) if k in earlier},
     }

@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 from wtforms.fields import Field
 from wtforms.utils import unset_value
 
+from app.flowdef.conditions import compile_condition
 from app.flowdef.model import Column
 
 from .context import choice_names, msg_bad_choice, msg_bad_date, msg_bad_datetime, msg_bad_int, \
@@ -63,6 +64,8 @@ class TableField(Field):
         self.display_label = display_label
         self.rows_text: list[dict[str, str]] = []
         self.from_formdata = False
+        self.hidden_cells: frozenset[tuple[int, str]] = frozenset()   # (row index, column key) hidden by hide_when
+        self._hide = {c.key: compile_condition(c.hide_when) for c in self.columns if c.hide_when is not None}
 
     def process(self, formdata, data=unset_value, extra_filters=None):
         self.process_errors = []
@@ -70,6 +73,7 @@ class TableField(Field):
             data = self.default() if callable(self.default) else self.default
         self.object_data = data
         self.from_formdata = formdata is not None
+        self._formdata = formdata
         if formdata is not None:
             self.rows_text = self._rows_from_formdata(formdata)
             if any(str(v).strip() for v in formdata.getlist(self.name)):
@@ -79,6 +83,29 @@ class TableField(Field):
             self.rows_text = [{c.key: cell_text(r.get(c.key)) for c in self.columns}
                               for r in rows if isinstance(r, dict)]
         self.raw_data = [v for row in self.rows_text for v in row.values() if v]
+        self._cell_errors: list[str] = []
+        self.data = self._convert_rows()
+        if not self._hide:
+            self.process_errors.extend(self._cell_errors)
+
+    def pre_validate(self, form):
+        """Cells with a `hide_when` are judged once the whole form is known: a hidden cell is neither required
+        nor kept, a shown one is checked like any other (the browser hides the same cells, static/js/hide-when.js)."""
+        if not self._hide:
+            return
+        from .live import form_condition_values
+
+        self.apply_cell_conditions(form_condition_values(form, self._formdata))
+        self.errors.extend(self._cell_errors)
+
+    def apply_cell_conditions(self, values) -> None:
+        """Decide which cells are hidden for the form's `values` ({field key: value}) and convert the rows again."""
+        hidden = set()
+        for index, row in enumerate(self.rows_text):
+            merged = {**values, **row}
+            hidden.update((index, key) for key, holds in self._hide.items() if holds(merged))
+        self.hidden_cells = frozenset(hidden)
+        self._cell_errors = []
         self.data = self._convert_rows()
 
     def _rows_from_formdata(self, formdata) -> list[dict[str, str]]:
@@ -102,6 +129,9 @@ class TableField(Field):
                 continue
             stored = {}
             for column in self.columns:
+                if (number - 1, column.key) in self.hidden_cells:
+                    stored[column.key] = None
+                    continue
                 stored[column.key] = self._convert(number, column, row.get(column.key, ""))
             converted.append(stored)
         return converted
@@ -110,11 +140,11 @@ class TableField(Field):
         where = f"【{self.display_label}】第 {number} 行"
         if not text:
             if column.required:
-                self.process_errors.append(where + msg_required(column.name))
+                self._cell_errors.append(where + msg_required(column.name))
             return None
         value, message = convert_cell(column, text)
         if message is not None:
-            self.process_errors.append(where + message(column.name))
+            self._cell_errors.append(where + message(column.name))
         return value
 
     def column_options(self, column: Column) -> list[tuple[str, str]]:

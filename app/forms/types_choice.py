@@ -10,8 +10,8 @@ from app.flowdef.model import Choice, FieldDef
 from app.i18n import gettext
 
 from .context import FieldContext, choice_names, msg_bad_choice, msg_unknown_users
-from .fields import CascadeField, CheckboxGroupField, KeyRadioField, KeySelectField, MultiKeyField, \
-    select_choices
+from .fields import CascadeField, CheckboxGroupField, KeyRadioField, KeySelectField, MultiKeyField, PeopleField, \
+    PersonField, select_choices
 from .registry import CompositeFieldType, FieldType, as_list, json_kind, register, split_list, text_of
 
 TRUE_TEXTS = frozenset({"y", "yes", "true", "1", "on", "是", "t"})
@@ -169,9 +169,9 @@ class CascadeType(CompositeFieldType):
         return "/".join(names)
 
 
-def _user_choices(ctx: FieldContext, *, blank: bool) -> list[SelectChoice]:
-    options = [SelectChoice("", gettext("请选择"))] if blank else []
-    return options + [SelectChoice(u, _user_label(u, d)) for u, d in ctx.users]
+def _people(ctx: FieldContext):
+    """(username, label) of the named users the context knows, labelled as the picker shows them."""
+    return lambda names: [(u, _user_label(u, d)) for u, d in ctx.known_users(names)]
 
 
 def _user_label(username: str, display: str) -> str:
@@ -186,8 +186,8 @@ class MemberType(SelectType):
     name = "MEMBER"
 
     def make_field(self, fdef, ctx, required):
-        return KeySelectField(
-            choices=_user_choices(ctx, blank=True),
+        return PersonField(
+            people=_people(ctx), blank_label=gettext("请选择"),
             unknown_message=lambda bad: msg_unknown_users(fdef.name, bad),
             **self.field_kwargs(fdef, ctx, required))
 
@@ -200,8 +200,8 @@ class MembersType(ListFieldType):
     name = "MEMBERS"
 
     def make_field(self, fdef, ctx, required):
-        return MultiKeyField(
-            choices=_user_choices(ctx, blank=False),
+        return PeopleField(
+            people=_people(ctx),
             unknown_message=lambda bad: msg_unknown_users(fdef.name, bad),
             **self.field_kwargs(fdef, ctx, required))
 

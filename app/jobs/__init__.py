@@ -15,8 +15,7 @@ from flask import Flask, current_app
 
 from app.extensions import db
 from app.infra.uow import CommitOutsideBoundary, outside_transaction, unit_of_work
-from app.services import alerts, automation, integration, notify, people
-from app.services import automation, integration, notify, people, sla
+from app.services import alerts, automation, fields, integration, notify, people, sla
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +87,18 @@ def check_service_levels(now=None) -> int:
     return recorded
 
 
+def clean_abandoned_uploads(now=None) -> int:
+    """Remove uploads no ticket took within ABANDONED_UPLOAD_HOURS: the rows in a unit of work, then their files."""
+    removed = 0
+    while True:
+        with unit_of_work():
+            paths = fields.purge_abandoned_uploads(now)
+        if not paths:
+            return removed
+        fields.remove_files(paths)
+        removed += len(paths)
+
+
 def sync_cmdb_roles() -> str:
     """Refresh CMDB business roles from CMDB_SOURCE, at most once per CMDB_SYNC_SECONDS across schedulers."""
     interval = current_app.config["CMDB_SYNC_SECONDS"]
@@ -134,6 +145,8 @@ JOBS = [
     JobDef("daily_reminders", daily_reminders, 60, "after the configured time, queue today's reminders for daily flows"),
     JobDef("process_alerts", process_alerts, 5, "turn stored alert payloads into incidents (dedupe, resolve, storms)"),
     JobDef("check_service_levels", check_service_levels, 30, "record SLA warnings and breaches once, notify, escalate"),
+    JobDef("clean_abandoned_uploads", clean_abandoned_uploads, 3600,
+           "remove uploads kept across a failed submit that no ticket took within ABANDONED_UPLOAD_HOURS"),
     JobDef("sync_cmdb_roles", sync_cmdb_roles, 300, "refresh CMDB business roles from CMDB_SOURCE every CMDB_SYNC_SECONDS"),
 ]
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import replace
+from functools import lru_cache
 from datetime import timedelta
 from pathlib import Path
 
@@ -111,6 +113,16 @@ def localized(chart: stats.Chart) -> stats.Chart:
                    note=gettext(chart.note) if chart.note else "", unit=gettext(chart.unit) if chart.unit else "")
 
 
+@lru_cache(maxsize=1)
+def plotly_style_ids() -> tuple[str, ...]:
+    """Ids of the <style> blocks plotly.js would inject for its map libraries unless an element with that id is
+    already on the page: the page carries such empty elements, so plotly injects no inline style (the CSP allows
+    none) for maps this page never draws."""
+    text = PLOTLY_JS.read_text(encoding="utf-8", errors="replace") if PLOTLY_JS.exists() else ""
+    return tuple(dict.fromkeys(re.findall(r'getElementById\("([0-9a-f]{32,64})"\)\)\{var \w+=document\.createElement'
+                                          r'\("style"\)', text)))
+
+
 @bp.route("/")
 def index():
     f, problems = _filter()
@@ -119,7 +131,7 @@ def index():
     return render_template("statistics/index.html", charts=charts, figures={c.key: figure(c) for c in charts},
                            f=f, problems=problems, args=args, catalogs=stats.catalog_choices(),
                            start=local(f.start).date(), end=(local(f.end) - timedelta(days=1)).date(),
-                           plotly_version=plotly.__version__)
+                           plotly_version=plotly.__version__, plotly_style_ids=plotly_style_ids())
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -13,7 +13,7 @@ from app.infra.uow import unit_of_work
 from app.services import alerts
 from app.services.fields import choice_errors, field_context, hidden_keys, keep_uploads, safe_content_type
 from app.services import sla
-from app.services.people import general_roles, user_choices
+from app.services.people import general_roles
 from app.services.tickets import (
     attachment_for,
     can_view,
@@ -65,7 +65,7 @@ def _render(ticket, forms=None, status=200):
     node_names = {n.key: n.name for n in page.flow.definition.nodes}
     can_prioritize = bool(ticket.priority) and not ticket.is_over and (
         current_user.is_superuser or any(current_user.username in (s.step.users or []) for s in page.current))
-    return render_template("ticket.html", page=page, forms=forms, users=user_choices(), roles=general_roles(),
+    return render_template("ticket.html", page=page, forms=forms, roles=general_roles(),
                            OPERATION_NAMES=OPERATION_NAMES, alerts=alerts.ticket_alerts(ticket.id), sla_clocks=sla.ticket_clocks(ticket, node_names=node_names),
                            can_prioritize=can_prioritize, priorities=sla.priorities()), status
 

@@ -38,7 +38,10 @@ def test_incident_then_related_change_scenario(sessions):
     page = desk.go("/")
     assert incident_sn in page.inner_text("#todo")
     page = desk.go(urlsplit(incident_url).path)
-    page.select_option("#distribute-handle", "PERSON:eng1")
+    page.locator("#step-handle .ts-control").first.click()       # people are searched on the server
+    with page.expect_response(lambda r: "/people/search" in r.url):
+        page.keyboard.type("eng1")
+    page.locator(".ts-dropdown:visible .option:has-text('eng1')").first.click()
     with page.expect_navigation():
         page.click("button:has-text('派单')")
     assert "派单成功" in page.content()

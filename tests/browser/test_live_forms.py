@@ -132,3 +132,59 @@ def test_conditional_fields_on_a_step_form_read_earlier_steps_and_the_step_itsel
     with page.expect_navigation():
         page.click("#step-review button:has-text('提交')")
     assert "已提交" in page.content()
+
+
+CELL_FLOW = """
+key: live_cells
+name: 主机变更
+service_type: request
+nodes:
+  - key: submit
+    name: 提单
+    kind: start
+    fields:
+      - {key: urgent, name: 紧急, type: CHECKBOX}
+      - key: hosts
+        name: 主机清单
+        type: CUSTOMTABLE
+        required: true
+        columns:
+          - {key: host, name: 主机, required: true}
+          - {key: action, name: 操作, display: select, choices: [{key: add, name: 新增}, {key: drop, name: 删除}]}
+          - {key: reason, name: 原因, required: true, hide_when: {field: action, op: "!=", value: drop}}
+          - {key: note, name: 备注, hide_when: {field: urgent, op: "==", value: true}}
+  - {key: end, name: 结束, kind: end}
+transitions:
+  - {from: submit, to: end}
+"""
+
+
+def cell_visible(page, row, column):
+    return page.locator(f"table[data-table-field=hosts] tbody tr >> nth={row} >> td[data-cell={column}] >> "
+                        "input, select, textarea").first.is_visible()
+
+
+def test_table_cells_follow_their_row_and_the_form(sessions, make_service, live_server):
+    service = make_service(CELL_FLOW, users=("alice",))
+    page = sessions("alice").go(f"/submit/{service}")
+    assert not cell_visible(page, 0, "reason") and cell_visible(page, 0, "note")
+    page.select_option("select[name=hosts-1-action]", "drop")
+    assert cell_visible(page, 1, "reason") and not cell_visible(page, 0, "reason")   # only that row's cell
+    page.check("input[name=urgent]")
+    assert not cell_visible(page, 0, "note") and not cell_visible(page, 2, "note")   # a form field hides a column
+    page.click("button[data-add-row=hosts]")
+    assert not cell_visible(page, 3, "reason") and not cell_visible(page, 3, "note")  # a new row follows the rules
+
+    # the server requires the shown cell only, and names its row
+    page.fill("input[name=hosts-0-host]", "web1")
+    page.select_option("select[name=hosts-0-action]", "add")
+    page.fill("input[name=hosts-1-host]", "db1")
+    with page.expect_navigation():
+        page.click("main button:has-text('提交')")
+    errors = page.locator("main form [data-field=hosts] .invalid-feedback").all_inner_texts()
+    assert errors == ["【主机清单】第 2 行【原因】为必填项"]
+    assert cell_visible(page, 1, "reason") and not cell_visible(page, 0, "reason")   # re-rendered as it was
+    page.fill("input[name=hosts-1-reason]", "下线")
+    with page.expect_navigation():
+        page.click("main button:has-text('提交')")
+    assert page.inner_text("#sn").startswith("REQ")

@@ -6,6 +6,6 @@ from app.infra.exports import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "api_choices": ["choice_errors"],
-    "attachments": ["safe_content_type"],
+    "attachments": ["purge_abandoned_uploads", "remove_files", "safe_content_type"],
     "values": ["display", "field_context", "hidden_keys", "keep_uploads", "suggested_values"],
 })

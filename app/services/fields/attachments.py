@@ -78,3 +78,31 @@ def stored_path(row: Attachment) -> Path:
     default = Path(current_app.config["UPLOAD_DIR"]) / row.stored_name
     # files stay where they were saved when an admin moves the storage folder later
     return path if path.exists() or not default.exists() else default
+
+
+PURGE_BATCH = 500
+
+
+def purge_abandoned_uploads(now=None) -> list[Path]:
+    """Forget uploads that never became part of a ticket (kept across a failed submit, then abandoned) once they
+    are older than ABANDONED_UPLOAD_HOURS; returns their files, which the caller removes after the commit."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.timeutil import utcnow
+
+    cutoff = (now or utcnow()) - timedelta(hours=current_app.config["ABANDONED_UPLOAD_HOURS"])
+    rows = db.session.execute(select(Attachment).where(Attachment.ticket_id.is_(None), Attachment.created_at < cutoff)
+                              .order_by(Attachment.id).limit(PURGE_BATCH)).scalars().all()
+    paths = [stored_path(row) for row in rows]
+    for row in rows:
+        db.session.delete(row)
+    db.session.flush()
+    return paths
+
+
+def remove_files(paths) -> None:
+    """Delete stored files; one already gone is no error."""
+    for path in paths:
+        Path(path).unlink(missing_ok=True)

@@ -15,7 +15,7 @@ from app.forms.builder import payload_formdata
 from app.models import Attachment, Ticket, User
 from app.services.fields.api_choices import api_choices
 from app.services.fields.attachments import store_upload
-from app.services.people.directory import enabled_users, user_choices
+from app.services.people.directory import enabled_users
 from app.services.system.dictionaries import choices_for_dictionary
 from app.services.tickets.reading import can_view
 
@@ -38,7 +38,7 @@ def field_context(viewer: User | None = None) -> FieldContext:
     key = f"itsm_field_ctx:{viewer.username if viewer is not None else ''}"
     if has_app_context() and key in g:
         return g.get(key)
-    ctx = _context(user_choices(), viewer)
+    ctx = _context((), viewer, users_named=enabled_users)    # member fields look up only the users they hold
     if has_app_context():
         setattr(g, key, ctx)
     return ctx
@@ -64,11 +64,11 @@ def usable_attachment(viewer: User | None, ident: str | int) -> dict | None:
     return {"id": row.id, "name": row.original_name}
 
 
-def _context(users, viewer: User | None = None) -> FieldContext:
+def _context(users, viewer: User | None = None, users_named=None) -> FieldContext:
     cfg = current_app.config
     # the per-file size limit of 基础配置 is enforced when a file is stored (attachments.store_upload),
     # so building a form costs no settings query; here only the request's own ceiling applies
-    return FieldContext(choices_for=_choices, users=users, attachment_lookup=partial(usable_attachment, viewer),
+    return FieldContext(choices_for=_choices, users=users, users_named=users_named, attachment_lookup=partial(usable_attachment, viewer),
                         max_upload_bytes=cfg["MAX_CONTENT_LENGTH"], max_field_bytes=cfg["FIELD_MAX_BYTES"],
                         allowed_extensions=frozenset(e.lower() for e in cfg["UPLOAD_EXTENSIONS"]))
 
@@ -97,7 +97,7 @@ def validate_field_values(flow: CompiledFlow, field_defs, raw: Mapping[str, Any]
     hidden = hidden_keys(flow, field_defs, raw, ticket_values)
     missing = [f.key for f in field_defs if f.required and f.key not in hidden and f.key not in raw]
     clean, errors = validate_values(field_defs, raw, _validation_context(field_defs, raw, viewer),
-                                    is_hidden=hidden_checker(flow, ticket_values))
+                                    is_hidden=hidden_checker(flow, ticket_values), condition_values=ticket_values)
     return clean, errors, missing
 
 

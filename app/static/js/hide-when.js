@@ -17,6 +17,34 @@ function submitted(form, fields) {
   return values;
 }
 
+// A table's cells with a hide_when: each row reads its own cells (by column key) over the form's values,
+// as app/forms/tables.py does; a hidden cell keeps its place in the row but shows nothing.
+function applyCells(scope, table, values) {
+  const element = scope.querySelector(`table[data-table-field="${CSS.escape(table.name)}"]`);
+  if (!element) {
+    return;
+  }
+  const prefix = `${table.name}-`;
+  for (const row of element.querySelectorAll("tbody tr")) {
+    const rowValues = {};
+    for (const input of row.querySelectorAll("[name]")) {
+      const rest = input.name.startsWith(prefix) ? input.name.slice(prefix.length) : "";
+      const match = /^\d+-(.+)$/.exec(rest);
+      if (match) {
+        rowValues[match[1]] = input.value.trim();
+      }
+    }
+    for (const [column, cond] of Object.entries(table.columns)) {
+      const cell = row.querySelector(`td[data-cell="${CSS.escape(column)}"]`);
+      if (cell) {
+        const hidden = evaluate(cond, {...values, ...rowValues});
+        cell.classList.toggle("cell-hidden", hidden);
+        cell.toggleAttribute("data-hidden", hidden);
+      }
+    }
+  }
+}
+
 function bind(script) {
   const form = script.closest("form");
   if (!form) {
@@ -34,6 +62,9 @@ function bind(script) {
       const hidden = evaluate(cond, values);
       box.classList.toggle("d-none", hidden);
       box.toggleAttribute("data-hidden", hidden);
+    }
+    for (const table of Object.values(rules.cells || {})) {
+      applyCells(scope, table, values);
     }
   };
   form.addEventListener("input", apply);
