@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import SelectField, TextAreaField
 
 from app.extensions import db

@@ -27,7 +27,7 @@ class GeneralRoleView(SecureModelView):
     column_formatters = {"members": _members}
     form_columns = ["name", "key", "desc", "member_names"]
     form_extra_fields = {"member_names": SelectMultipleField(_l("成员"), widget=Select2Widget(multiple=True), choices=[])}
-    form_args = {"key": {"label": _l("角色标识"), "description": _l("流程中 processors: {type: GENERAL, value: [角色标识]} 引用它")}}
+    form_args = {"key": {"label": _l("角色标识"), "description": _l("流程的处理人设置按角色标识引用该角色")}}
 
     def get_query(self):
         return super().get_query().filter(Role.type == "GENERAL")

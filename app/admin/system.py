@@ -31,9 +31,9 @@ class DictionaryView(SecureModelView):
     form_columns = ["key", "name", "desc", "is_enabled", "items_text"]
     form_extra_fields = {"items_text": TextAreaField(
         _l("字典项"), render_kw={"rows": 14, "class": "yaml-editor", "style": "min-height: 260px"},
-        description=_l("YAML 列表，每项 {key: 编码, name: 名称}，下级放在 children 中；编码在整个字典内唯一。"
-                    "例如：- {key: high, name: 高}"))}
-    form_args = {"key": {"label": _l("编码"), "description": _l("大写字母、数字或下划线，如 RISK_LEVEL；流程字段用 source: {dictionary: 编码} 引用")}}
+        description=_l("YAML 列表，每项 <code>{key: 编码, name: 名称}</code>，下级放在 <code>children</code> 中；编码在整个字典内唯一。"
+                    "例如：<code>- {key: high, name: 高}</code>"))}
+    form_args = {"key": {"label": _l("编码"), "description": _l("大写字母、数字或下划线，如 RISK_LEVEL；流程中的选项字段按编码引用该字典")}}
     list_template = "admin/system/dictionary_list.html"
 
     def on_form_prefill(self, form, id):

@@ -278,11 +278,11 @@ EN = {
     "API 不存在": "No such API", "测试调用": "Test call", "测试调用「{name}」": "Test call: {name}",
     "字典项数": "Items", "字典项": "Items", "附件存储目录": "Attachment folder",
     "单个附件大小上限（MB）": "Largest attachment (MB)",
-    "大写字母、数字或下划线，如 RISK_LEVEL；流程字段用 source: {dictionary: 编码} 引用":
-        "Capital letters, digits or underscores, e.g. RISK_LEVEL; flow fields refer to it as source: {dictionary: CODE}",
-    "YAML 列表，每项 {key: 编码, name: 名称}，下级放在 children 中；编码在整个字典内唯一。例如：- {key: high, name: 高}":
-        "A YAML list, each item {key: code, name: name}, sub-items under children; codes are unique in the "
-        "dictionary. For example: - {key: high, name: High}",
+    "大写字母、数字或下划线，如 RISK_LEVEL；流程中的选项字段按编码引用该字典":
+        "Capital letters, digits or underscores, e.g. RISK_LEVEL; choice fields in flows refer to the dictionary by it",
+    "YAML 列表，每项 <code>{key: 编码, name: 名称}</code>，下级放在 <code>children</code> 中；编码在整个字典内唯一。例如：<code>- {key: high, name: 高}</code>":
+        "A YAML list, each item <code>{key: code, name: name}</code>, sub-items under <code>children</code>; codes are "
+        "unique in the dictionary. For example: <code>- {key: high, name: High}</code>",
     "已从字典文件加载 {n} 个数据字典": "Loaded {n} data dictionaries from the dictionary files",
     "缓存已清除（{when}）": "Cache cleared ({when})", "请填写附件存储目录": "Enter the attachment folder",
     "请填写大小上限": "Enter the size limit", "应在 0.01 到 1024 之间": "Must be between 0.01 and 1024",
@@ -360,8 +360,7 @@ EN = {
     "模板已保存": "Template saved", "不加密": "None", "角色名称": "Role name", "角色标识": "Role key",
     "成员": "Members", "业务 ID": "Business ID", "姓名": "Name", "ITSM 超级管理员": "ITSM super admin",
     "统计管理员": "Statistics admin", "最近登录": "Last login", "部门": "Department", "直属领导": "Leader",
-    "流程中 processors: {type: GENERAL, value: [角色标识]} 引用它":
-        "Flows refer to it as processors: {type: GENERAL, value: [role key]}",
+    "流程的处理人设置按角色标识引用该角色": "A flow's processor setting refers to the role by this key",
     "已从 CMDB 同步 {n} 个业务角色（移除 {removed} 个）": "Synced {n} business roles from CMDB ({removed} removed)",
     "{name} 已保存，新单据按新的协议计时；进行中的单据可在单据页重新套用":
         "{name} saved; new tickets are timed by the new agreements, open tickets can be re-applied from their page",

@@ -34,17 +34,18 @@ ENGLISH_NAMES = {"ITSM", "BlueKing", "English", "CSV", "YAML", "JSON", "API", "I
 SKIPPED = re.compile(r"/designer|\.svg$|/export/")
 
 
-def _strings(value):
-    """Every string inside a JSON-like value."""
+def _strings(value, keys: bool = False):
+    """Every string inside a JSON-like value (and its keys, when the page shows them)."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield str(k)
-            yield from _strings(v)
+            if keys:
+                yield str(k)
+            yield from _strings(v, keys)
     elif isinstance(value, (list, tuple)):
         for v in value:
-            yield from _strings(v)
+            yield from _strings(v, keys)
 
 
 USER_COLUMNS = {
@@ -59,6 +60,7 @@ USER_COLUMNS = {
     "Notification": ("subject", "body", "receiver", "username", "title", "content"),
 }
 JSON_COLUMNS = {"FlowVersion": ("definition",), "AuditLog": ("before", "after"), "Ticket": ("values",)}
+# the audit log shows each change as the JSON recorded, field names included
 
 
 def _user_data(app) -> list[str]:
@@ -78,7 +80,7 @@ def _user_data(app) -> list[str]:
             for column in JSON_COLUMNS.get(model_name, ()):
                 if hasattr(model, column):
                     for value in db.session.execute(select(getattr(model, column))).scalars():
-                        texts.update(s for s in _strings(value or {}) if s)
+                        texts.update(s for s in _strings(value or {}, keys=model_name == "AuditLog") if s)
         for source in list(db.session.execute(select(models.Flow.source)).scalars()) + [NEW_FLOW_TEMPLATE]:
             flow = check_flow_text(source)[0]          # as the previews show it, implied approval fields included
             if flow is not None:
