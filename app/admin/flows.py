@@ -7,7 +7,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from markupsafe import Markup, escape
 from wtforms import BooleanField, FileField, RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.extensions import db
@@ -65,11 +65,16 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class DeployForm(AdminForm):
-    notify = RadioField(_l("通知"), choices=[("yes", _l("通知")), ("no", _l("不通知"))], default="yes")
-    channels = MultiCheckboxField(_l("通知渠道"), choices=[("email", _l("邮件")), ("webhook", "Webhook"),
+    """The manual's 流程部署 dialog: the version's name, then the task notification policy."""
+
+    version_name = StringField(_l("部署流程名"), validators=[Optional(), Length(max=128)],
+                               description=_l("新版本的名称，留空则用流程名称"))
+    notify = RadioField(_l("是否通知"), choices=[("yes", _l("是")), ("no", _l("否"))], default="yes")
+    channels = MultiCheckboxField(_l("通知类型"), choices=[("email", _l("邮件")), ("webhook", "Webhook"),
                                                      ("wecom", _l("企业微信机器人")), ("log", _l("日志"))], default=["log"])
-    frequency = RadioField(_l("通知频率"), choices=[("once", _l("仅一次")), ("daily", _l("每天"))], default="once")
-    supervise = RadioField(_l("督办"), choices=[("yes", _lp("switch", "开启")), ("no", _lp("switch", "关闭"))], default="yes")
+    frequency = RadioField(_l("通知频率"), choices=[("once", _l("首次通知，以后不再通知")),
+                                                   ("daily", _l("首次通知后，次日起每天定时通知"))], default="once")
+    supervise = RadioField(_l("是否督办"), choices=[("yes", _l("是")), ("no", _l("否"))], default="yes")
     supervise_starter = BooleanField(_l("提单人"), default=True)
     supervisors = StringField(_l("其他督办人"), description=_l("用户名，多个用逗号分隔"))
 
@@ -84,7 +89,14 @@ def _flow_ops(view, context, model, name):
              ("导出 YAML", url_for(".export", id=model.id, format="yaml")),
              ("导出 JSON", url_for(".export", id=model.id, format="json")),
              ("导出蓝鲸 JSON", url_for(".export", id=model.id, format="bk"))]
-    return Markup(" ".join(f'<a class="btn btn-outline-primary btn-sm py-0" href="{u}">{escape(gettext(t))}</a>' for t, u in links))
+    exports = [(t, u) for t, u in links if t.startswith("导出")]       # the manual's 导出流程, one menu per format
+    buttons = [Markup('<a class="btn btn-outline-primary btn-sm py-0" href="{}">{}</a>').format(u, gettext(t))
+               for t, u in links if (t, u) not in exports]
+    menu = Markup('<div class="btn-group"><button type="button" class="btn btn-outline-primary btn-sm py-0 dropdown-toggle" '
+                  'data-toggle="dropdown">{}</button><div class="dropdown-menu">{}</div></div>').format(
+        gettext("导出流程"), Markup("").join(Markup('<a class="dropdown-item" href="{}">{}</a>').format(u, gettext(t))
+                                        for t, u in exports))
+    return Markup(" ").join(buttons + [menu])
 
 
 def preview_context(definition) -> dict:
@@ -218,14 +230,14 @@ class FlowView(DesignerMixin, SecureModelView):
         if row is None:
             flash(gettext("流程不存在"), "error")
             return redirect(url_for(".index_view"))
-        form = DeployForm(request.form if request.method == "POST" else None)
+        form = DeployForm(request.form if request.method == "POST" else None, version_name=row.name)
         if request.method == "POST" and form.validate():
             def deploy():
                 policy = flows.notify_policy(
                     enabled=form.notify.data == "yes", channels=form.channels.data, frequency=form.frequency.data,
                     supervise=form.supervise.data == "yes", starter=form.supervise_starter.data,
                     supervisors=(form.supervisors.data or "").replace("，", ",").split(","))
-                return flows.deploy(id, by=self.actor, notify=policy)
+                return flows.deploy(id, by=self.actor, notify=policy, name=(form.version_name.data or "").strip())
 
             version = self.run(deploy)
             if version:
