@@ -45,6 +45,8 @@ def init_admin(app: Flask) -> Admin:
         User,
     )
 
+    from app.i18n import lazy_gettext as _l
+
     from .api_apps import ApiAppView
     from .base import SecureIndexView
     from .catalog import CatalogView, ServiceView
@@ -58,33 +60,33 @@ def init_admin(app: Flask) -> Admin:
         # in Jinja, so Flask-Babel must not touch the Jinja environment.
         Babel(app, locale_selector=_admin_locale, configure_jinja=False)
     app.config.setdefault("CMDB_SOURCE", "cmdb_roles.yaml")
-    admin = Admin(app, name="ITSM 后台管理", theme=Bootstrap4Theme(swatch=app.config.get("FLASK_ADMIN_SWATCH", "cerulean"),
+    admin = Admin(app, name=_l("ITSM 后台管理"), theme=Bootstrap4Theme(swatch=app.config.get("FLASK_ADMIN_SWATCH", "cerulean"),
                                                                base_template="admin/itsm_master.html", fluid=True),
-                  index_view=SecureIndexView(name="概览", url="/admin"), translations_path=TRANSLATIONS)
-    admin.add_view(ServiceView(Service, db, name="服务", category="服务管理", endpoint="service"))
-    admin.add_view(CatalogView(Catalog, db, name="服务目录", category="服务管理", endpoint="catalog"))
-    admin.add_view(FlowView(Flow, db, name="流程设计", category="流程管理", endpoint="flow"))
-    admin.add_view(FlowVersionView(FlowVersion, db, name="流程版本", category="流程管理", endpoint="flowversion"))
-    admin.add_view(ApiSystemView(ApiSystem, db, name="接入系统", category="流程管理", endpoint="apisystem"))
-    admin.add_view(ApiView(ApiDef, db, name="API 配置", category="流程管理", endpoint="apidef"))
-    admin.add_view(GeneralRoleView(Role, db, name="通用角色表", category="角色配置", endpoint="role"))
-    admin.add_view(CmdbRoleView(Role, db, name="业务角色表", category="角色配置", endpoint="cmdbrole"))
-    admin.add_view(AdminRoleView(User, db, name="管理员角色表", category="角色配置", endpoint="adminrole"))
-    admin.add_view(DirectoryView(User, db, name="组织架构", category="角色配置", endpoint="directory"))
-    admin.add_view(DictionaryView(Dictionary, db, name="数据字典", category="系统配置", endpoint="dictionary"))
-    admin.add_view(SettingsView(name="基础配置", category="系统配置", endpoint="settings"))
-    admin.add_view(ApiAppView(ApiApp, db, name="API 应用", category="系统配置", endpoint="apiapp"))
-    admin.add_view(ApiCallLogView(ApiCallLog, db, name="接口日志", category="系统配置", endpoint="apicalllog"))
-    admin.add_view(AuditLogView(AuditLog, db, name="审计日志", category="系统配置", endpoint="auditlog"))
+                  index_view=SecureIndexView(name=_l("概览"), url="/admin"), translations_path=TRANSLATIONS)
+    admin.add_view(ServiceView(Service, db, name=_l("服务"), category=_l("服务管理"), endpoint="service"))
+    admin.add_view(CatalogView(Catalog, db, name=_l("服务目录"), category=_l("服务管理"), endpoint="catalog"))
+    admin.add_view(FlowView(Flow, db, name=_l("流程设计"), category=_l("流程管理"), endpoint="flow"))
+    admin.add_view(FlowVersionView(FlowVersion, db, name=_l("流程版本"), category=_l("流程管理"), endpoint="flowversion"))
+    admin.add_view(ApiSystemView(ApiSystem, db, name=_l("接入系统"), category=_l("流程管理"), endpoint="apisystem"))
+    admin.add_view(ApiView(ApiDef, db, name=_l("API 配置"), category=_l("流程管理"), endpoint="apidef"))
+    admin.add_view(GeneralRoleView(Role, db, name=_l("通用角色表"), category=_l("角色配置"), endpoint="role"))
+    admin.add_view(CmdbRoleView(Role, db, name=_l("业务角色表"), category=_l("角色配置"), endpoint="cmdbrole"))
+    admin.add_view(AdminRoleView(User, db, name=_l("管理员角色表"), category=_l("角色配置"), endpoint="adminrole"))
+    admin.add_view(DirectoryView(User, db, name=_l("组织架构"), category=_l("角色配置"), endpoint="directory"))
+    admin.add_view(DictionaryView(Dictionary, db, name=_l("数据字典"), category=_l("系统配置"), endpoint="dictionary"))
+    admin.add_view(SettingsView(name=_l("基础配置"), category=_l("系统配置"), endpoint="settings"))
+    admin.add_view(ApiAppView(ApiApp, db, name=_l("API 应用"), category=_l("系统配置"), endpoint="apiapp"))
+    admin.add_view(ApiCallLogView(ApiCallLog, db, name=_l("接口日志"), category=_l("系统配置"), endpoint="apicalllog"))
+    admin.add_view(AuditLogView(AuditLog, db, name=_l("审计日志"), category=_l("系统配置"), endpoint="auditlog"))
     from app.models import Notification
 
     from .notify import NotificationView, NotifySettingsView
 
-    admin.add_view(NotifySettingsView(name="通知配置", category="系统配置", endpoint="notifysettings"))
+    admin.add_view(NotifySettingsView(name=_l("通知配置"), category=_l("系统配置"), endpoint="notifysettings"))
     from app.admin.sla import SlaFilesView
-    admin.add_view(SlaFilesView(name="服务级别", category="流程管理", endpoint="slafiles"))
-    admin.add_view(NotificationView(Notification, db, name="通知记录", category="系统配置", endpoint="notification"))
+    admin.add_view(SlaFilesView(name=_l("服务级别"), category=_l("流程管理"), endpoint="slafiles"))
+    admin.add_view(NotificationView(Notification, db, name=_l("通知记录"), category=_l("系统配置"), endpoint="notification"))
     from .alerts import AlertsView
 
-    admin.add_view(AlertsView(name="告警接入", category="系统配置", endpoint="alerts"))
+    admin.add_view(AlertsView(name=_l("告警接入"), category=_l("系统配置"), endpoint="alerts"))
     return admin

@@ -8,6 +8,7 @@ from flask_admin import expose
 from app.infra.public_url import public_base_url
 from app.models import RECEIVER_KINDS
 from app.services import alerts
+from app.i18n import gettext, lazy_gettext as _l
 
 from .base import SecureView
 
@@ -23,6 +24,10 @@ rules:
       title: "{{ labels.alertname }} {{ labels.instance | default('') }}"
 """
 
+# what the page shows for a payload's status and a receiver's kind (Alertmanager and Grafana are product names)
+PAYLOAD_STATUS_NAMES = {"PENDING": "待处理", "DONE": "已处理", "FAILED": "处理失败", "REJECTED": "已拒收"}
+RECEIVER_KIND_NAMES = {"alertmanager": "Alertmanager", "grafana": "Grafana", "generic": "通用"}
+
 
 class AlertsView(SecureView):
     """Rule files, receivers, received payloads."""
@@ -37,7 +42,8 @@ class AlertsView(SecureView):
         return self.render("admin/alerts/index.html", files=alerts.rule_files(), rule_count=rule_count,
                            problem=problem, receivers=alerts.list_receivers(), kinds=RECEIVER_KINDS,
                            payloads=alerts.recent_payloads(status), counts=alerts.payload_counts(), status=status,
-                           base_url=public_base_url())
+                           base_url=public_base_url(), status_names=PAYLOAD_STATUS_NAMES,
+                           kind_names=RECEIVER_KIND_NAMES)
 
     @expose("/file/", methods=["GET", "POST"])
     def edit_file(self):
@@ -46,13 +52,13 @@ class AlertsView(SecureView):
         if text is not None:
             saved = self.run(lambda: alerts.save_rule_file(name, text.replace("\r\n", "\n")))
             if saved:
-                flash(f"已保存 {name}：{len(saved)} 条规则", "success")
+                flash(gettext("已保存 {name}：{n} 条规则", name=name, n=len(saved)), "success")
                 return redirect(url_for(".index"))
         elif name:
             try:
                 text = alerts.read_rule_file(name)
             except alerts.RuleError as exc:
-                flash(exc.message, "error")
+                flash(gettext(exc.message), "error")
                 return redirect(url_for(".index"))
         return self.render("admin/alerts/edit.html", name=name, text=text or NEW_RULE_FILE)
 
@@ -65,14 +71,15 @@ class AlertsView(SecureView):
                                                           username=basic_user))
         if created:
             receiver, secret = created
-            flash(f"接收器 /alerts/{receiver.kind}/{receiver.name} 已创建，密钥（只显示这一次）：{secret}", "success")
+            flash(gettext("接收器 {path} 已创建，密钥（只显示这一次）：{secret}", path=f"/alerts/{receiver.kind}/{receiver.name}",
+                           secret=secret), "success")
         return redirect(url_for(".index"))
 
     @expose("/receiver/<int:receiver_id>/rotate/", methods=["POST"])
     def rotate(self, receiver_id: int):
         secret = self.run(lambda: alerts.rotate_secret(receiver_id))
         if secret:
-            flash(f"新密钥（只显示这一次，旧密钥已失效）：{secret}", "success")
+            flash(gettext("新密钥（只显示这一次，旧密钥已失效）：{secret}", secret=secret), "success")
         return redirect(url_for(".index"))
 
     @expose("/retry/", methods=["POST"])
@@ -80,5 +87,5 @@ class AlertsView(SecureView):
         ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
         count = self.run(lambda: alerts.retry_payloads(ids))
         if count is not None:
-            flash(f"{count if count is not True else 0} 条告警数据将重新处理", "success")
+            flash(gettext("{n} 条告警数据将重新处理", n=count if count is not True else 0), "success")
         return redirect(url_for(".index", status="PENDING"))

@@ -5,15 +5,18 @@ from flask import abort, flash, g, request
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model import typefmt
 from flask_admin.form import SecureForm
 from flask_login import current_user
 from flask_wtf.csrf import _FlaskFormCSRF
 
 from app.errors import ItsmError
 from app.extensions import db
+from app.i18n import gettext, lazy_gettext as _l
 from app.infra.uow import commit, framework_commits, outside_transaction
 from app.services import system
 from app.timeutil import fmt
+from app.i18n import gettext, lazy_gettext as _l
 
 
 class AdminForm(SecureForm):
@@ -50,7 +53,7 @@ class _SecureMixin:
             return result if result is not None else True
         except ItsmError as exc:
             db.session.rollback()
-            flash(exc.message, "error")
+            flash(gettext(exc.message), "error")
             return None
 
     def run_outside_transaction(self, prepare, call, record):
@@ -58,8 +61,13 @@ class _SecureMixin:
         try:
             return outside_transaction(prepare, call, record)
         except ItsmError as exc:
-            flash(exc.message, "error")
+            flash(gettext(exc.message), "error")
             return None
+
+
+def named_choices(names: dict) -> list:
+    """(code, name) choices whose names follow the page's language (statuses, types, kinds)."""
+    return [(code, _l(name)) for code, name in names.items()]
 
 
 def format_dt(view, context, model, name):
@@ -76,13 +84,15 @@ class SecureModelView(_SecureMixin, ModelView):
     audit_model: str | None = None           # the name written to the audit log (default: the model class)
     details_modal = False
     column_type_formatters = dict(ModelView.column_type_formatters)
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS,
+                                     bool: lambda view, value, name: gettext("是") if value else gettext("否")}
 
     def __init__(self, model, session_owner, **kwargs):
         super().__init__(model, session_owner, **kwargs)
 
     def handle_view_exception(self, exc: Exception) -> bool:
         if isinstance(exc, ItsmError):
-            flash(exc.message, "error")
+            flash(gettext(exc.message), "error")
             return True
         return super().handle_view_exception(exc)
 
@@ -126,7 +136,7 @@ class SecureModelView(_SecureMixin, ModelView):
     def check_delete(self, model) -> None:
         """Guards before a delete (call services; raise ItsmError to refuse)."""
 
-    @action("delete", "删除", "确认删除选中的记录？删除后不能恢复。")
+    @action("delete", _l("删除"), _l("确认删除选中的记录？删除后不能恢复。"))
     def action_delete(self, ids):
         """Delete the checked rows one by one, each through `delete_model` (guards and audit apply)."""
         count = 0
@@ -135,7 +145,7 @@ class SecureModelView(_SecureMixin, ModelView):
             if model is not None and self.delete_model(model):
                 count += 1
         if count:
-            flash(f"已删除 {count} 条记录", "success")
+            flash(gettext("已删除 {n} 条记录", n=count), "success")
 
     # --- helpers ---------------------------------------------------------
     @staticmethod

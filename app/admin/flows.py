@@ -6,8 +6,8 @@ from flask import Response, flash, jsonify, redirect, render_template, request, 
 from flask_admin import expose
 from flask_admin.actions import action
 from markupsafe import Markup, escape
-from wtforms import BooleanField, FileField, RadioField, SelectMultipleField, TextAreaField
-from wtforms.validators import InputRequired
+from wtforms import BooleanField, FileField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.extensions import db
@@ -15,8 +15,9 @@ from app.models import FLOW_STATUS_NAMES, Flow, FlowVersion
 from app.services import flows
 from app.services.catalog import SERVICE_TYPE_NAMES
 from app.services.flows import layout_definition
+from app.i18n import gettext, lazy_gettext as _l, lazy_pgettext as _lp
 
-from .base import AdminForm, SecureModelView, format_dt
+from .base import AdminForm, SecureModelView, format_dt, named_choices
 from .flow_designer import DesignerMixin
 from .people_fields import PeopleField
 
@@ -51,12 +52,12 @@ transitions:
 
 
 class FlowSourceForm(AdminForm):
-    source = TextAreaField("流程定义（YAML）", validators=[InputRequired("请填写流程定义")])
+    source = TextAreaField(_l("流程定义（YAML）"), validators=[InputRequired(_l("请填写流程定义"))])
 
 
 class FlowImportForm(AdminForm):
-    file = FileField("流程文件（.yaml / .yml / .json，或蓝鲸 ITSM 导出的流程 JSON）")
-    text = TextAreaField("或粘贴文件内容")
+    file = FileField(_l("流程文件（.yaml / .yml / .json，或蓝鲸 ITSM 导出的流程 JSON）"))
+    text = TextAreaField(_l("或粘贴文件内容"))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -65,18 +66,23 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class DeployForm(AdminForm):
-    notify = RadioField("通知", choices=[("yes", "通知"), ("no", "不通知")], default="yes")
-    channels = MultiCheckboxField("通知渠道", choices=[("email", "邮件"), ("webhook", "Webhook"),
-                                                     ("wecom", "企业微信机器人"), ("log", "日志")], default=["log"])
-    frequency = RadioField("通知频率", choices=[("once", "仅一次"), ("daily", "每天")], default="once")
-    supervise = RadioField("督办", choices=[("yes", "开启"), ("no", "关闭")], default="yes")
-    supervise_starter = BooleanField("提单人", default=True)
-    supervisors = PeopleField("其他督办人", description="输入用户名或姓名搜索，可选多人")
+    """The manual's 流程部署 dialog: the version's name, then the task notification policy."""
+
+    version_name = StringField(_l("部署流程名"), validators=[Optional(), Length(max=128)],
+                               description=_l("新版本的名称，留空则用流程名称"))
+    notify = RadioField(_l("是否通知"), choices=[("yes", _l("是")), ("no", _l("否"))], default="yes")
+    channels = MultiCheckboxField(_l("通知类型"), choices=[("email", _l("邮件")), ("webhook", "Webhook"),
+                                                     ("wecom", _l("企业微信机器人")), ("log", _l("日志"))], default=["log"])
+    frequency = RadioField(_l("通知频率"), choices=[("once", _l("首次通知，以后不再通知")),
+                                                   ("daily", _l("首次通知后，次日起每天定时通知"))], default="once")
+    supervise = RadioField(_l("是否督办"), choices=[("yes", _l("是")), ("no", _l("否"))], default="yes")
+    supervise_starter = BooleanField(_l("提单人"), default=True)
+    supervisors = PeopleField(_l("其他督办人"), description=_l("输入用户名或姓名搜索，可选多人"))
 
 
 def _status(view, context, model, name):
     label = FLOW_STATUS_NAMES.get(model.status, model.status)
-    return Markup(f'<span class="badge badge-{STATUS_BADGES.get(model.status, "secondary")}">{escape(label)}</span>')
+    return Markup(f'<span class="badge badge-{STATUS_BADGES.get(model.status, "secondary")}">{escape(gettext(label))}</span>')
 
 
 def _flow_ops(view, context, model, name):
@@ -84,7 +90,14 @@ def _flow_ops(view, context, model, name):
              ("导出 YAML", url_for(".export", id=model.id, format="yaml")),
              ("导出 JSON", url_for(".export", id=model.id, format="json")),
              ("导出蓝鲸 JSON", url_for(".export", id=model.id, format="bk"))]
-    return Markup(" ".join(f'<a class="btn btn-outline-primary btn-sm py-0" href="{u}">{t}</a>' for t, u in links))
+    exports = [(t, u) for t, u in links if t.startswith("导出")]       # the manual's 导出流程, one menu per format
+    buttons = [Markup('<a class="btn btn-outline-primary btn-sm py-0" href="{}">{}</a>').format(u, gettext(t))
+               for t, u in links if (t, u) not in exports]
+    menu = Markup('<div class="btn-group"><button type="button" class="btn btn-outline-primary btn-sm py-0 dropdown-toggle" '
+                  'data-toggle="dropdown">{}</button><div class="dropdown-menu">{}</div></div>').format(
+        gettext("导出流程"), Markup("").join(Markup('<a class="dropdown-item" href="{}">{}</a>').format(u, gettext(t))
+                                        for t, u in exports))
+    return Markup(" ").join(buttons + [menu])
 
 
 def preview_context(definition) -> dict:
@@ -108,16 +121,16 @@ def preview_context(definition) -> dict:
 
 class FlowView(DesignerMixin, SecureModelView):
     column_list = ["name", "key", "service_type", "status", "biz_related", "updated_at", "updated_by", "ops"]
-    column_labels = {"name": "流程名称", "key": "流程标识", "service_type": "服务类型", "status": "状态",
-                     "biz_related": "关联业务", "updated_at": "更新时间", "updated_by": "更新人", "ops": "操作",
-                     "desc": "描述"}
+    column_labels = {"name": _l("流程名称"), "key": _l("流程标识"), "service_type": _l("服务类型"), "status": _l("状态"),
+                     "biz_related": _l("关联业务"), "updated_at": _l("更新时间"), "updated_by": _l("更新人"), "ops": _l("操作"),
+                     "desc": _l("描述")}
     column_searchable_list = ["name", "key", "desc"]
     column_filters = ["status", "service_type", "biz_related", "updated_at"]
     column_sortable_list = ["name", "key", "status", "updated_at"]
     column_default_sort = ("updated_at", True)
-    column_choices = {"status": list(FLOW_STATUS_NAMES.items()), "service_type": list(SERVICE_TYPE_NAMES.items())}
+    column_choices = {"status": named_choices(FLOW_STATUS_NAMES), "service_type": named_choices(SERVICE_TYPE_NAMES)}
     column_formatters = {"status": _status, "ops": _flow_ops, "updated_at": format_dt,
-                         "service_type": lambda v, c, m, n: SERVICE_TYPE_NAMES.get(m.service_type, m.service_type)}
+                         "service_type": lambda v, c, m, n: gettext(SERVICE_TYPE_NAMES.get(m.service_type, m.service_type))}
     form_columns = ["source"]
     list_template = "admin/flow/list.html"
 
@@ -130,7 +143,7 @@ class FlowView(DesignerMixin, SecureModelView):
     def edit_view(self):
         flow_id = request.args.get("id", type=int)
         if flow_id is None or db.session.get(Flow, flow_id) is None:
-            flash("流程不存在", "error")
+            flash(gettext("流程不存在"), "error")
             return redirect(url_for(".index_view"))
         return self._editor(flow_id)
 
@@ -144,7 +157,7 @@ class FlowView(DesignerMixin, SecureModelView):
                 saved = self.run(lambda: flows.save_flow_from_editor(form.source.data, by=self.actor,
                                                                            flow_id=flow_id))
                 if saved:
-                    flash(f"流程「{saved.name}」已保存", "success")
+                    flash(gettext("流程「{name}」已保存", name=saved.name), "success")
                     if "_continue_editing" in request.form:
                         return redirect(url_for(".edit_view", id=saved.id))
                     return redirect(url_for(".index_view"))
@@ -167,7 +180,7 @@ class FlowView(DesignerMixin, SecureModelView):
     def preview(self, id):
         row = db.session.get(Flow, id)
         if row is None:
-            flash("流程不存在", "error")
+            flash(gettext("流程不存在"), "error")
             return redirect(url_for(".index_view"))
         flow, errors, warnings = flows.check_flow_text(row.source, row.source_path or row.key)
         return self.render("admin/flow/preview.html", row=row, errors=errors, warnings=warnings,
@@ -193,15 +206,15 @@ class FlowView(DesignerMixin, SecureModelView):
             else:
                 text, name = form.text.data or "", "<import>"
             if not text.strip():
-                flash("请选择文件或粘贴内容", "error")
+                flash(gettext("请选择文件或粘贴内容"), "error")
             else:
                 result = self.run(lambda: flows.import_flow_file(text, name, by=self.actor))
                 if result:
                     rows, notes = result
                     names = "」「".join(row.name for row in rows)
-                    flash(f"已导入流程「{names}」，状态为关闭", "success")
+                    flash(gettext("已导入流程「{names}」，状态为关闭", names=names), "success")
                     if notes:       # a BlueKing export: what could not be carried over
-                        flash(Markup("蓝鲸流程导出中以下内容未能导入：<ul>{}</ul>").format(
+                        flash(Markup("{}<ul>{}</ul>").format(gettext("蓝鲸流程导出中以下内容未能导入："),
                             Markup("").join(Markup("<li>{}</li>").format(n) for n in notes)), "warning")
                     return redirect(url_for(".index_view"))
             return self.render("admin/flow/import.html", form=form), 400
@@ -216,37 +229,38 @@ class FlowView(DesignerMixin, SecureModelView):
     def deploy_view(self, id):
         row = db.session.get(Flow, id)
         if row is None:
-            flash("流程不存在", "error")
+            flash(gettext("流程不存在"), "error")
             return redirect(url_for(".index_view"))
-        form = DeployForm(request.form if request.method == "POST" else None)
+        form = DeployForm(request.form if request.method == "POST" else None, version_name=row.name)
         if request.method == "POST" and form.validate():
             def deploy():
                 policy = flows.notify_policy(
                     enabled=form.notify.data == "yes", channels=form.channels.data, frequency=form.frequency.data,
                     supervise=form.supervise.data == "yes", starter=form.supervise_starter.data,
                     supervisors=form.supervisors.data)
-                return flows.deploy(id, by=self.actor, notify=policy)
+                return flows.deploy(id, by=self.actor, notify=policy, name=(form.version_name.data or "").strip())
 
             version = self.run(deploy)
             if version:
-                flash(f"已部署：{version.name} v{version.version_number}。可在「流程版本」中查看，并在服务中关联该版本。",
+                flash(gettext("已部署：{name} v{number}。可在「流程版本」中查看，并在服务中关联该版本。", name=version.name,
+                              number=version.version_number),
                       "success")
                 return redirect(url_for(".index_view"))
             return self.render("admin/flow/deploy.html", form=form, row=row), 400
         return self.render("admin/flow/deploy.html", form=form, row=row)
 
     # --- status and delete -----------------------------------------------
-    @action("enable", "启用", "确认启用选中的流程？")
+    @action("enable", _lp("action", "启用"), _l("确认启用选中的流程？"))
     def action_enable(self, ids):
         count = self.run(lambda: flows.set_flow_status(self.action_ids(ids), "ENABLED", by=self.actor))
         if count:
-            flash(f"已启用 {count} 个流程", "success")
+            flash(gettext("已启用 {n} 个流程", n=count), "success")
 
-    @action("close", "关闭", "确认关闭选中的流程？")
+    @action("close", _lp("action", "关闭"), _l("确认关闭选中的流程？"))
     def action_close(self, ids):
         count = self.run(lambda: flows.set_flow_status(self.action_ids(ids), "CLOSED", by=self.actor))
         if count:
-            flash(f"已关闭 {count} 个流程", "success")
+            flash(gettext("已关闭 {n} 个流程", n=count), "success")
 
     def delete_model(self, model):
         return bool(self.run(lambda: flows.delete_flow(model.id, by=self.actor)))
@@ -258,29 +272,29 @@ def _version_services(view, context, model, name):
 
 
 def _version_ops(view, context, model, name):
-    return Markup(f'<a class="btn btn-outline-primary btn-sm py-0" href="{url_for(".preview", id=model.id)}">预览</a>')
+    return Markup(f'<a class="btn btn-outline-primary btn-sm py-0" href="{url_for(".preview", id=model.id)}">{escape(gettext("预览"))}</a>')
 
 
 class FlowVersionView(SecureModelView):
     can_create = False
     can_edit = False
     column_list = ["name", "flow_key", "version_number", "service_type", "created_at", "created_by", "services", "ops"]
-    column_labels = {"name": "流程名称", "flow_key": "流程标识", "version_number": "版本号", "service_type": "服务类型",
-                     "created_at": "部署时间", "created_by": "部署人", "services": "关联服务", "ops": "操作"}
+    column_labels = {"name": _l("流程名称"), "flow_key": _l("流程标识"), "version_number": _l("版本号"), "service_type": _l("服务类型"),
+                     "created_at": _l("部署时间"), "created_by": _l("部署人"), "services": _l("关联服务"), "ops": _l("操作")}
     column_searchable_list = ["name", "flow_key"]
     column_filters = ["flow_key", "service_type", "created_at"]
     column_sortable_list = ["name", "flow_key", "version_number", "created_at"]
     column_default_sort = [("flow_key", False), ("version_number", True)]
     column_formatters = {"services": _version_services, "ops": _version_ops, "created_at": format_dt,
                          "version_number": lambda v, c, m, n: f"v{m.version_number}",
-                         "service_type": lambda v, c, m, n: SERVICE_TYPE_NAMES.get(m.service_type, m.service_type)}
+                         "service_type": lambda v, c, m, n: gettext(SERVICE_TYPE_NAMES.get(m.service_type, m.service_type))}
     form_columns: list[str] = []
 
     @expose("/preview/<int:id>")
     def preview(self, id):
         version = db.session.get(FlowVersion, id)
         if version is None:
-            flash("流程版本不存在", "error")
+            flash(gettext("流程版本不存在"), "error")
             return redirect(url_for(".index_view"))
         return self.render("admin/flow/version_preview.html", version=version,
                            services=flows.services_using(id),
@@ -290,7 +304,7 @@ class FlowVersionView(SecureModelView):
     def restore(self, id):
         row = self.run(lambda: flows.restore_version(id, by=self.actor))
         if row:
-            flash(f"已将该版本还原到流程模板「{row.name}」", "success")
+            flash(gettext("已将该版本还原到流程模板「{name}」", name=row.name), "success")
             return redirect(url_for("flow.edit_view", id=row.id))
         return redirect(url_for(".index_view"))
 

@@ -3,30 +3,31 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import SelectField, TextAreaField
 
 from app.extensions import db
 from app.models import API_METHODS, ApiDef
 from app.services import flows, integration, tickets
+from app.i18n import gettext, lazy_gettext as _l
 
 from .base import AdminForm, SecureModelView, format_dt
 
 
 class ApiSystemView(SecureModelView):
     column_list = ["name", "key", "base_url", "auth_headers", "is_enabled", "updated_by", "updated_at"]
-    column_labels = {"name": "系统名称", "key": "系统标识", "base_url": "系统地址", "auth_headers": "认证头",
-                     "is_enabled": "启用", "updated_by": "更新人", "updated_at": "更新时间", "desc": "描述",
-                     "headers_text": "认证头"}
+    column_labels = {"name": _l("系统名称"), "key": _l("系统标识"), "base_url": _l("系统地址"), "auth_headers": _l("认证头"),
+                     "is_enabled": _l("启用"), "updated_by": _l("更新人"), "updated_at": _l("更新时间"), "desc": _l("描述"),
+                     "headers_text": _l("认证头")}
     column_searchable_list = ["name", "key", "base_url"]
     column_filters = ["is_enabled"]
     column_formatters = {"auth_headers": lambda v, c, m, n: integration.masked_header_names(m.auth_headers),
                          "updated_at": format_dt}
     form_columns = ["name", "key", "base_url", "desc", "is_enabled", "headers_text"]
     form_extra_fields = {"headers_text": TextAreaField(
-        "认证头", render_kw={"rows": 4, "class": "yaml-editor", "style": "min-height: 90px"},
-        description="每行一个 “名称: 值”，如 Authorization: Bearer xxx。已保存的值显示为 ******，保持不变即沿用原值。")}
-    form_args = {"base_url": {"label": "系统地址", "description": "如 https://cmdb.example.com/api"}}
+        _l("认证头"), render_kw={"rows": 4, "class": "yaml-editor", "style": "min-height: 90px"},
+        description=_l("每行一个 “名称: 值”，如 Authorization: Bearer xxx。已保存的值显示为 ******，保持不变即沿用原值。"))}
+    form_args = {"base_url": {"label": _l("系统地址"), "description": _l("如 https://cmdb.example.com/api")}}
 
     def on_form_prefill(self, form, id):
         form.headers_text.data = integration.masked_headers_text(self.get_one(id).auth_headers)
@@ -41,38 +42,38 @@ class ApiSystemView(SecureModelView):
         from app.errors import OperationRefused
 
         if model.apis:
-            raise OperationRefused(f"系统「{model.name}」下还有 {len(model.apis)} 个 API，请先删除这些 API")
+            raise OperationRefused(gettext("系统「{name}」下还有 {n} 个 API，请先删除这些 API", name=model.name, n=len(model.apis)))
 
 
 class ApiTestForm(AdminForm):
-    body = TextAreaField("请求参数（JSON，留空则用请求模板）", render_kw={"rows": 6, "class": "yaml-editor",
+    body = TextAreaField(_l("请求参数（JSON，留空则用请求模板）"), render_kw={"rows": 6, "class": "yaml-editor",
                                                                  "style": "min-height: 120px"})
 
 
 def _api_ops(view, context, model, name):
-    return Markup(f'<a class="btn btn-outline-primary btn-sm py-0" href="{url_for(".test_view", id=model.id)}">测试调用</a>')
+    return Markup(f'<a class="btn btn-outline-primary btn-sm py-0" href="{url_for(".test_view", id=model.id)}">{escape(gettext("测试调用"))}</a>')
 
 
 class ApiView(SecureModelView):
     audit_model = "ApiDef"
     column_list = ["system", "name", "key", "method", "path", "is_enabled", "updated_at", "ops"]
-    column_labels = {"system": "所属系统", "name": "API 名称", "key": "API 标识", "method": "请求方法", "path": "接口路径",
-                     "request_template": "请求模板（JSON）", "response_mapping": "返回映射（JSON）", "desc": "描述",
-                     "is_enabled": "启用", "follow_redirects": "跟随重定向", "updated_at": "更新时间", "ops": "操作",
-                     "system.name": "所属系统"}
+    column_labels = {"system": _l("所属系统"), "name": _l("API 名称"), "key": _l("API 标识"), "method": _l("请求方法"), "path": _l("接口路径"),
+                     "request_template": _l("请求模板（JSON）"), "response_mapping": _l("返回映射（JSON）"), "desc": _l("描述"),
+                     "is_enabled": _l("启用"), "follow_redirects": _l("跟随重定向"), "updated_at": _l("更新时间"), "ops": _l("操作"),
+                     "system.name": _l("所属系统")}
     column_searchable_list = ["name", "key", "path"]
     column_filters = ["system.name", "method", "is_enabled"]
     column_formatters = {"ops": _api_ops, "updated_at": format_dt, "system": lambda v, c, m, n: m.system.name}
     form_columns = ["system", "name", "key", "method", "path", "request_template", "response_mapping", "desc",
                     "is_enabled", "follow_redirects"]
     form_overrides = {"method": SelectField, "request_template": TextAreaField, "response_mapping": TextAreaField}
-    form_args = {"system": {"label": "所属系统", "get_label": "name"},
-                 "method": {"label": "请求方法", "choices": [(m, m) for m in API_METHODS]},
+    form_args = {"system": {"label": _l("所属系统"), "get_label": "name"},
+                 "method": {"label": _l("请求方法"), "choices": [(m, m) for m in API_METHODS]},
                  "request_template": {"render_kw": {"rows": 6, "class": "yaml-editor", "style": "min-height: 120px"},
-                                      "description": "JSON 对象，调用时作为请求体（GET 时为查询参数）"},
+                                      "description": _l("JSON 对象，调用时作为请求体（GET 时为查询参数）")},
                  "response_mapping": {"render_kw": {"rows": 4, "class": "yaml-editor", "style": "min-height: 90px"},
-                                      "description": "JSON 对象：{\"名称\": \"返回数据中的路径\"}，如 {\"name\": \"data.name\"}"},
-                 "follow_redirects": {"description": "默认不跟随：接口返回 3xx 时调用按失败处理"}}
+                                      "description": _l("JSON 对象：{\"名称\": \"返回数据中的路径\"}，如 {\"name\": \"data.name\"}")},
+                 "follow_redirects": {"description": _l("默认不跟随：接口返回 3xx 时调用按失败处理")}}
 
     def update_model(self, form, model):
         from flask import g
@@ -101,7 +102,7 @@ class ApiView(SecureModelView):
     def test_view(self, id):
         api = db.session.get(ApiDef, id)
         if api is None:
-            flash("API 不存在", "error")
+            flash(gettext("API 不存在"), "error")
             return redirect(url_for(".index_view"))
         form = ApiTestForm(request.form if request.method == "POST" else None)
         log = None
@@ -122,10 +123,10 @@ class ApiCallLogView(SecureModelView):
     column_list = ["created_at", "system", "api", "method", "url", "status_code", "ok", "duration_ms", "called_by"]
     column_details_list = ["created_at", "system", "api", "method", "url", "request_headers", "request_body",
                            "status_code", "ok", "response_body", "error", "duration_ms", "called_by", "ticket_id"]
-    column_labels = {"created_at": "时间", "system": "系统", "api": "API", "method": "方法", "url": "地址",
-                     "status_code": "状态码", "ok": "成功", "duration_ms": "耗时（毫秒）", "called_by": "调用人",
-                     "request_headers": "请求头", "request_body": "请求体", "response_body": "返回内容", "error": "错误",
-                     "ticket_id": "单据", "system.name": "系统"}
+    column_labels = {"created_at": _l("时间"), "system": _l("系统"), "api": "API", "method": _l("方法"), "url": _l("地址"),
+                     "status_code": _l("状态码"), "ok": _l("成功"), "duration_ms": _l("耗时（毫秒）"), "called_by": _l("调用人"),
+                     "request_headers": _l("请求头"), "request_body": _l("请求体"), "response_body": _l("返回内容"), "error": _l("错误"),
+                     "ticket_id": _l("单据"), "system.name": _l("系统")}
     column_searchable_list = ["url", "called_by"]
     column_filters = ["system.name", "ok", "status_code", "created_at"]
     column_default_sort = ("id", True)

@@ -13,40 +13,43 @@ from wtforms.widgets import PasswordInput
 
 from app.integrations.notify.smtp import SECURITY
 from app.services import notify, tickets
+from app.i18n import gettext, lazy_gettext as _l
 
-from .base import AdminForm, SecureModelView, SecureView, format_dt
+from .base import AdminForm, SecureModelView, SecureView, format_dt, named_choices
 
+
+CHANNEL_NAMES = {"email": "邮件", "webhook": "Webhook", "wecom": "企业微信机器人"}
 
 class SmtpForm(AdminForm):
-    host = StringField("SMTP 服务器", description="留空则不发送邮件")
-    port = IntegerField("端口", default=25, validators=[Optional()])
-    security = SelectField("加密方式", choices=[SelectChoice(s, {"none": "不加密", "starttls": "STARTTLS", "ssl": "SSL/TLS"}[s])
+    host = StringField(_l("SMTP 服务器"), description=_l("留空则不发送邮件"))
+    port = IntegerField(_l("端口"), default=25, validators=[Optional()])
+    security = SelectField(_l("加密方式"), choices=[SelectChoice(s, {"none": _l("不加密"), "starttls": "STARTTLS", "ssl": "SSL/TLS"}[s])
                                               for s in SECURITY])
-    username = StringField("用户名")
-    password = PasswordField("密码", widget=PasswordInput(hide_value=False),
-                             description="显示为 ****** 表示已保存；保持不变即沿用，清空即删除")
-    sender = StringField("发件人", description="如 ITSM <itsm@example.com>")
-    timeout = DecimalField("超时（秒）", default=10, places=1, validators=[Optional()])
+    username = StringField(_l("用户名"))
+    password = PasswordField(_l("密码"), widget=PasswordInput(hide_value=False),
+                             description=_l("显示为 ****** 表示已保存；保持不变即沿用，清空即删除"))
+    sender = StringField(_l("发件人"), description=_l("如 ITSM <itsm@example.com>"))
+    timeout = DecimalField(_l("超时（秒）"), default=10, places=1, validators=[Optional()])
 
 
 class WebhookForm(AdminForm):
-    url = StringField("Webhook 地址", description="通知以 JSON POST 到该地址；留空则不发送")
-    secret = PasswordField("签名密钥", widget=PasswordInput(hide_value=False),
-                           description="请求头 X-ITSM-Signature: sha256=HMAC-SHA256(请求体, 密钥)")
-    timeout = DecimalField("超时（秒）", default=10, places=1, validators=[Optional()])
+    url = StringField(_l("Webhook 地址"), description=_l("通知以 JSON POST 到该地址；留空则不发送"))
+    secret = PasswordField(_l("签名密钥"), widget=PasswordInput(hide_value=False),
+                           description=_l("请求头 X-ITSM-Signature: sha256=HMAC-SHA256(请求体, 密钥)"))
+    timeout = DecimalField(_l("超时（秒）"), default=10, places=1, validators=[Optional()])
 
 
 class WecomForm(AdminForm):
-    url = StringField("机器人地址", description="群机器人的 Webhook 地址（含 key=...）；key 作为密钥保存并隐藏")
-    timeout = DecimalField("超时（秒）", default=10, places=1, validators=[Optional()])
+    url = StringField(_l("机器人地址"), description=_l("群机器人的 Webhook 地址（含 key=...）；key 作为密钥保存并隐藏"))
+    timeout = DecimalField(_l("超时（秒）"), default=10, places=1, validators=[Optional()])
 
 
 class ReminderForm(AdminForm):
-    daily_time = StringField("每日提醒时间", description="HH:MM（本地时间）；频率为“每天”的流程在此时间后提醒仍未处理的步骤")
+    daily_time = StringField(_l("每日提醒时间"), description=_l("HH:MM（本地时间）；频率为“每天”的流程在此时间后提醒仍未处理的步骤"))
 
 
 class TemplateForm(AdminForm):
-    source = TextAreaField("模板", render_kw={"rows": 18, "class": "yaml-editor", "style": "min-height: 320px"})
+    source = TextAreaField(_l("模板"), render_kw={"rows": 18, "class": "yaml-editor", "style": "min-height: 320px"})
 
 
 class NotifySettingsView(SecureView):
@@ -73,21 +76,21 @@ class NotifySettingsView(SecureView):
     def save_smtp(self):
         return self._save(SmtpForm, lambda f: notify.save_smtp(
             host=f.host.data, port=f.port.data, security=f.security.data, username=f.username.data,
-            password=f.password.data, sender=f.sender.data, timeout=f.timeout.data, by=self.actor), "SMTP 配置已保存")
+            password=f.password.data, sender=f.sender.data, timeout=f.timeout.data, by=self.actor), gettext("SMTP 配置已保存"))
 
     @expose("/webhook/", methods=["POST"])
     def save_webhook(self):
         return self._save(WebhookForm, lambda f: notify.save_webhook(url=f.url.data, secret=f.secret.data,
-                                                                 timeout=f.timeout.data, by=self.actor), "Webhook 配置已保存")
+                                                                 timeout=f.timeout.data, by=self.actor), gettext("Webhook 配置已保存"))
 
     @expose("/wecom/", methods=["POST"])
     def save_wecom(self):
         return self._save(WecomForm, lambda f: notify.save_wecom(url=f.url.data, timeout=f.timeout.data, by=self.actor),
-                          "企业微信机器人配置已保存")
+                          gettext("企业微信机器人配置已保存"))
 
     @expose("/reminder/", methods=["POST"])
     def save_reminder(self):
-        return self._save(ReminderForm, lambda f: notify.save_daily_time(f.daily_time.data, by=self.actor), "每日提醒时间已保存")
+        return self._save(ReminderForm, lambda f: notify.save_daily_time(f.daily_time.data, by=self.actor), gettext("每日提醒时间已保存"))
 
     @expose("/test/<channel>/", methods=["POST"])
     def send_test(self, channel):
@@ -97,9 +100,10 @@ class NotifySettingsView(SecureView):
             notify.send_test_message, notify.record_test_message)
         if result is not None:
             if result.ok:
-                flash(f"测试通知已发送（{channel}）", "success")
+                flash(gettext("测试通知已发送（{channel}）", channel=gettext(CHANNEL_NAMES.get(channel, channel))), "success")
             else:
-                flash(f"测试通知发送失败（{channel}）：{result.error}", "error")
+                flash(gettext("测试通知发送失败（{channel}）：{error}", channel=gettext(CHANNEL_NAMES.get(channel, channel)),
+                              error=gettext(result.error)), "error")
         return redirect(url_for(".index"))
 
     @expose("/template/<kind>/", methods=["GET", "POST"])
@@ -111,15 +115,15 @@ class NotifySettingsView(SecureView):
         if request.method == "POST" and form.validate():
             sample = self.run(lambda: notify.save_template(kind, form.source.data, by=self.actor))
             if sample:
-                flash("模板已保存", "success")
-        name = dict(notify.KINDS, **{notify.LAYOUT: "邮件 HTML 外框"})[kind]
+                flash(gettext("模板已保存"), "success")
+        name = gettext(dict(notify.KINDS, **{notify.LAYOUT: "邮件 HTML 外框"})[kind])
         return self.render("admin/notify/template.html", form=form, kind=kind, name=name, sample=sample,
                            context=notify.sample_context(), custom=notify.override_source(kind) is not None)
 
     @expose("/template/<kind>/reset/", methods=["POST"])
     def reset_template(self, kind):
         if self.run(lambda: notify.reset_template(kind, by=self.actor)):
-            flash("已恢复默认模板", "success")
+            flash(gettext("已恢复默认模板"), "success")
         return redirect(url_for(".template", kind=kind))
 
 
@@ -140,21 +144,21 @@ class NotificationView(SecureModelView):
                    "claimed_by"]
     column_details_list = ["id", "created_at", "ticket_id", "kind", "recipients", "message", "status", "attempts",
                            "next_attempt_at", "claimed_by", "claimed_at"]
-    column_labels = {"id": "ID", "created_at": "创建时间", "ticket_id": "单据", "kind": "类型", "recipients": "接收人",
-                     "status": "状态", "attempts": "尝试次数", "next_attempt_at": "下次尝试", "claimed_by": "处理进程",
-                     "claimed_at": "领取时间", "message": "备注"}
+    column_labels = {"id": "ID", "created_at": _l("创建时间"), "ticket_id": _l("单据"), "kind": _l("类型"), "recipients": _l("接收人"),
+                     "status": _l("状态"), "attempts": _l("尝试次数"), "next_attempt_at": _l("下次尝试"), "claimed_by": _l("处理进程"),
+                     "claimed_at": _l("领取时间"), "message": _l("备注")}
     column_filters = ["status", "kind", "created_at"]
-    column_choices = {"status": list(notify.NOTICE_STATUS_NAMES.items()), "kind": list(notify.KINDS.items())}
+    column_choices = {"status": named_choices(notify.NOTICE_STATUS_NAMES), "kind": named_choices(notify.KINDS)}
     column_default_sort = ("id", True)
     column_formatters = {"created_at": format_dt, "next_attempt_at": format_dt, "claimed_at": format_dt,
-                         "kind": lambda v, c, m, n: notify.KINDS.get(m.kind, m.kind),
-                         "status": lambda v, c, m, n: notify.NOTICE_STATUS_NAMES.get(m.status, m.status),
+                         "kind": lambda v, c, m, n: gettext(notify.KINDS.get(m.kind, m.kind)),
+                         "status": lambda v, c, m, n: gettext(notify.NOTICE_STATUS_NAMES.get(m.status, m.status)),
                          "ticket_id": _ticket_link,
                          "recipients": lambda v, c, m, n: ", ".join(m.recipients or [])}
     action_disallowed_list = ["delete"]
 
-    @action("retry", "重新发送", "将选中的失败通知重新排入发送队列？")
+    @action("retry", _l("重新发送"), _l("将选中的失败通知重新排入发送队列？"))
     def action_retry(self, ids):
         count = self.run(lambda: notify.retry_notifications(self.action_ids(ids), by=self.actor))
         if count:
-            flash(f"已重新排队 {count} 条通知", "success")
+            flash(gettext("已重新排队 {n} 条通知", n=count), "success")

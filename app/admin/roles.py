@@ -6,6 +6,7 @@ from flask_admin import expose
 
 from app.models import Role
 from app.services import flows, people
+from app.i18n import gettext, lazy_gettext as _l
 
 from .base import SecureModelView, format_dt
 from .people_fields import PersonField, PeopleField
@@ -18,13 +19,13 @@ def _members(view, context, model, name):
 class GeneralRoleView(SecureModelView):
     audit_model = "Role"
     column_list = ["name", "key", "desc", "members"]
-    column_labels = {"name": "角色名称", "key": "角色标识", "desc": "描述", "members": "成员", "member_names": "成员"}
+    column_labels = {"name": _l("角色名称"), "key": _l("角色标识"), "desc": _l("描述"), "members": _l("成员"), "member_names": _l("成员")}
     column_searchable_list = ["name", "key", "desc"]
     column_filters = ["name"]
     column_formatters = {"members": _members}
     form_columns = ["name", "key", "desc", "member_names"]
-    form_extra_fields = {"member_names": PeopleField("成员", description="输入用户名或姓名搜索，可选多人")}
-    form_args = {"key": {"label": "角色标识", "description": "流程中 processors: {type: GENERAL, value: [角色标识]} 引用它"}}
+    form_extra_fields = {"member_names": PeopleField(_l("成员"), description=_l("输入用户名或姓名搜索，可选多人"))}
+    form_args = {"key": {"label": _l("角色标识"), "description": _l("流程的处理人设置按角色标识引用该角色")}}
 
     def get_query(self):
         return super().get_query().filter(Role.type == "GENERAL")
@@ -68,7 +69,7 @@ class CmdbRoleView(SecureModelView):
     audit_model = "Role"
     can_create = can_edit = can_delete = False
     column_list = ["name", "key", "bk_biz_id", "members"]
-    column_labels = {"name": "角色名称", "key": "角色标识", "bk_biz_id": "业务 ID", "members": "成员"}
+    column_labels = {"name": _l("角色名称"), "key": _l("角色标识"), "bk_biz_id": _l("业务 ID"), "members": _l("成员")}
     column_searchable_list = ["name", "key"]
     column_filters = ["bk_biz_id"]
     column_formatters = {"members": _members}
@@ -88,7 +89,8 @@ class CmdbRoleView(SecureModelView):
             lambda: source, lambda src: people.fetch_cmdb_roles(src, instance_path),
             lambda _src, roles: people.sync_cmdb_roles(roles, by=self.actor))
         if result:
-            flash(f"已从 CMDB 同步 {result['roles']} 个业务角色（移除 {result['removed']} 个）", "success")
+            flash(gettext("已从 CMDB 同步 {n} 个业务角色（移除 {removed} 个）", n=result["roles"], removed=result["removed"]),
+                  "success")
         return redirect(url_for(".index_view"))
 
 
@@ -98,8 +100,8 @@ class AdminRoleView(SecureModelView):
     audit_model = "User"
     can_create = can_delete = False
     column_list = ["username", "display_name", "email", "is_superuser", "is_stats_admin", "is_enabled", "last_login_at"]
-    column_labels = {"username": "用户名", "display_name": "姓名", "email": "邮箱", "is_superuser": "ITSM 超级管理员",
-                     "is_stats_admin": "统计管理员", "is_enabled": "启用", "last_login_at": "最近登录"}
+    column_labels = {"username": _l("用户名"), "display_name": _l("姓名"), "email": _l("邮箱"), "is_superuser": _l("ITSM 超级管理员"),
+                     "is_stats_admin": _l("统计管理员"), "is_enabled": _l("启用"), "last_login_at": _l("最近登录")}
     column_searchable_list = ["username", "display_name", "email"]
     column_filters = ["is_superuser", "is_stats_admin", "is_enabled"]
     column_formatters = {"last_login_at": format_dt}
@@ -128,8 +130,8 @@ class DirectoryView(SecureModelView):
     audit_model = "User"
     can_create = can_delete = False
     column_list = ["username", "display_name", "department", "leader", "is_enabled"]
-    column_labels = {"username": "用户名", "display_name": "姓名", "department": "部门", "leader": "直属领导",
-                     "is_enabled": "启用"}
+    column_labels = {"username": _l("用户名"), "display_name": _l("姓名"), "department": _l("部门"), "leader": _l("直属领导"),
+                     "is_enabled": _l("启用")}
     column_searchable_list = ["username", "display_name", "department", "leader"]
     column_filters = ["department", "is_enabled"]
     form_columns = ["department", "leader"]

@@ -6,6 +6,7 @@ from flask_admin import expose
 
 from app.admin.base import SecureView
 from app.services import sla
+from app.i18n import gettext, lazy_gettext as _l
 
 FILES = ("calendars.yaml", "agreements.yaml")
 
@@ -20,7 +21,7 @@ class SlaFilesView(SecureView):
         if request.method == "POST":
             name, text = request.form.get("file", ""), request.form.get("text", "").replace("\r\n", "\n")
             if self.run(lambda: sla.save_sla_file(name, text, by=self.actor)):
-                flash(f"{name} 已保存，新单据按新的协议计时；进行中的单据可用 itsm sla reapply 重新套用", "success")
+                flash(gettext("{name} 已保存，新单据按新的协议计时；进行中的单据可在单据页重新套用", name=name), "success")
                 return redirect(url_for(".index"))
             texts[name] = text
         return self.render("admin/sla/files.html", texts=texts, files=FILES, issues=sla.validate_sla_files())

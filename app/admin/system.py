@@ -11,6 +11,7 @@ from wtforms.validators import InputRequired, NumberRange
 
 from app.services import system
 from app.services.system import load_dictionary_files
+from app.i18n import gettext, lazy_gettext as _l
 
 from .base import AdminForm, SecureModelView, SecureView, format_dt
 
@@ -23,14 +24,14 @@ class DictionaryView(SecureModelView):
     """Dictionaries, with their items edited as a table (key, name, parent, order, enabled) on the same form."""
 
     column_list = ["key", "name", "desc", "is_enabled", "items", "updated_by", "updated_at"]
-    column_labels = {"key": "编码", "name": "名称", "desc": "描述", "is_enabled": "启用", "items": "字典项数",
-                     "updated_by": "更新人", "updated_at": "更新时间"}
+    column_labels = {"key": _l("编码"), "name": _l("名称"), "desc": _l("描述"), "is_enabled": _l("启用"), "items": _l("字典项数"),
+                     "updated_by": _l("更新人"), "updated_at": _l("更新时间")}
     column_searchable_list = ["key", "name", "desc"]
     column_filters = ["is_enabled", "updated_at"]
     column_sortable_list = ["key", "name", "updated_at"]
     column_formatters = {"items": _item_count, "updated_at": format_dt}
     form_columns = ["key", "name", "desc", "is_enabled"]
-    form_args = {"key": {"label": "编码", "description": "大写字母、数字或下划线，如 RISK_LEVEL；流程字段用 source: {dictionary: 编码} 引用"}}
+    form_args = {"key": {"label": _l("编码"), "description": _l("大写字母、数字或下划线，如 RISK_LEVEL；流程中的选项字段按编码引用该字典")}}
     list_template = "admin/system/dictionary_list.html"
     create_template = "admin/system/dictionary_create.html"
     edit_template = "admin/system/dictionary_edit.html"
@@ -88,14 +89,14 @@ class DictionaryView(SecureModelView):
 
         rows = self.run(load)
         if rows:
-            flash(f"已从 dictionaries/*.yaml 加载 {len(rows)} 个数据字典", "success")
+            flash(gettext("已从字典文件加载 {n} 个数据字典", n=len(rows)), "success")
         return redirect(url_for(".index_view"))
 
 
 class AttachmentForm(AdminForm):
-    upload_dir = StringField("附件存储目录", validators=[InputRequired("请填写附件存储目录")])
-    upload_max_mb = DecimalField("单个附件大小上限（MB）", places=2,
-                                 validators=[InputRequired("请填写大小上限"), NumberRange(0.01, 1024, "应在 0.01 到 1024 之间")])
+    upload_dir = StringField(_l("附件存储目录"), validators=[InputRequired(_l("请填写附件存储目录"))])
+    upload_max_mb = DecimalField(_l("单个附件大小上限（MB）"), places=2,
+                                 validators=[InputRequired(_l("请填写大小上限")), NumberRange(0.01, 1024, _l("应在 0.01 到 1024 之间"))])
 
 
 class SettingsView(SecureView):
@@ -108,7 +109,7 @@ class SettingsView(SecureView):
         if request.method == "POST" and form.validate():
             if self.run(lambda: system.save_attachment_settings(
                     form.upload_dir.data, float(form.upload_max_mb.data), by=self.actor)):
-                flash("附件存储配置已保存", "success")
+                flash(gettext("附件存储配置已保存"), "success")
                 return redirect(url_for(".index"))
         return self.render("admin/system/settings.html", form=form,
                            cleared_at=system.get_setting(system.CACHE_CLEARED_AT),
@@ -118,7 +119,7 @@ class SettingsView(SecureView):
     def clear_cache(self):
         when = self.run(lambda: system.clear_cache(by=self.actor))
         if when:
-            flash(f"缓存已清除（{when}）", "success")
+            flash(gettext("缓存已清除（{when}）", when=when), "success")
         return redirect(url_for(".index"))
 
 
@@ -144,14 +145,14 @@ class AuditLogView(SecureModelView):
     can_view_details = True
     column_list = ["created_at", "actor", "action", "model", "object_id", "summary", "before", "after"]
     column_details_list = ["created_at", "actor", "action", "model", "object_id", "summary", "before", "after"]
-    column_labels = {"created_at": "时间", "actor": "操作人", "action": "操作", "model": "对象类型", "object_id": "对象 ID",
-                     "summary": "说明", "before": "修改前", "after": "修改后"}
+    column_labels = {"created_at": _l("时间"), "actor": _l("操作人"), "action": _l("操作"), "model": _l("对象类型"), "object_id": _l("对象 ID"),
+                     "summary": _l("说明"), "before": _l("修改前"), "after": _l("修改后")}
     column_searchable_list = ["actor", "model", "summary", "object_id"]
     column_filters = ["actor", "action", "model", "created_at"]
     column_default_sort = ("id", True)
     column_formatters = {"created_at": format_dt, "before": _short_json, "after": _short_json,
-                         "action": lambda v, c, m, n: system.action_name(m.action),
-                         "model": lambda v, c, m, n: system.object_name(m.model)}
+                         "action": lambda v, c, m, n: gettext(system.action_name(m.action)),
+                         "model": lambda v, c, m, n: gettext(system.object_name(m.model))}
     column_formatters_detail = dict(column_formatters, before=_pretty_json, after=_pretty_json)
     form_columns: list[str] = []
     action_disallowed_list = ["delete"]

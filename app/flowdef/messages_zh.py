@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 KIND_NAMES = {"start": "开始节点", "manual": "手动节点", "approval": "审批节点", "sign": "会签节点",
-              "api": "API 节点", "automation": "自动化节点", "parallel": "并行网关", "converge": "汇聚网关",
+              "api": "API 节点", "automation": "标准运维节点", "parallel": "并行网关", "converge": "汇聚网关",
               "end": "结束节点"}
 KEY_NAMES = {"key": "唯一标识", "name": "名称", "kind": "节点类型", "type": "类型", "distribute_type": "处理场景",
              "processors": "处理人", "assignors": "派单人", "fields": "字段", "required": "必填", "regex": "正则",
@@ -57,7 +57,7 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"(\w+) needs 'assignors' \(who dispatches\)", "处理场景「{d0}」需要派单人"),
     (r"an end node has no fields", "结束节点不能有字段"),
     (r"an api node needs 'api'.*", "API 节点需要选择 API"),
-    (r"an automation node needs 'plugin'", "自动化节点需要选择插件"),
+    (r"an automation node needs 'plugin'", "标准运维节点需要选择插件"),
     (r"an approval node needs 'processors'.*", "审批节点需要处理人（审批人）"),
     (r"an approval node is processed directly.*", "审批节点由审批人直接处理：处理场景须为「直接处理」"),
     (r"an approval node cannot be delivered.*", "审批节点不能转单"),

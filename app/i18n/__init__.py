@@ -38,3 +38,25 @@ def gettext(text: str, **params) -> str:
     english = has_request_context() and get_locale() == "en"     # outside a request (CLI, jobs): Chinese
     out = EN.get(text, text) if english else text
     return out.format(**params) if params else out
+
+
+def lazy_gettext(text: str, **params):
+    """`gettext` deferred to when the string is shown: for labels declared at import time (admin views, actions)."""
+    from flask_babel.speaklater import LazyString
+
+    return LazyString(gettext, text, **params)
+
+
+def pgettext(context: str, text: str) -> str:
+    """`gettext` for a word whose English depends on where it stands: 关闭 is the status 'Closed' but the
+    button 'Close'. The catalogue keys such a word as 'context|原文'; Chinese shows the word itself."""
+    key = f"{context}|{text}"
+    out = gettext(key)
+    return text if out == key else out
+
+
+def lazy_pgettext(context: str, text: str):
+    """`pgettext` deferred to when the string is shown."""
+    from flask_babel.speaklater import LazyString
+
+    return LazyString(pgettext, context, text)

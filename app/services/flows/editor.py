@@ -157,10 +157,11 @@ def notify_policy(*, enabled: bool, channels: list[str], frequency: str, supervi
     return policy.model_dump(mode="json")
 
 
-def deploy(flow_id: int, *, by: str, notify: dict | None = None) -> FlowVersion:
-    """Deploy a template as a new version (validated against roles and dictionaries) and record it."""
+def deploy(flow_id: int, *, by: str, notify: dict | None = None, name: str = "") -> FlowVersion:
+    """Deploy a template as a new version (validated against roles and dictionaries) and record it;
+    `name` is the manual's 部署流程名 (the template's name when empty)."""
     row = _flow(flow_id)
-    version = deploy_flow(row.key, by=by, notify=notify)
+    version = deploy_flow(row.key, by=by, notify=notify, name=name)
     admin_audit.record(by, "deploy", "FlowVersion", version.id,
                        after={"flow": row.key, "version": version.version_number, "notify": notify},
                        summary=f"{version.name} v{version.version_number}")

@@ -104,7 +104,7 @@ def export_flow_files(directory: str | Path) -> list[Path]:
     return written
 
 
-def deploy_flow(key: str, *, by: str = "system", notify: dict | None = None) -> FlowVersion:
+def deploy_flow(key: str, *, by: str = "system", notify: dict | None = None, name: str = "") -> FlowVersion:
     """Validate the template against roles and dictionaries, then freeze it as a new version."""
     row = db.session.execute(select(Flow).where(Flow.key == key)).scalar_one_or_none()
     if row is None:
@@ -120,7 +120,7 @@ def deploy_flow(key: str, *, by: str = "system", notify: dict | None = None) -> 
         definition = dump_flow(compiled.definition)
     number = (db.session.execute(
         select(func.max(FlowVersion.version_number)).where(FlowVersion.flow_key == key)).scalar() or 0) + 1
-    version = FlowVersion(flow_id=row.id, flow_key=key, name=row.name, version_number=number,
+    version = FlowVersion(flow_id=row.id, flow_key=key, name=name or row.name, version_number=number,
                           service_type=row.service_type, definition=definition, source=row.source, created_by=by)
     row.status = "ENABLED"
     db.session.add(version)
