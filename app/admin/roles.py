@@ -136,7 +136,7 @@ class DirectoryView(SecureModelView):
     column_filters = ["department", "is_enabled"]
     form_columns = ["department", "leader"]
     form_overrides = {"leader": PersonField}
-    form_args = {"leader": {"label": "直属领导", "description": "输入用户名或姓名搜索"}}
+    form_args = {"leader": {"label": _l("直属领导"), "description": _l("输入用户名或姓名搜索")}}
 
     def check_change(self, form, model, is_created) -> None:
         model.department, model.leader = (model.department or "").strip(), (model.leader or "").strip()

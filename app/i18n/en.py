@@ -474,4 +474,5 @@ EN = {
     "设置任务通知策略": "Task notification policy", "默认督办人：提单人": "Default supervisor: the requester",
     "导出流程": "Export flow",
     "标准运维节点": "Standard ops node", "标准运维节点需要选择插件": "A standard ops node needs a plugin",
+    "输入用户名或姓名搜索，可选多人": "Type a username or name; several allowed",
 }
