@@ -142,3 +142,9 @@ def test_save_without_csrf_token_is_refused(app, admin, rows):
     assert response.status_code in (200, 400)
     assert rows.count(DictionaryItem, DictionaryItem.dictionary_id == d.id) == count
     assert rows.one(Dictionary, key="IMPACT").name != "x"
+
+
+def test_new_dictionary_page_offers_an_empty_items_table(admin):
+    page = admin.get("/admin/dictionary/new/").get_data(as_text=True)
+    assert 'name="items-0-key" value=""' in page and 'name="items-1-key"' not in page
+    assert 'data-add-row="items"' in page
