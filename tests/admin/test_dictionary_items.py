@@ -130,8 +130,13 @@ def test_disabled_item_leaves_the_choices(admin, rows):
     assert admin.post(f"/admin/dictionary/edit/?id={d.id}", dictionary_form("RISK_LEVEL", d.name, *table_rows)).status_code == 302
     from app.services.system.dictionaries import choices_for_dictionary
 
+    from app.flowdef import FieldDef
+    from app.services.fields.values import display
+
     with rows.app.app_context():
         assert [c.key for c in choices_for_dictionary("RISK_LEVEL")] == ["high", "medium"]
+        risk = FieldDef(key="risk", name="风险等级", type="SELECT", source={"dictionary": "RISK_LEVEL"})
+        assert display(risk, "low") == "低风险"          # a value stored before is still named
 
 
 def test_save_without_csrf_token_is_refused(app, admin, rows):
