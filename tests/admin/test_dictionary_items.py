@@ -130,8 +130,13 @@ def test_disabled_item_leaves_the_choices(admin, rows):
     assert admin.post(f"/admin/dictionary/edit/?id={d.id}", dictionary_form("RISK_LEVEL", d.name, *table_rows)).status_code == 302
     from app.services.system.dictionaries import choices_for_dictionary
 
+    from app.flowdef import FieldDef
+    from app.services.fields.values import display
+
     with rows.app.app_context():
         assert [c.key for c in choices_for_dictionary("RISK_LEVEL")] == ["high", "medium"]
+        risk = FieldDef(key="risk", name="风险等级", type="SELECT", source={"dictionary": "RISK_LEVEL"})
+        assert display(risk, "low") == "低风险"          # a value stored before is still named
 
 
 def test_save_without_csrf_token_is_refused(app, admin, rows):
@@ -142,3 +147,9 @@ def test_save_without_csrf_token_is_refused(app, admin, rows):
     assert response.status_code in (200, 400)
     assert rows.count(DictionaryItem, DictionaryItem.dictionary_id == d.id) == count
     assert rows.one(Dictionary, key="IMPACT").name != "x"
+
+
+def test_new_dictionary_page_offers_an_empty_items_table(admin):
+    page = admin.get("/admin/dictionary/new/").get_data(as_text=True)
+    assert 'name="items-0-key" value=""' in page and 'name="items-1-key"' not in page
+    assert 'data-add-row="items"' in page

@@ -1,6 +1,7 @@
 """The bridge between flow field definitions and the field registry (app.forms)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import Any, Mapping
 
@@ -160,8 +161,15 @@ def keep_uploads(form, field_defs, username: str) -> None:
         field.data = kept
 
 
+def _named_choices(fdef: FieldDef):
+    """Choices for naming a stored value: a dictionary's disabled items too (offered no more, still named)."""
+    if fdef.source and fdef.source.dictionary:
+        return choices_for_dictionary(fdef.source.dictionary, include_disabled=True)
+    return _choices(fdef)
+
+
 def display(fdef: FieldDef, value: Any) -> str:
-    return display_value(fdef, value, field_context())
+    return display_value(fdef, value, replace(field_context(), choices_for=_named_choices))
 
 
 def sanitize_written_values(flow: CompiledFlow, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -40,28 +40,32 @@ def _add_items(dictionary_id: int, items, parent_id: int | None) -> None:
             _add_items(dictionary_id, item.children, child.id)
 
 
-def all_choices() -> dict[str, tuple[Choice, ...]]:
-    """Every enabled dictionary as a tree of its enabled items, read in one query (cached per request)."""
+def all_choices(*, include_disabled: bool = False) -> dict[str, tuple[Choice, ...]]:
+    """Every enabled dictionary as a tree of its enabled items (`include_disabled`: with disabled items too,
+    to name values stored before an item was disabled); one query serves both (cached per request)."""
     if has_app_context() and "itsm_dict_choices" in g:
-        return g.itsm_dict_choices
+        return g.itsm_dict_choices[include_disabled]
     rows = db.session.execute(
-        select(Dictionary.key, DictionaryItem.id, DictionaryItem.parent_id, DictionaryItem.key, DictionaryItem.name)
+        select(Dictionary.key, DictionaryItem.id, DictionaryItem.parent_id, DictionaryItem.key, DictionaryItem.name,
+               DictionaryItem.is_enabled)
         .join(DictionaryItem, DictionaryItem.dictionary_id == Dictionary.id)
-        .where(Dictionary.is_enabled.is_(True), DictionaryItem.is_enabled.is_(True))
+        .where(Dictionary.is_enabled.is_(True))
         .order_by(Dictionary.key, DictionaryItem.order, DictionaryItem.id)
     ).all()
     children: dict[tuple[str, int | None], list] = {}
-    for dkey, iid, parent, key, name in rows:
-        children.setdefault((dkey, parent), []).append((iid, key, name))
+    for dkey, iid, parent, key, name, enabled in rows:
+        children.setdefault((dkey, parent), []).append((iid, key, name, enabled))
 
-    def build(dkey: str, parent: int | None) -> tuple[Choice, ...]:
-        return tuple(Choice(key=k, name=n, children=build(dkey, i)) for i, k, n in children.get((dkey, parent), ()))
+    def build(dkey: str, parent: int | None, everything: bool) -> tuple[Choice, ...]:
+        return tuple(Choice(key=k, name=n, children=build(dkey, i, everything))
+                     for i, k, n, enabled in children.get((dkey, parent), ()) if enabled or everything)
 
-    result = {dkey: build(dkey, None) for dkey in {r[0] for r in rows}}
+    keys = {r[0] for r in rows}
+    result = {everything: {dkey: build(dkey, None, everything) for dkey in keys} for everything in (False, True)}
     if has_app_context():
         g.itsm_dict_choices = result
-    return result
+    return result[include_disabled]
 
 
-def choices_for_dictionary(key: str) -> tuple[Choice, ...]:
-    return all_choices().get(key, ())
+def choices_for_dictionary(key: str, *, include_disabled: bool = False) -> tuple[Choice, ...]:
+    return all_choices(include_disabled=include_disabled).get(key, ())
