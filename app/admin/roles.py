@@ -6,10 +6,10 @@ from flask_admin import expose
 from flask_admin.form import Select2Widget
 from wtforms import SelectMultipleField
 
+from app.i18n import gettext, lazy_gettext as _l
 from app.models import Role
 from app.services import flows, people
 from app.services.people import user_choices
-from app.i18n import gettext, lazy_gettext as _l
 
 from .base import SecureModelView, format_dt
 
