@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
 
+from app.i18n import gettext, lazy_gettext as _l
 from app.infra.public_url import public_base_url
 from app.models import RECEIVER_KINDS
 from app.services import alerts
-from app.i18n import gettext, lazy_gettext as _l
 
 from .base import SecureView
 

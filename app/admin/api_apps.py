@@ -8,9 +8,9 @@ from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
 from app.errors import ValidationFailed
 
+from app.i18n import gettext, lazy_gettext as _l
 from app.services import system
 from app.services.integration import clean_callback_hosts, create_api_app, reset_api_app_secret
-from app.i18n import gettext, lazy_gettext as _l
 
 from .base import AdminForm, SecureModelView, format_dt
 

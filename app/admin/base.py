@@ -5,8 +5,8 @@ from flask import abort, flash, g, request
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.model import typefmt
 from flask_admin.form import SecureForm
+from flask_admin.model import typefmt
 from flask_login import current_user
 from flask_wtf.csrf import _FlaskFormCSRF
 
@@ -16,7 +16,6 @@ from app.i18n import gettext, lazy_gettext as _l
 from app.infra.uow import commit, framework_commits, outside_transaction
 from app.services import system
 from app.timeutil import fmt
-from app.i18n import gettext, lazy_gettext as _l
 
 
 class AdminForm(SecureForm):

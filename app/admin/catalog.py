@@ -8,10 +8,10 @@ from markupsafe import Markup, escape
 from wtforms import SelectField, SelectMultipleField
 
 from app.extensions import db
+from app.i18n import gettext, lazy_gettext as _l
 from app.models import Catalog, FlowVersion
 from app.services import catalog, system
 from app.services.catalog import DISPLAY_TYPES, SERVICE_TYPE_NAMES
-from app.i18n import gettext, lazy_gettext as _l
 
 from .base import SecureModelView, format_dt, named_choices
 from .people_fields import PeopleField

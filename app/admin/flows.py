@@ -11,11 +11,11 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.extensions import db
+from app.i18n import gettext, lazy_gettext as _l, lazy_pgettext as _lp
 from app.models import FLOW_STATUS_NAMES, Flow, FlowVersion
 from app.services import flows
 from app.services.catalog import SERVICE_TYPE_NAMES
 from app.services.flows import layout_definition
-from app.i18n import gettext, lazy_gettext as _l, lazy_pgettext as _lp
 
 from .base import AdminForm, SecureModelView, format_dt, named_choices
 from .flow_designer import DesignerMixin

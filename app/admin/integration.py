@@ -7,9 +7,9 @@ from markupsafe import Markup, escape
 from wtforms import SelectField, TextAreaField
 
 from app.extensions import db
+from app.i18n import gettext, lazy_gettext as _l
 from app.models import API_METHODS, ApiDef
 from app.services import flows, integration, tickets
-from app.i18n import gettext, lazy_gettext as _l
 
 from .base import AdminForm, SecureModelView, format_dt
 

@@ -11,9 +11,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import PasswordInput
 
+from app.i18n import gettext, lazy_gettext as _l
 from app.integrations.notify.smtp import SECURITY
 from app.services import notify, tickets
-from app.i18n import gettext, lazy_gettext as _l
 
 from .base import AdminForm, SecureModelView, SecureView, format_dt, named_choices
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, url_for
 from flask_admin import expose
 
+from app.i18n import gettext, lazy_gettext as _l
 from app.models import Role
 from app.services import flows, people
-from app.i18n import gettext, lazy_gettext as _l
 
 from .base import SecureModelView, format_dt
 from .people_fields import PersonField, PeopleField

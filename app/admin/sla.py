@@ -5,8 +5,8 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 
 from app.admin.base import SecureView
-from app.services import sla
 from app.i18n import gettext, lazy_gettext as _l
+from app.services import sla
 
 FILES = ("calendars.yaml", "agreements.yaml")
 

@@ -9,9 +9,9 @@ from markupsafe import Markup, escape
 from wtforms import DecimalField, StringField
 from wtforms.validators import InputRequired, NumberRange
 
+from app.i18n import gettext, lazy_gettext as _l
 from app.services import system
 from app.services.system import load_dictionary_files
-from app.i18n import gettext, lazy_gettext as _l
 
 from .base import AdminForm, SecureModelView, SecureView, format_dt
 

@@ -5,13 +5,16 @@ string missing from it stays Chinese (a test lists the template strings it misse
 """
 from __future__ import annotations
 
+import re
+
 from flask import current_app, g, has_request_context, session
 from flask_login import current_user
 
-from .en import EN as _EN
+from .en import EN as _EN, PATTERNS as _PATTERNS
 from .en_designer import DESIGNER_EN
 
 EN = {**DESIGNER_EN, **_EN}      # the front office's wording wins where both name a string
+EN_PATTERNS = [(re.compile(pattern, re.S), english) for pattern, english in _PATTERNS]
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 
@@ -36,8 +39,23 @@ def get_locale() -> str:
 def gettext(text: str, **params) -> str:
     """The UI string in the current language; `{name}` placeholders filled from params."""
     english = has_request_context() and get_locale() == "en"     # outside a request (CLI, jobs): Chinese
-    out = EN.get(text, text) if english else text
+    out = _english(text) if english else text
     return out.format(**params) if params else out
+
+
+def _english(text: str) -> str:
+    """The catalogue's English; a message built with names in it (a refusal naming a role) by its pattern.
+
+    A named part is looked up as `group:value` first (`verb:停用` → "Disable", where 停用 alone is the status
+    "Disabled"), then as the value itself."""
+    out = EN.get(text)
+    if out is not None or not isinstance(text, str):
+        return text if out is None else out
+    for pattern, english in EN_PATTERNS:
+        match = pattern.fullmatch(text)
+        if match:
+            return english.format(**{k: EN.get(f"{k}:{v}", EN.get(v, v)) for k, v in match.groupdict().items()})
+    return text
 
 
 def lazy_gettext(text: str, **params):

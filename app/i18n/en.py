@@ -475,4 +475,29 @@ EN = {
     "导出流程": "Export flow",
     "标准运维节点": "Standard ops node", "标准运维节点需要选择插件": "A standard ops node needs a plugin",
     "输入用户名或姓名搜索，可选多人": "Type a username or name; several allowed",
+    "修改角色标识": "Change its key", "修改所属系统或 API 标识": "Change its system or key", "verb:停用": "Disable",
 }
+
+# Messages built with names in them (refusals naming a role, a service, a flow version): the whole message
+# matches a pattern, its named parts are kept (and put through the catalogue: a verb such as 删除).
+PATTERNS = [
+    (r"(?:角色|API)「(?P<name>.+?)」正被使用中的流程引用，不能(?P<verb>.+?)：(?P<uses>.+)。请先修改这些流程并重新部署，或等相关单据结束。",
+     "{verb} refused: \"{name}\" is referenced by flows in use: {uses}. Change and redeploy those flows, or "
+     "wait until their tickets end."),
+    (r"流程版本「(?P<name>.+)」正被服务使用：(?P<names>.+)；请先为这些服务关联其他版本，再删除",
+     "Flow version \"{name}\" is used by services: {names}; bind them to another version before deleting it"),
+    (r"流程版本「(?P<name>.+)」已有 (?P<n>\d+) 张单据在使用，不能删除",
+     "Flow version \"{name}\" is used by {n} tickets and cannot be deleted"),
+    (r"数据字典 (?P<key>\S+) 是服务类型的来源，不能删除、改编码或停用",
+     "Data dictionary {key} is the source of service types: it cannot be deleted, re-coded or disabled"),
+    (r"数据字典 (?P<key>\S+) 正被流程引用：(?P<names>.+)；不能删除、改编码或停用",
+     "Data dictionary {key} is referenced by flows: {names}; it cannot be deleted, re-coded or disabled"),
+    (r"服务「(?P<name>.+)」属于服务目录：(?P<names>.+)；请先从这些目录中移除该服务，再删除",
+     "Service \"{name}\" belongs to catalogs: {names}; remove it from them before deleting it"),
+    (r"服务「(?P<name>.+)」已有 (?P<n>\d+) 张单据，不能删除；可以停用该服务",
+     "Service \"{name}\" has {n} tickets and cannot be deleted; you may disable it"),
+    (r"服务目录「(?P<name>.+)」下还有子目录：(?P<names>.+)；请先删除子目录",
+     "Catalog \"{name}\" still has sub-catalogs: {names}; delete them first"),
+    (r"服务目录「(?P<name>.+)」已有 (?P<n>\d+) 张单据从这里提交，不能删除",
+     "{n} tickets were submitted from catalog \"{name}\": it cannot be deleted"),
+]

@@ -1,6 +1,6 @@
 """dictionary items can be disabled (hidden from new choices, kept for the values that already use them)
 
-Revision ID: 00xx_h16a
+Revision ID: 0017
 Revises: 0016
 Create Date: 2026-11-30
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '00xx_h16a'
+revision = '0017'
 down_revision = '0016'
 branch_labels = None
 depends_on = None
