@@ -87,4 +87,5 @@ DESIGNER_EN = {
     "首次通知后，次日起每天定时通知": "When the step opens, then every day", "是否督办": "Supervision",
     "督办人：提单人": "Supervisor: the requester", "其他督办人": "Other supervisors", "修改通知策略": "Change the notification policy",
     "是否通知：": "Notify: ", "是否督办：": "Supervision: ", "、": ", ",
+    "按当前通知策略部署": "Deploy with this notification policy",
 }

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.infra.uow import commit
-from app.models import ApiDef, ApiSystem, Flow
+from app.models import ApiDef, ApiSystem, Flow, FlowVersion
 
 from test_flow_designer_canvas import add_field, back_to_node, choose, connect_in_panel, open_node, set_value, wait_checked
 
@@ -209,6 +209,33 @@ def test_an_api_node_calls_a_registered_api_with_parameters_from_fields(sessions
     assert source_of(demo, flow_id).startswith(ACCOUNT_FLOW.split("  - {key: end")[0])     # untouched text as written
 
 
+def test_an_automation_node_sets_a_field_from_the_ticket(sessions, demo):
+    flow_id = stored_flow(demo, ACCOUNT_FLOW.replace("key: account", "key: stamp_flow").replace(
+        "      - {key: username", "      - {key: note, name: 备注, type: STRING}\n      - {key: username"))
+    page = sessions("admin").go(f"/admin/flow/designer/{flow_id}")
+    page.click("#palette .palette-item[data-kind=automation]")
+    set_value(page, "#panel input[name=node_key]", "stamp")
+    connect_in_panel(page, "submit", "stamp")
+    connect_in_panel(page, "stamp", "end")
+    edit_line(page, "submit", "end")
+    page.click("#panel button:has-text('删除连线')")
+    wait_checked(page)
+    assert "自动化节点需要选择插件" in page.inner_text("#canvas .drawflow-node.node-stamp .df-issue")
+    open_node(page, "stamp")
+    assert page.locator("#panel select[name=plugin] option").all_inner_texts()[1:3] == ["HTTP 回调", "设置字段值"]
+    choose(page, "#panel select[name=plugin]", "set_fields")
+    page.click("#panel [data-mapping-add=set_fields]")
+    choose(page, "#panel select[name=set_fields_key_0]", "note")
+    choose(page, "#panel select[name=set_fields_src_0]", "ref")
+    choose(page, "#panel select[name=set_fields_ref_0]", "ticket.sn")
+    wait_checked(page)
+    assert page.inner_text("#issues").strip() == "校验通过"
+    save(page)
+
+    node = next(n for n in yaml.safe_load(source_of(demo, flow_id))["nodes"] if n["key"] == "stamp")
+    assert (node["plugin"], node["params"]) == ("set_fields", {"fields": {"note": "{{ ticket.sn }}"}})
+
+
 def test_the_notify_policy_is_set_from_a_node_panel(sessions, demo):
     flow_id = stored_flow(demo, NOTIFY_FLOW)
     page = sessions("admin").go(f"/admin/flow/designer/{flow_id}")
@@ -230,6 +257,14 @@ def test_the_notify_policy_is_set_from_a_node_panel(sessions, demo):
     open_node(page, "review")
     assert page.inner_text("#notify-note .small") == "是否通知：是（邮件、企业微信；首次通知后，次日起每天定时通知）；是否督办：是"
     save(page)
+
+    page.click("#btn-deploy")                 # deployed as the YAML says, not with the deploy page's defaults
+    assert page.inner_text("#deployed").startswith("已部署：请假 v1")
+    with demo.app_context():
+        version = db.session.execute(select(FlowVersion).where(FlowVersion.flow_key == "leave")).scalar_one()
+        assert version.definition["notify"] == {
+            "channels": ["email", "wecom"], "frequency": "daily",
+            "supervisors": [{"type": "STARTER"}, {"type": "PERSON", "value": ["alice", "bob"]}]}
 
     after = source_of(demo, flow_id)
     assert yaml.safe_load(after)["notify"] == {

@@ -1164,11 +1164,26 @@
       revision = r.revision;
       $("flow-key").readOnly = true;
       box.appendChild(el("div", {class: "alert alert-success", id: "saved"}, [_t("流程「") + r.name + _t("」已保存。 "),
-        el("a", {href: r.deploy, id: "deploy-link", class: "btn btn-success btn-sm", text: _t("部署流程")}), " ",
+        deployButton(), " ",
+        el("a", {href: r.deploy, id: "deploy-link", class: "btn btn-outline-success btn-sm", text: _t("部署流程")}), " ",
         el("a", {href: config.urls.list, class: "btn btn-link btn-sm", text: _t("返回流程列表")})]));
       if (history.replaceState) { history.replaceState(null, "", r.designer); }
     });
   });
+
+  function deployButton() {
+    // deploy what was just saved, notified as its 任务通知策略 says (the deploy page lets one choose another policy)
+    var b = el("button", {class: "btn btn-success btn-sm", type: "button", id: "btn-deploy", text: _t("按当前通知策略部署")});
+    b.addEventListener("click", function () {
+      b.disabled = true;
+      post(config.urls.deploy, {flow_id: flowId}).then(function (r) {
+        var cls = r.ok ? "alert alert-success" : "alert alert-danger flash-text";
+        $("save-result").appendChild(el("div", {class: cls, id: r.ok ? "deployed" : "deploy-error", text: r.ok ? r.message : r.error}));
+        b.disabled = !!r.ok;
+      });
+    });
+    return b;
+  }
 
   if (config.state.source && !config.state.data) {
     // the stored YAML does not parse: nothing to draw, and nothing may be saved over it
