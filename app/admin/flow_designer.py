@@ -87,7 +87,7 @@ class DesignerMixin:
         任务通知策略); the deploy page remains for choosing another policy at deploy time."""
         flow_id = self._payload()[0]
         if flow_id is None:
-            return jsonify(ok=False, error="请先保存流程再部署"), 400
+            return jsonify(ok=False, error="Save the flow before deploying it" if get_locale() == "en" else "请先保存流程再部署"), 400
         try:
             version = flows.deploy(flow_id, by=self.actor)
             name, number = version.name, version.version_number

@@ -61,6 +61,8 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"an end node has no fields", "结束节点不能有字段"),
     (r"an api node needs 'api'.*", "API 节点需要选择 API"),
     (r"an automation node needs 'plugin'", "自动化节点需要选择插件"),
+    (r"unknown API " + _Q, "API「{0}」不存在或未启用，请在「API 配置」中添加或启用"),
+    (r"unknown automation plugin " + _Q, "插件「{0}」未安装"),
     (r"params\.request must be a mapping.*", "请求参数应为「参数名: 值」的映射"),
     (r"params\.response must map field keys to dotted paths.*", "返回值映射应为「字段: 返回值路径（如 data.id）」"),
     (r"params\.success is not a condition: .*", "成功条件不是有效的条件"),

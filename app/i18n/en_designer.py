@@ -88,4 +88,5 @@ DESIGNER_EN = {
     "督办人：提单人": "Supervisor: the requester", "其他督办人": "Other supervisors", "修改通知策略": "Change the notification policy",
     "是否通知：": "Notify: ", "是否督办：": "Supervision: ", "、": ", ",
     "按当前通知策略部署": "Deploy with this notification policy",
+    "权限中心角色": "IAM role", "自定义表单（JSON）": "Custom form (JSON)",
 }

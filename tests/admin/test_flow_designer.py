@@ -227,3 +227,37 @@ def test_the_designer_offers_registered_apis_and_installed_plugins(admin, app):
                               "enabled": True, "params": ["user", "dept"], "response": []}]
     assert vocab["plugins"][:2] == [["http_webhook", "HTTP 回调"], ["set_fields", "设置字段值"]]
     assert ["daily", "首次通知后，次日起每天定时通知"] in vocab["notify_frequencies"]
+
+
+def test_an_api_node_naming_an_unconfigured_api_is_flagged_on_the_node(admin):
+    data = {"key": "probe_flow", "name": "探测", "service_type": "request", "nodes": [
+        {"key": "submit", "name": "提单", "kind": "start"},
+        {"key": "call", "name": "调用", "kind": "api", "api": "idm.nope"},
+        {"key": "run", "name": "执行", "kind": "automation", "plugin": "no_such_plugin"},
+        {"key": "end", "name": "结束", "kind": "end"}],
+        "transitions": [{"from": "submit", "to": "call"}, {"from": "call", "to": "run"}, {"from": "run", "to": "end"}]}
+    result = post_json(admin, "/admin/flow/designer/check", {"flow_id": None, "data": data}).get_json()
+    assert result["ok"] and result["issues"] == []           # saving is allowed: the warning is for deploying
+    assert [(w["target"], w["short"]) for w in result["warnings"]] == [
+        ({"node": 1, "attr": "api"}, "「API」API「idm.nope」不存在或未启用，请在「API 配置」中添加或启用"),
+        ({"node": 2, "attr": "plugin"}, "「插件」插件「no_such_plugin」未安装")]
+    data["nodes"][2]["plugin"] = "set_fields"
+    data["nodes"][2]["params"] = {"fields": {"x": "1"}}
+    result = post_json(admin, "/admin/flow/designer/check", {"flow_id": None, "data": data}).get_json()
+    assert [w["target"]["node"] for w in result["warnings"]] == [1]
+
+
+def test_every_designer_label_has_its_english(app):
+    """What designer.js shows through _t("…") and the vocabulary's names all read English in English mode."""
+    from app.i18n.en_designer import DESIGNER_EN
+    from app.services.flows.designer import vocabulary
+
+    script = (FLOWS.parent / "app" / "static" / "designer" / "designer.js").read_text(encoding="utf-8")
+    literals = set(re.findall(r'_t\("([^"]+)"\)', script))
+    with app.app_context():
+        vocab = vocabulary()
+    names = {pair[1] for k in ("kinds", "field_types", "distribute_types", "processor_types", "operators", "service_types",
+                               "regex_presets", "plugins", "notify_channels", "notify_frequencies", "ticket_attrs")
+             for pair in vocab[k]}
+    assert len(literals) > 100
+    assert sorted(t for t in literals | names if t not in DESIGNER_EN) == []

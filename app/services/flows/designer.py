@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.flowdef.loader import FlowLoadError, check_document_limits
+from app.flowdef.loader import FlowLoadError, check_document_limits, parse_flow_text
 from app.flowdef.messages_zh import DISTRIBUTE_NAMES, KIND_NAMES, PROCESSOR_NAMES, describe_issue
 from app.flowdef.model import FIELD_TYPES, SERVICE_TYPES
 from app.flowdef.roundtrip import apply_edit, yaml_diff
@@ -62,6 +62,18 @@ def vocabulary() -> dict:
             "notify_channels": list(map(list, NOTIFY_CHANNEL_NAMES.items())),
             "notify_frequencies": list(map(list, NOTIFY_FREQUENCY_NAMES.items())),
             "ticket_attrs": list(map(list, TICKET_ATTRS.items()))}
+
+
+def _automation_issues(text: str) -> list:
+    """api nodes naming an API not configured or not enabled, automation nodes naming no installed plugin: the step
+    would fail when a ticket reaches it, so the canvas says so on the node (a warning: saving is still allowed)."""
+    known_apis = {a["key"] for a in registered_apis() if a["enabled"]}
+    known_plugins = {name for name, _label in automation_plugins()}
+    try:
+        parse_flow_text(text, EDITOR_FILE, known_apis=known_apis, known_plugins=known_plugins)
+    except FlowLoadError as exc:
+        return list(exc.issues)
+    return []
 
 
 def registered_apis() -> list[dict]:
@@ -129,6 +141,8 @@ def check_text(text: str) -> dict:
     """The flow text's errors and warnings, each in Chinese with the element it concerns and its file:line."""
     data = _data_of(text)
     _flow_ok, errors, warnings = check_flow_text(text)
+    if _flow_ok is not None:
+        warnings = warnings + _automation_issues(text)
     return {"ok": not errors, "issues": [describe_issue(i, data) for i in errors],
             "warnings": [describe_issue(i, data) for i in warnings]}
 

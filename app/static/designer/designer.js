@@ -347,11 +347,13 @@
     return el("div", {class: "form-check mb-1"}, [c, el("label", {class: "form-check-label", for: c.id, text: label})]);
   }
   function issuesFor(test) {
-    return issues.filter(function (i) { return test(i.target || {}); });
+    // the errors on an element, then what must be fixed before deploying (unknown roles, APIs, plugins)
+    return issues.filter(function (i) { return test(i.target || {}); }).concat(
+      warnings.filter(function (i) { return test(i.target || {}); }).map(function (i) { return Object.assign({warning: true}, i); }));
   }
   function issueBox(list) {
     return el("div", {class: "issue-list"}, list.map(function (i) {
-      return el("div", {class: "issue", text: issueText(i, true)});
+      return el("div", {class: i.warning ? "warning" : "issue", text: (i.warning ? _t("部署前需处理：") : "") + issueText(i, true)});
     }));
   }
   function setOrDelete(obj, key, value, empty) {
@@ -436,7 +438,8 @@
     if (["end", "parallel", "converge"].indexOf(n.kind) < 0) {
       panel.appendChild(el("h6", {class: "mt-2", text: _t("字段")}));
       (n.fields || []).forEach(function (f, j) {
-        var bad = issuesFor(function (t) { return t.node === data.nodes.indexOf(n) && t.field === j; }).length;
+        var bad = issuesFor(function (t) { return t.node === data.nodes.indexOf(n) && t.field === j; })
+          .filter(function (i) { return !i.warning; }).length;
         var edit = el("button", {class: "btn btn-link btn-sm p-0", type: "button", text: _t("编辑")});
         edit.addEventListener("click", function () { selected = {node: n.key, field: j}; showPanel(); });
         var del = el("button", {class: "btn btn-link btn-sm p-0 text-danger", type: "button", text: _t("删除")});
