@@ -8,8 +8,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.infra.uow import commit
 from app.models import ApiDef, ApiSystem, Flow, FlowVersion
+from designer_kit import add_field, back_to_node, choose, connect_in_panel, open_node, set_value, wait_checked
 
-from test_flow_designer_canvas import add_field, back_to_node, choose, connect_in_panel, open_node, set_value, wait_checked
 
 CONDITIONS_FLOW = """\
 key: purchase
@@ -244,6 +244,7 @@ def test_the_notify_policy_is_set_from_a_node_panel(sessions, demo):
     assert "通知策略" in page.inner_text("#notify-panel .issue-list")
     open_node(page, "review")
     assert "是否通知：是" in page.inner_text("#notify-note")
+    assert "通知策略" in page.inner_text("#notify-note .issue-list")          # on the node that it notifies, too
     page.click("#btn-notify")
     choose(page, "#panel select[name=notify_frequency]", "daily")
     wait_checked(page)

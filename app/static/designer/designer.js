@@ -533,12 +533,15 @@
       channels.map(function (c) { return names[c] || c; }).join(_t("、")) + _t("；") + (freq[p.frequency || "once"] || p.frequency) + _t("）"));
     return text + _t("；") + _t("是否督办：") + (p.supervise === false ? _t("否") : _t("是"));
   }
+  function notifyIssues() {
+    return issueBox(issuesFor(function (t) { return t.node === undefined && t.transition === undefined && t.attr === "notify"; }));
+  }
   function notifyPanel(panel) {
     var p = notifyPolicy();
     var box = el("div", {class: "notify-panel", id: "notify-panel"});
     box.appendChild(el("h6", {text: _t("任务通知策略")}));
     box.appendChild(el("small", {class: "form-text text-muted mb-1", text: _t("适用于本流程的所有节点：处理人收到待办、待认领、待派单通知。")}));
-    box.appendChild(issueBox(issuesFor(function (t) { return t.node === undefined && t.transition === undefined && t.attr === "notify"; })));
+    box.appendChild(notifyIssues());
     var yesNo = {yes: _t(YES_NO.yes), no: _t(YES_NO.no)};
     box.appendChild(group(_t("是否通知"), select(yesNo, p.enabled === false ? "no" : "yes", function (v) {
       putNotify("enabled", v === "yes");
@@ -576,7 +579,7 @@
     var edit = el("button", {class: "btn btn-link btn-sm p-0", type: "button", text: _t("修改通知策略"), id: "btn-notify"});
     edit.addEventListener("click", function () { selected = {flow: true}; showPanel(); });
     panel.appendChild(el("div", {class: "notify-note mt-2", id: "notify-note"}, [
-      el("h6", {text: _t("任务通知策略")}), el("div", {class: "small", text: notifySummary()}), edit]));
+      el("h6", {text: _t("任务通知策略")}), el("div", {class: "small", text: notifySummary()}), notifyIssues(), edit]));
   }
 
   // --- fit the whole flow into the canvas (on open, 适应画布) ---------------------------------------------------
