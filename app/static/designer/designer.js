@@ -313,9 +313,16 @@
     return out.filter(function (f) { if (!f.key || seen[f.key]) { return false; } seen[f.key] = true; return true; });
   }
   function choicesOf(f) {
-    if (f.choices && f.choices.length) { return f.choices; }
-    if (f.source && f.source.dictionary) { return vocab.dictionaries[f.source.dictionary] || []; }
-    return [];
+    // every option a value may be: a tree's (TREESELECT, CASCADE, tree dictionaries) nested ones too, named by their path
+    var out = [];
+    function walk(list, prefix) {
+      (list || []).forEach(function (c) {
+        out.push({key: c.key, name: prefix + c.name});
+        walk(c.children, prefix + c.name + " / ");
+      });
+    }
+    walk(f.choices && f.choices.length ? f.choices : f.source && f.source.dictionary ? vocab.dictionaries[f.source.dictionary] : [], "");
+    return out;
   }
 
   // --- the side panel ------------------------------------------------------------------------
