@@ -140,8 +140,8 @@ def _data_of(text: str) -> Any:
 def check_text(text: str) -> dict:
     """The flow text's errors and warnings, each in Chinese with the element it concerns and its file:line."""
     data = _data_of(text)
-    _flow_ok, errors, warnings = check_flow_text(text)
-    if _flow_ok is not None:
+    flow, errors, warnings = check_flow_text(text)
+    if flow is not None:
         warnings = warnings + _automation_issues(text)
     return {"ok": not errors, "issues": [describe_issue(i, data) for i in errors],
             "warnings": [describe_issue(i, data) for i in warnings]}

@@ -22,6 +22,7 @@
   if (!Array.isArray(data.transitions)) { data.transitions = []; }
   var issues = config.state.issues || [], warnings = config.state.warnings || [];
   var undoStack = [], redoStack = [], rendering = false, selected = null, checkTimer = null, checkSeq = 0;
+  var connectChoice = {};    // node key → the node picked under 连线到, not yet connected
   var CHOICE_TYPES = ["SELECT", "MULTISELECT", "CHECKBOX", "RADIO", "TREESELECT", "CASCADE"];
   var VALUELESS = ["STARTER", "BY_ASSIGNOR", "OPEN", "STARTER_LEADER"];
 
@@ -481,10 +482,13 @@
       var targets = {};
       data.nodes.forEach(function (m) { if (m.key !== n.key) { targets[m.key] = (m.name || m.key); } });
       if (Object.keys(targets).length) {
-        var to = select(targets, Object.keys(targets)[0], function () {}, "connect_to");
+        // the choice survives the panel being redrawn (a check's answer redraws it) until 添加连线 applies it
+        var to = select(targets, connectChoice[n.key] in targets ? connectChoice[n.key] : Object.keys(targets)[0],
+                        function (v) { connectChoice[n.key] = v; }, "connect_to");
         var go = el("button", {class: "btn btn-outline-secondary btn-sm mt-1", type: "button", text: _t("添加连线"), id: "btn-connect"});
         go.addEventListener("click", function () {
           data.transitions.push({from: n.key, to: to.value});
+          delete connectChoice[n.key];
           render(); changed(); selectLine(data.transitions.length - 1);
         });
         panel.appendChild(el("div", {class: "mt-2"}, [group(_t("连线到"), to), go]));
