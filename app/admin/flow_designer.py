@@ -34,6 +34,7 @@ class DesignerMixin:
         config = {"flow_id": flow_id, "state": state, "vocabulary": flows.vocabulary(),
                   "lang": "en" if english else "zh", "messages": DESIGNER_EN if english else {},
                   "urls": {"check": url_for(".designer_check"), "save": url_for(".designer_save"),
+                           "deploy": url_for(".designer_deploy"),
                            "list": url_for(".index_view")}}
         return self.render("admin/flow/designer.html", designer_config=config, flow_id=flow_id)
 
@@ -79,3 +80,21 @@ class DesignerMixin:
             return jsonify(ok=False, error=exc.message), 400
         return jsonify(ok=True, id=row.id, name=row.name, revision=flows.revision(source), designer=url_for(".designer_view", id=row.id),
                        deploy=url_for(".deploy_view", id=row.id))
+
+    @expose("/designer/deploy", methods=["POST"])
+    def designer_deploy(self):
+        """Deploy the saved template as a new version with the notify policy its YAML sets (the designer's
+        任务通知策略); the deploy page remains for choosing another policy at deploy time."""
+        flow_id = self._payload()[0]
+        if flow_id is None:
+            return jsonify(ok=False, error="Save the flow before deploying it" if get_locale() == "en" else "请先保存流程再部署"), 400
+        try:
+            version = flows.deploy(flow_id, by=self.actor)
+            name, number = version.name, version.version_number
+            commit()
+        except ItsmError as exc:
+            db.session.rollback()
+            return jsonify(ok=False, error=exc.message), 400
+        if get_locale() == "en":
+            return jsonify(ok=True, message=f"Deployed: {name} v{number}. See it under flow versions and bind it to a service.")
+        return jsonify(ok=True, message=f"已部署：{name} v{number}。可在「流程版本」中查看，并在服务中关联该版本。")

@@ -18,10 +18,11 @@ from .parallel import Region, analyse
 Problem = tuple[tuple, str]
 
 
-def check_flow(flow: FlowDef, *, known_roles: set[str] | None = None,
-               known_dictionaries: set[str] | None = None) -> list[Problem]:
-    """Every structural problem of a schema-valid flow (empty list: the flow is usable)."""
-    problems: list[Problem] = []
+def check_flow(flow: FlowDef, *, known_roles: set[str] | None = None, known_dictionaries: set[str] | None = None,
+               known_apis: set[str] | None = None, known_plugins: set[str] | None = None) -> list[Problem]:
+    """Every structural problem of a schema-valid flow (empty list: the flow is usable). A `known_*` set, when
+    given, also reports the references it lacks."""
+    problems: list[Problem] = _automation_problems(flow, known_apis, known_plugins)
     index = {}
     for i, node in enumerate(flow.nodes):
         if node.key in index:
@@ -104,6 +105,17 @@ def _field_problems(flow: FlowDef, known_dictionaries: set[str] | None) -> list[
                     and f.source.dictionary not in known_dictionaries:
                 problems.append((("nodes", i, "fields", j, "source", "dictionary"),
                                  f"unknown data dictionary {f.source.dictionary!r}"))
+    return problems
+
+
+def _automation_problems(flow: FlowDef, known_apis: set[str] | None, known_plugins: set[str] | None) -> list[Problem]:
+    """api nodes naming an API that is not configured (or not enabled), automation nodes naming no installed plugin."""
+    problems: list[Problem] = []
+    for i, node in enumerate(flow.nodes):
+        if node.kind == "api" and known_apis is not None and node.api and node.api not in known_apis:
+            problems.append((("nodes", i, "api"), f"unknown API {node.api!r}"))
+        if node.kind == "automation" and known_plugins is not None and node.plugin and node.plugin not in known_plugins:
+            problems.append((("nodes", i, "plugin"), f"unknown automation plugin {node.plugin!r}"))
     return problems
 
 

@@ -273,7 +273,8 @@ def _relevant_errors(errors: list[dict]) -> list[dict]:
 
 
 def parse_flow_text(text: str, filename: str = "<flow>", *, known_roles: set[str] | None = None,
-                    known_dictionaries: set[str] | None = None) -> CompiledFlow:
+                    known_dictionaries: set[str] | None = None, known_apis: set[str] | None = None,
+                    known_plugins: set[str] | None = None) -> CompiledFlow:
     """Parse, validate and compile one flow document; raise FlowLoadError with every issue."""
     data, lines, duplicates = _parse_document(text, filename)
     if not isinstance(data, dict):
@@ -286,7 +287,8 @@ def parse_flow_text(text: str, filename: str = "<flow>", *, known_roles: set[str
     except ValidationError as exc:
         issues = [locator.pydantic_issue(e) for e in _relevant_errors(exc.errors())]
         raise FlowLoadError(_dedupe(issues)) from None
-    problems = check_flow(flow, known_roles=known_roles, known_dictionaries=known_dictionaries)
+    problems = check_flow(flow, known_roles=known_roles, known_dictionaries=known_dictionaries, known_apis=known_apis,
+                          known_plugins=known_plugins)
     if problems:
         raise FlowLoadError(_dedupe([locator.issue(loc, msg) for loc, msg in problems]))
     return CompiledFlow(flow)

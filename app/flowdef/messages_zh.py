@@ -17,7 +17,10 @@ KEY_NAMES = {"key": "唯一标识", "name": "名称", "kind": "节点类型", "t
              "from": "起点", "to": "终点", "value": "值", "service_type": "服务类型", "nodes": "节点",
              "transitions": "连线", "default": "默认值", "columns": "表格列", "api": "API", "plugin": "插件",
              "params": "参数", "can_deliver": "可转单", "can_terminate": "可终止", "desc": "描述",
-             "field": "字段", "op": "运算符", "x": "横坐标", "y": "纵坐标"}
+             "field": "字段", "op": "运算符", "x": "横坐标", "y": "纵坐标", "all": "全部满足", "any": "任一满足",
+             "not": "不满足", "retry": "失败重试", "times": "重试次数", "backoff_seconds": "重试间隔",
+             "notify": "通知策略", "enabled": "是否通知", "channels": "通知类型", "frequency": "通知频率",
+             "supervise": "是否督办", "supervisors": "督办人"}
 _Q = r"'([^']*)'"
 
 # (pattern over the English message, Chinese template using the groups)
@@ -58,6 +61,11 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"an end node has no fields", "结束节点不能有字段"),
     (r"an api node needs 'api'.*", "API 节点需要选择 API"),
     (r"an automation node needs 'plugin'", "标准运维节点需要选择插件"),
+    (r"unknown API " + _Q, "API「{0}」不存在或未启用，请在「API 配置」中添加或启用"),
+    (r"unknown automation plugin " + _Q, "插件「{0}」未安装"),
+    (r"params\.request must be a mapping.*", "请求参数应为「参数名: 值」的映射"),
+    (r"params\.response must map field keys to dotted paths.*", "返回值映射应为「字段: 返回值路径（如 data.id）」"),
+    (r"params\.success is not a condition: .*", "成功条件不是有效的条件"),
     (r"an approval node needs 'processors'.*", "审批节点需要处理人（审批人）"),
     (r"an approval node is processed directly.*", "审批节点由审批人直接处理：处理场景须为「直接处理」"),
     (r"an approval node cannot be delivered.*", "审批节点不能转单"),

@@ -171,3 +171,93 @@ def test_a_save_over_a_yaml_changed_since_the_canvas_opened_is_refused(admin, ap
     fresh = config_of(admin.get(f"/admin/flow/designer/{fid}").get_data(as_text=True))["state"]
     saved = post_json(admin, "/admin/flow/designer/save", {"flow_id": fid, "revision": fresh["revision"], "data": data})
     assert saved.get_json()["ok"] is True and saved.get_json()["revision"] != fresh["revision"]
+
+
+def _versions(app, key):
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import FlowVersion
+
+    with app.app_context():
+        return db.session.execute(select(func.count()).select_from(FlowVersion).where(FlowVersion.flow_key == key)).scalar()
+
+
+def test_deploy_from_the_designer_keeps_the_flows_notify_policy_and_is_guarded(admin, browser, app):
+    fid = flow_id(app, "change_normal")
+    before = _versions(app, "change_normal")
+    alice = post_json(browser("alice"), "/admin/flow/designer/deploy", {"flow_id": fid})
+    assert alice.status_code in (302, 403) and _versions(app, "change_normal") == before
+    unsaved = post_json(admin, "/admin/flow/designer/deploy", {"flow_id": None})
+    assert unsaved.status_code == 400 and unsaved.get_json()["error"] == "请先保存流程再部署"
+    missing = post_json(admin, "/admin/flow/designer/deploy", {"flow_id": 999999})
+    assert missing.status_code == 400 and _versions(app, "change_normal") == before
+    deployed = post_json(admin, "/admin/flow/designer/deploy", {"flow_id": fid})
+    assert deployed.status_code == 200 and deployed.get_json()["message"].startswith("已部署：")
+    assert _versions(app, "change_normal") == before + 1
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.flowdef.loader import parse_flow_text
+    from app.flowdef.model import NotifyPolicy
+    from app.models import Flow, FlowVersion
+
+    with app.app_context():
+        source = db.session.execute(select(Flow.source).where(Flow.id == fid)).scalar_one()
+        version = db.session.execute(select(FlowVersion).where(FlowVersion.flow_key == "change_normal")
+                                     .order_by(FlowVersion.version_number.desc())).scalars().first()
+        assert NotifyPolicy.model_validate(version.definition.get("notify", {})) == \
+            parse_flow_text(source, "x.yaml").definition.notify
+
+
+def test_the_designer_offers_registered_apis_and_installed_plugins(admin, app):
+    from app.extensions import db
+    from app.infra.uow import commit
+    from app.models import ApiDef, ApiSystem
+
+    with app.app_context():
+        system = ApiSystem(key="idm", name="身份管理", base_url="http://127.0.0.1:9")
+        db.session.add(system)
+        db.session.flush()
+        db.session.add(ApiDef(system_id=system.id, key="create_account", name="创建账号", method="POST", path="/a",
+                              request_template='{"user": "", "dept": ""}', response_mapping="not json"))
+        commit()
+    vocab = config_of(admin.get("/admin/flow/designer/").get_data(as_text=True))["vocabulary"]
+    assert vocab["apis"] == [{"key": "idm.create_account", "name": "身份管理 · 创建账号", "method": "POST",
+                              "enabled": True, "params": ["user", "dept"], "response": []}]
+    assert vocab["plugins"][:2] == [["http_webhook", "HTTP 回调"], ["set_fields", "设置字段值"]]
+    assert ["daily", "首次通知后，次日起每天定时通知"] in vocab["notify_frequencies"]
+
+
+def test_an_api_node_naming_an_unconfigured_api_is_flagged_on_the_node(admin):
+    data = {"key": "probe_flow", "name": "探测", "service_type": "request", "nodes": [
+        {"key": "submit", "name": "提单", "kind": "start"},
+        {"key": "call", "name": "调用", "kind": "api", "api": "idm.nope"},
+        {"key": "run", "name": "执行", "kind": "automation", "plugin": "no_such_plugin"},
+        {"key": "end", "name": "结束", "kind": "end"}],
+        "transitions": [{"from": "submit", "to": "call"}, {"from": "call", "to": "run"}, {"from": "run", "to": "end"}]}
+    result = post_json(admin, "/admin/flow/designer/check", {"flow_id": None, "data": data}).get_json()
+    assert result["ok"] and result["issues"] == []           # saving is allowed: the warning is for deploying
+    assert [(w["target"], w["short"]) for w in result["warnings"]] == [
+        ({"node": 1, "attr": "api"}, "「API」API「idm.nope」不存在或未启用，请在「API 配置」中添加或启用"),
+        ({"node": 2, "attr": "plugin"}, "「插件」插件「no_such_plugin」未安装")]
+    data["nodes"][2]["plugin"] = "set_fields"
+    data["nodes"][2]["params"] = {"fields": {"x": "1"}}
+    result = post_json(admin, "/admin/flow/designer/check", {"flow_id": None, "data": data}).get_json()
+    assert [w["target"]["node"] for w in result["warnings"]] == [1]
+
+
+def test_every_designer_label_has_its_english(app):
+    """What designer.js shows through _t("…") and the vocabulary's names all read English in English mode."""
+    from app.i18n.en_designer import DESIGNER_EN
+    from app.services.flows.designer import vocabulary
+
+    script = (FLOWS.parent / "app" / "static" / "designer" / "designer.js").read_text(encoding="utf-8")
+    literals = set(re.findall(r'_t\("([^"]+)"\)', script))
+    with app.app_context():
+        vocab = vocabulary()
+    names = {pair[1] for k in ("kinds", "field_types", "distribute_types", "processor_types", "operators", "service_types",
+                               "regex_presets", "plugins", "notify_channels", "notify_frequencies", "ticket_attrs")
+             for pair in vocab[k]}
+    assert len(literals) > 100
+    assert sorted(t for t in literals | names if t not in DESIGNER_EN) == []

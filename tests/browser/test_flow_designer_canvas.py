@@ -10,45 +10,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Flow, Service
+from designer_kit import add_field, back_to_node, choose, connect_in_panel, open_node, set_value, wait_checked
 
 HERE = Path(__file__).resolve().parent
 REFERENCE = HERE / "designer_reference.yaml"
 FLOWS = HERE.parents[1] / "flows_yaml"
-
-
-def set_value(page, selector, value):
-    """Type into a panel input and leave it (the designer applies a value on change)."""
-    page.fill(selector, value)
-    page.press(selector, "Tab")
-
-
-def choose(page, selector, value):
-    page.select_option(selector, value)
-
-
-def add_field(page, key, name, type_):
-    page.click("#btn-add-field")
-    set_value(page, "#panel input[name=field_name]", name)
-    set_value(page, "#panel input[name=field_key]", key)
-    choose(page, "#panel select[name=field_type]", type_)
-
-
-def back_to_node(page):
-    page.click("#panel button:has-text('返回节点')")
-
-
-def open_node(page, key):
-    page.click(f"#canvas .drawflow-node.node-{key} .df-name")
-
-
-def connect_in_panel(page, from_key, to_key):
-    open_node(page, from_key)
-    choose(page, "#panel select[name=connect_to]", to_key)
-    page.click("#btn-connect")
-
-
-def wait_checked(page):
-    page.locator("#issues[data-state=done]").wait_for()
 
 
 def test_admin_designs_deploys_binds_and_a_user_submits(sessions, demo):

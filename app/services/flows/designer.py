@@ -11,15 +11,16 @@ import json
 from typing import Any
 
 import yaml
+from flask import current_app
 from sqlalchemy import select
 
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.flowdef.loader import FlowLoadError, check_document_limits
+from app.flowdef.loader import FlowLoadError, check_document_limits, parse_flow_text
 from app.flowdef.messages_zh import DISTRIBUTE_NAMES, KIND_NAMES, PROCESSOR_NAMES, describe_issue
 from app.flowdef.model import FIELD_TYPES, SERVICE_TYPES
 from app.flowdef.roundtrip import apply_edit, yaml_diff
-from app.models import Flow, Role
+from app.models import ApiDef, ApiSystem, Flow, Role
 from app.services.flows.editor import EDITOR_FILE, _flow, check_flow_text, save_flow_from_editor
 
 FIELD_TYPE_NAMES = {"STRING": "单行文本", "TEXT": "多行文本", "INT": "数字", "DATE": "日期", "DATETIME": "时间",
@@ -34,6 +35,11 @@ OPERATOR_NAMES = {"==": "等于", "!=": "不等于", ">": "大于", ">=": "大�
 REGEX_PRESETS = {"": "无", r"^\d+$": "数字", r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$": "邮箱",
                  r"^1\d{10}$": "手机号", r"^(\d{1,3}\.){3}\d{1,3}$": "IP 地址"}
 MAX_DATA_BYTES = 1024 * 1024
+PLUGIN_NAMES = {"http_webhook": "HTTP 回调", "set_fields": "设置字段值"}
+NOTIFY_CHANNEL_NAMES = {"email": "邮件", "wecom": "企业微信", "webhook": "Webhook", "log": "日志"}
+NOTIFY_FREQUENCY_NAMES = {"once": "首次通知，以后不再通知", "daily": "首次通知后，次日起每天定时通知"}
+# what an api/automation node's templates may read besides the fields (app.services.automation.runs._context)
+TICKET_ATTRS = {"sn": "单号", "title": "标题", "creator": "提单人", "service_type": "服务类型", "created_at": "提单时间"}
 
 
 def vocabulary() -> dict:
@@ -51,7 +57,54 @@ def vocabulary() -> dict:
             "service_types": [[t, SERVICE_TYPE_LABELS[t]] for t in SERVICE_TYPES],
             "regex_presets": list(map(list, REGEX_PRESETS.items())),
             "roles": [{"key": k, "name": n, "type": t} for k, n, t in roles],
-            "dictionaries": {k: items(v) for k, v in sorted(all_choices().items())}}
+            "dictionaries": {k: items(v) for k, v in sorted(all_choices().items())},
+            "apis": registered_apis(), "plugins": automation_plugins(),
+            "notify_channels": list(map(list, NOTIFY_CHANNEL_NAMES.items())),
+            "notify_frequencies": list(map(list, NOTIFY_FREQUENCY_NAMES.items())),
+            "ticket_attrs": list(map(list, TICKET_ATTRS.items()))}
+
+
+def _automation_issues(text: str) -> list:
+    """api nodes naming an API not configured or not enabled, automation nodes naming no installed plugin: the step
+    would fail when a ticket reaches it, so the canvas says so on the node (a warning: saving is still allowed)."""
+    known_apis = {a["key"] for a in registered_apis() if a["enabled"]}
+    known_plugins = {name for name, _label in automation_plugins()}
+    try:
+        parse_flow_text(text, EDITOR_FILE, known_apis=known_apis, known_plugins=known_plugins)
+    except FlowLoadError as exc:
+        return list(exc.issues)
+    return []
+
+
+def registered_apis() -> list[dict]:
+    """The APIs an api node may call (后台 → API 配置), with the parameter names of their request template and
+    the names of their response mapping, so the designer can offer them."""
+    rows = db.session.execute(select(ApiSystem, ApiDef).join(ApiDef, ApiDef.system_id == ApiSystem.id)
+                              .order_by(ApiSystem.key, ApiDef.key)).all()
+    return [{"key": f"{system.key}.{api.key}", "name": f"{system.name} · {api.name}", "method": api.method,
+             "enabled": bool(system.is_enabled and api.is_enabled),
+             "params": _json_keys(api.request_template), "response": _json_keys(api.response_mapping)}
+            for system, api in rows]
+
+
+def _json_keys(text: str | None) -> list[str]:
+    """The top-level keys of a JSON object's text (none when it is not one)."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return []
+    return [str(k) for k in value] if isinstance(value, dict) else []
+
+
+def automation_plugins() -> list[list[str]]:
+    """[name, label] of every automation plugin the scheduler knows (built-ins, entry points, configuration)."""
+    from app.integrations.plugins import registry
+
+    try:
+        names = list(registry(current_app.config.get("AUTOMATION_PLUGINS") or {}))
+    except (ImportError, AttributeError):       # a misconfigured plugin must not keep the designer from opening
+        names = list(PLUGIN_NAMES)
+    return [[n, PLUGIN_NAMES.get(n, n)] for n in names]
 
 
 def revision(text: str) -> str:
@@ -87,7 +140,9 @@ def _data_of(text: str) -> Any:
 def check_text(text: str) -> dict:
     """The flow text's errors and warnings, each in Chinese with the element it concerns and its file:line."""
     data = _data_of(text)
-    _flow_ok, errors, warnings = check_flow_text(text)
+    flow, errors, warnings = check_flow_text(text)
+    if flow is not None:
+        warnings = warnings + _automation_issues(text)
     return {"ok": not errors, "issues": [describe_issue(i, data) for i in errors],
             "warnings": [describe_issue(i, data) for i in warnings]}
 

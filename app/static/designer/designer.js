@@ -22,6 +22,7 @@
   if (!Array.isArray(data.transitions)) { data.transitions = []; }
   var issues = config.state.issues || [], warnings = config.state.warnings || [];
   var undoStack = [], redoStack = [], rendering = false, selected = null, checkTimer = null, checkSeq = 0;
+  var connectChoice = {};    // node key → the node picked under 连线到, not yet connected
   var CHOICE_TYPES = ["SELECT", "MULTISELECT", "CHECKBOX", "RADIO", "TREESELECT", "CASCADE"];
   var VALUELESS = ["STARTER", "BY_ASSIGNOR", "OPEN", "STARTER_LEADER"];
 
@@ -76,7 +77,10 @@
       $("step-" + s).hidden = s !== step;
       $("tab-" + s).classList.toggle("active", s === step);
     });
-    if (step === "design") { editor.zoom_refresh && editor.zoom_refresh(); redrawLines(); }
+    if (step === "design") {
+      editor.zoom_refresh && editor.zoom_refresh(); redrawLines();
+      if (!fitted) { fitted = fitCanvas(); }
+    }
   }
   // Lines drawn while the canvas was hidden (display: none) were measured as 0×0: draw them again once it shows.
   function redrawLines() {
@@ -272,7 +276,7 @@
   $("btn-layout").addEventListener("click", function () {
     var pos = autoPositions();
     data.nodes.forEach(function (n) { n.layout = pos[n.key]; });
-    render(); changed();
+    render(); changed(); fitCanvas();
   });
   $("btn-zoom-in").addEventListener("click", function () { editor.zoom_in(); });
   $("btn-zoom-out").addEventListener("click", function () { editor.zoom_out(); });
@@ -310,9 +314,16 @@
     return out.filter(function (f) { if (!f.key || seen[f.key]) { return false; } seen[f.key] = true; return true; });
   }
   function choicesOf(f) {
-    if (f.choices && f.choices.length) { return f.choices; }
-    if (f.source && f.source.dictionary) { return vocab.dictionaries[f.source.dictionary] || []; }
-    return [];
+    // every option a value may be: a tree's (TREESELECT, CASCADE, tree dictionaries) nested ones too, named by their path
+    var out = [];
+    function walk(list, prefix) {
+      (list || []).forEach(function (c) {
+        out.push({key: c.key, name: prefix + c.name});
+        walk(c.children, prefix + c.name + " / ");
+      });
+    }
+    walk(f.choices && f.choices.length ? f.choices : f.source && f.source.dictionary ? vocab.dictionaries[f.source.dictionary] : [], "");
+    return out;
   }
 
   // --- the side panel ------------------------------------------------------------------------
@@ -344,11 +355,13 @@
     return el("div", {class: "form-check mb-1"}, [c, el("label", {class: "form-check-label", for: c.id, text: label})]);
   }
   function issuesFor(test) {
-    return issues.filter(function (i) { return test(i.target || {}); });
+    // the errors on an element, then what must be fixed before deploying (unknown roles, APIs, plugins)
+    return issues.filter(function (i) { return test(i.target || {}); }).concat(
+      warnings.filter(function (i) { return test(i.target || {}); }).map(function (i) { return Object.assign({warning: true}, i); }));
   }
   function issueBox(list) {
     return el("div", {class: "issue-list"}, list.map(function (i) {
-      return el("div", {class: "issue", text: issueText(i, true)});
+      return el("div", {class: i.warning ? "warning" : "issue", text: (i.warning ? _t("部署前需处理：") : "") + issueText(i, true)});
     }));
   }
   function setOrDelete(obj, key, value, empty) {
@@ -357,7 +370,10 @@
   function showPanel() {
     var panel = $("panel");
     panel.replaceChildren();
-    if (!selected) { panel.appendChild(el("p", {class: "text-muted small", text: _t("点击节点或连线以编辑。")})); return; }
+    if (!selected || selected.flow) {
+      panel.appendChild(el("p", {class: "text-muted small", text: _t("点击节点或连线以编辑。")}));
+      return notifyPanel(panel);
+    }
     if (selected.line !== undefined) { return linePanel(panel, selected.line); }
     var n = nodeByKey(selected.node);
     if (!n) { selected = null; return showPanel(); }
@@ -425,12 +441,13 @@
     if (n.kind === "approval") {
       panel.appendChild(checkbox(_t("会签（每位审批人都审批）"), n.multi, function (v) { setOrDelete(n, "multi", v, false); changed(); }, "multi"));
     }
-    if (n.kind === "api") { panel.appendChild(group(_t("API（系统标识.API 标识）"), input(n.api, function (v) { n.api = v; changed(); }, "api"))); }
-    if (n.kind === "automation") { panel.appendChild(group(_t("插件"), input(n.plugin, function (v) { n.plugin = v; changed(); }, "plugin"))); }
+    if (n.kind === "api" || n.kind === "automation") { automaticPanel(panel, n); }
+    if (["manual", "approval", "sign"].indexOf(n.kind) >= 0) { notifyNote(panel); }
     if (["end", "parallel", "converge"].indexOf(n.kind) < 0) {
       panel.appendChild(el("h6", {class: "mt-2", text: _t("字段")}));
       (n.fields || []).forEach(function (f, j) {
-        var bad = issuesFor(function (t) { return t.node === data.nodes.indexOf(n) && t.field === j; }).length;
+        var bad = issuesFor(function (t) { return t.node === data.nodes.indexOf(n) && t.field === j; })
+          .filter(function (i) { return !i.warning; }).length;
         var edit = el("button", {class: "btn btn-link btn-sm p-0", type: "button", text: _t("编辑")});
         edit.addEventListener("click", function () { selected = {node: n.key, field: j}; showPanel(); });
         var del = el("button", {class: "btn btn-link btn-sm p-0 text-danger", type: "button", text: _t("删除")});
@@ -465,10 +482,13 @@
       var targets = {};
       data.nodes.forEach(function (m) { if (m.key !== n.key) { targets[m.key] = (m.name || m.key); } });
       if (Object.keys(targets).length) {
-        var to = select(targets, Object.keys(targets)[0], function () {}, "connect_to");
+        // the choice survives the panel being redrawn (a check's answer redraws it) until 添加连线 applies it
+        var to = select(targets, connectChoice[n.key] in targets ? connectChoice[n.key] : Object.keys(targets)[0],
+                        function (v) { connectChoice[n.key] = v; }, "connect_to");
         var go = el("button", {class: "btn btn-outline-secondary btn-sm mt-1", type: "button", text: _t("添加连线"), id: "btn-connect"});
         go.addEventListener("click", function () {
           data.transitions.push({from: n.key, to: to.value});
+          delete connectChoice[n.key];
           render(); changed(); selectLine(data.transitions.length - 1);
         });
         panel.appendChild(el("div", {class: "mt-2"}, [group(_t("连线到"), to), go]));
@@ -487,34 +507,448 @@
     render(); changed(); showPanel();
   }
 
+  // --- the flow's notify policy (任务通知策略) -------------------------------------------------------------
+  // The flow language has one policy for the whole flow (`notify`, app/flowdef/model.py NotifyPolicy): every node's
+  // processors are notified by it, so the node panel shows it and links here.
+  var YES_NO = {yes: "是", no: "否"};
+  function notifyPolicy() { return isMapping(data.notify) ? data.notify : {}; }
+  function putNotify(key, value) {
+    var policy = Object.assign({}, notifyPolicy());
+    policy[key] = value;
+    data.notify = policy;
+    changed(); showPanel();
+  }
+  function supervisorSpecs() {
+    var specs = notifyPolicy().supervisors;
+    return Array.isArray(specs) ? specs : [{type: "STARTER"}];
+  }
+  function personsOf(specs) {
+    var out = [];
+    specs.forEach(function (s) {
+      if (s && s.type === "PERSON") { out = out.concat(Array.isArray(s.value) ? s.value : String(s.value || "").split(/[,，]/)); }
+    });
+    return out.map(function (p) { return String(p).trim(); }).filter(Boolean);
+  }
+  function putSupervisors(starter, persons) {
+    var others = supervisorSpecs().filter(function (s) { return !s || (s.type !== "STARTER" && s.type !== "PERSON"); });
+    var specs = (starter ? [{type: "STARTER"}] : []).concat(persons.length ? [{type: "PERSON", value: persons}] : []).concat(others);
+    putNotify("supervisors", specs);
+  }
+  function notifySummary() {
+    var p = notifyPolicy(), channels = Array.isArray(p.channels) ? p.channels : ["log"];
+    var names = {};
+    vocab.notify_channels.forEach(function (c) { names[c[0]] = _t(c[1]); });
+    var freq = {};
+    vocab.notify_frequencies.forEach(function (f) { freq[f[0]] = _t(f[1]); });
+    var text = _t("是否通知：") + (p.enabled === false ? _t("否") : _t("是") + _t("（") +
+      channels.map(function (c) { return names[c] || c; }).join(_t("、")) + _t("；") + (freq[p.frequency || "once"] || p.frequency) + _t("）"));
+    return text + _t("；") + _t("是否督办：") + (p.supervise === false ? _t("否") : _t("是"));
+  }
+  function notifyIssues() {
+    return issueBox(issuesFor(function (t) { return t.node === undefined && t.transition === undefined && t.attr === "notify"; }));
+  }
+  function notifyPanel(panel) {
+    var p = notifyPolicy();
+    var box = el("div", {class: "notify-panel", id: "notify-panel"});
+    box.appendChild(el("h6", {text: _t("任务通知策略")}));
+    box.appendChild(el("small", {class: "form-text text-muted mb-1", text: _t("适用于本流程的所有节点：处理人收到待办、待认领、待派单通知。")}));
+    box.appendChild(notifyIssues());
+    var yesNo = {yes: _t(YES_NO.yes), no: _t(YES_NO.no)};
+    box.appendChild(group(_t("是否通知"), select(yesNo, p.enabled === false ? "no" : "yes", function (v) {
+      putNotify("enabled", v === "yes");
+    }, "notify_enabled")));
+    if (p.enabled !== false) {
+      var chosen = Array.isArray(p.channels) ? p.channels : ["log"];
+      var kinds = el("div", {class: "form-group", "data-notify": "channels"}, [el("label", {text: _t("通知类型")})]);
+      vocab.notify_channels.forEach(function (c) {
+        kinds.appendChild(checkbox(_t(c[1]), chosen.indexOf(c[0]) >= 0, function (on) {
+          var list = vocab.notify_channels.map(function (k) { return k[0]; }).filter(function (k) {
+            return k === c[0] ? on : chosen.indexOf(k) >= 0;
+          });
+          putNotify("channels", list);
+        }, "notify_channel_" + c[0]));
+      });
+      box.appendChild(kinds);
+      var freqs = {};
+      vocab.notify_frequencies.forEach(function (f) { freqs[f[0]] = _t(f[1]); });
+      box.appendChild(group(_t("通知频率"), select(freqs, p.frequency || "once", function (v) { putNotify("frequency", v); }, "notify_frequency")));
+    }
+    box.appendChild(group(_t("是否督办"), select(yesNo, p.supervise === false ? "no" : "yes", function (v) {
+      putNotify("supervise", v === "yes");
+    }, "notify_supervise")));
+    if (p.supervise !== false) {
+      var specs = supervisorSpecs(), starter = specs.some(function (s) { return s && s.type === "STARTER"; });
+      box.appendChild(checkbox(_t("督办人：提单人"), starter, function (on) { putSupervisors(on, personsOf(supervisorSpecs())); }, "notify_starter"));
+      box.appendChild(group(_t("其他督办人"), input(personsOf(specs).join(","), function (v) {
+        putSupervisors(starter, v.split(/[,，]/).map(function (s) { return s.trim(); }).filter(Boolean));
+      }, "notify_supervisors"), _t("用户名，多个用逗号分隔")));
+    }
+    panel.appendChild(box);
+  }
+  function notifyNote(panel) {
+    // in a node's panel: the flow's policy that notifies this node's processors, and a way to change it
+    var edit = el("button", {class: "btn btn-link btn-sm p-0", type: "button", text: _t("修改通知策略"), id: "btn-notify"});
+    edit.addEventListener("click", function () { selected = {flow: true}; showPanel(); });
+    panel.appendChild(el("div", {class: "notify-note mt-2", id: "notify-note"}, [
+      el("h6", {text: _t("任务通知策略")}), el("div", {class: "small", text: notifySummary()}), notifyIssues(), edit]));
+  }
+
+  // --- fit the whole flow into the canvas (on open, 适应画布) ---------------------------------------------------
+  editor.zoom_min = 0.2;
+  var fitted = false;
+  function fitCanvas() {
+    var box = $("canvas"), width = box.clientWidth, height = box.clientHeight, pad = 30;
+    if (!width || !height) { return false; }       // hidden: fit when the canvas is shown
+    var minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    Object.keys(keyOf).forEach(function (id) {
+      var df = editor.getNodeFromId(id), e = $("node-" + id);
+      if (!df || !e) { return; }
+      minX = Math.min(minX, df.pos_x); minY = Math.min(minY, df.pos_y);
+      maxX = Math.max(maxX, df.pos_x + e.offsetWidth); maxY = Math.max(maxY, df.pos_y + e.offsetHeight);
+    });
+    var zoom = 1, x = 0, y = 0;
+    if (minX !== Infinity) {
+      zoom = Math.max(editor.zoom_min, Math.min(1, (width - 2 * pad) / (maxX - minX), (height - 2 * pad) / (maxY - minY)));
+      // drawflow scales its canvas about the centre: a point p shows at w/2 + (p - w/2) * zoom + translate
+      x = (width / 2 - (minX + maxX) / 2) * zoom;
+      y = (height / 2 - (minY + maxY) / 2) * zoom;
+      if (zoom === 1) { x = pad - minX; y = pad - minY; }       // a small flow: its top left corner, at full size
+    }
+    editor.zoom = zoom; editor.zoom_last_value = zoom; editor.canvas_x = x; editor.canvas_y = y;
+    editor.precanvas.style.transform = "translate(" + x + "px, " + y + "px) scale(" + zoom + ")";
+    redrawLines();
+    return true;
+  }
+  $("btn-fit").addEventListener("click", fitCanvas);
+
+  // --- api and automation nodes ------------------------------------------------------------------------
+  // params (app/flowdef/model.py, docs/flows.md): `request` {param: value} where a value may be the template
+  // "{{ fields.key }}" / "{{ ticket.attr }}", `response` {field: dotted.path}, `success` a condition, `timeout`.
+  var TEMPLATE_REF = /^\{\{\s*((?:fields|ticket)\.[A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;
+  var HTTP_METHODS = {GET: "GET", POST: "POST", PUT: "PUT", PATCH: "PATCH", DELETE: "DELETE"};
+  function setParam(n, key, value) {
+    var params = Object.assign({}, n.params || {});
+    if (value === undefined || value === null || value === "") { delete params[key]; } else { params[key] = value; }
+    if (Object.keys(params).length) { n.params = params; } else { delete n.params; }
+    changed(); showPanel();
+  }
+  function valueSources(n) {
+    // what a parameter may take its value from: the fields filled up to this node, then the ticket's own attributes
+    var out = {};
+    conditionFields(n.key).forEach(function (f) { out["fields." + f.key] = _t("字段：") + (f.name || f.key) + _t("（") + f.key + _t("）"); });
+    vocab.ticket_attrs.forEach(function (p) { out["ticket." + p[0]] = _t("单据：") + _t(p[1]); });
+    return out;
+  }
+  function isMapping(v) { return v !== null && typeof v === "object" && !Array.isArray(v); }
+  function mappingEditor(obj, sources, onChange, name, keyChoices) {
+    // rows of {name: value}: a value is a constant or taken from a field / the ticket ("{{ fields.key }}")
+    var entries = Object.keys(obj || {}).map(function (k) { return [k, obj[k]]; });
+    function emit(list) { var o = {}; list.forEach(function (e) { o[e[0]] = e[1]; }); onChange(o); }
+    var box = el("div", {class: "mapping-editor", "data-mapping": name});
+    entries.forEach(function (e, i) {
+      function rename(v) {
+        v = v.trim();
+        if (!v || (v !== e[0] && obj.hasOwnProperty(v))) { showPanel(); return; }
+        var list = entries.slice(); list[i] = [v, e[1]]; emit(list);
+      }
+      function put(v) { var list = entries.slice(); list[i] = [e[0], v]; emit(list); }
+      var key;
+      if (keyChoices) {
+        var opts = Object.assign({}, keyChoices);
+        if (!(e[0] in opts)) { opts[e[0]] = _t("（") + e[0] + _t("）"); }
+        key = select(opts, e[0], rename, name + "_key_" + i);
+      } else {
+        key = input(e[0], rename, name + "_key_" + i);
+      }
+      var ref = typeof e[1] === "string" ? TEMPLATE_REF.exec(e[1]) : null;
+      var row = el("div", {class: "mapping-row", "data-row": String(i)}, [key]);
+      if (e[1] !== null && typeof e[1] === "object") {
+        row.appendChild(el("div", {class: "small text-muted", text: _t("（结构化的值，请在 YAML 中编辑）")}));
+      } else {
+        row.appendChild(select({ref: _t("取值自字段或单据"), "const": _t("固定值")}, ref ? "ref" : "const", function (v) {
+          put(v === "ref" ? "{{ " + Object.keys(sources)[0] + " }}" : "");
+        }, name + "_src_" + i));
+        if (ref) {
+          var from = Object.assign({}, sources);
+          if (!(ref[1] in from)) { from[ref[1]] = ref[1]; }
+          row.appendChild(select(from, ref[1], function (v) { put("{{ " + v + " }}"); }, name + "_ref_" + i));
+        } else {
+          row.appendChild(input(e[1], function (v) {
+            put(typeof e[1] === "number" && v !== "" && !isNaN(v) ? Number(v) : v);
+          }, name + "_value_" + i));
+        }
+      }
+      row.appendChild(condButton(_t("删除"), "data-mapping-remove", name + "_" + i, function () {
+        var list = entries.slice(); list.splice(i, 1); emit(list);
+      }));
+      box.appendChild(row);
+    });
+    box.appendChild(condButton(_t("+ 添加参数"), "data-mapping-add", name, function () {
+      var k = 1, free = keyChoices ? Object.keys(keyChoices).filter(function (c) { return !obj || !obj.hasOwnProperty(c); })[0] : null;
+      while (!free && obj && obj.hasOwnProperty("param_" + k)) { k++; }
+      emit(entries.concat([[free || "param_" + k, ""]]));
+    }));
+    return box;
+  }
+  function responseEditor(n, name) {
+    // {field key: dotted path of the response}: where each returned value is written
+    var resp = n.params && n.params.response;
+    if (resp !== undefined && !isMapping(resp)) {
+      return el("div", {class: "small text-muted", text: _t("（结构化的值，请在 YAML 中编辑）")});
+    }
+    var fields = {};
+    (n.fields || []).concat(allFields()).forEach(function (f) {
+      if (f.key && !(f.key in fields)) { fields[f.key] = (f.name || f.key) + _t("（") + f.key + _t("）"); }
+    });
+    var entries = Object.keys(resp || {}).map(function (k) { return [k, resp[k]]; });
+    function emit(list) { var o = {}; list.forEach(function (e) { o[e[0]] = e[1]; }); setParam(n, "response", list.length ? o : undefined); }
+    var box = el("div", {class: "mapping-editor", "data-mapping": name});
+    entries.forEach(function (e, i) {
+      var opts = Object.assign({}, fields);
+      if (!(e[0] in opts)) { opts[e[0]] = _t("（") + e[0] + _t("）"); }
+      box.appendChild(el("div", {class: "mapping-row", "data-row": String(i)}, [
+        select(opts, e[0], function (v) {
+          if (v !== e[0] && resp.hasOwnProperty(v)) { showPanel(); return; }
+          var list = entries.slice(); list[i] = [v, e[1]]; emit(list);
+        }, name + "_field_" + i),
+        input(e[1], function (v) { var list = entries.slice(); list[i] = [e[0], v.trim()]; emit(list); }, name + "_path_" + i),
+        condButton(_t("删除"), "data-mapping-remove", name + "_" + i, function () { var list = entries.slice(); list.splice(i, 1); emit(list); })]));
+    });
+    var free = Object.keys(fields).filter(function (k) { return !resp || !resp.hasOwnProperty(k); })[0];
+    if (free) {
+      box.appendChild(condButton(_t("+ 添加映射"), "data-mapping-add", name, function () { emit(entries.concat([[free, "data." + free]])); }));
+    } else if (!entries.length) {
+      box.appendChild(el("div", {class: "small text-muted", text: _t("先为本节点添加字段，再把返回值写入字段")}));
+    }
+    return box;
+  }
+  function requestEditor(n, param, name) {
+    var value = n.params && n.params[param];
+    if (value !== undefined && !isMapping(value)) {
+      return el("div", {class: "small text-muted", text: _t("（结构化的值，请在 YAML 中编辑）")});
+    }
+    return mappingEditor(value || {}, valueSources(n), function (o) {
+      setParam(n, param, Object.keys(o).length ? o : undefined);
+    }, name);
+  }
+  function successEditor(n) {
+    var box = el("div", {});
+    var success = n.params && n.params.success;
+    box.appendChild(checkbox(_t("自定义成功条件"), success !== undefined, function (v) {
+      setParam(n, "success", v ? {field: "code", op: "==", value: 0} : undefined);
+    }, "api_success"));
+    if (success !== undefined) {
+      box.appendChild(conditionBuilder(success, null, function (c) { setParam(n, "success", c); }, "success"));
+    } else {
+      box.appendChild(el("small", {class: "form-text text-muted", text: _t("不设置时：HTTP 2xx，且返回中有 result 时为真、有 code 时为 0")}));
+    }
+    return box;
+  }
+  function retryEditor(n) {
+    var retry = n.retry || {};
+    function put(key, v) {
+      var r = Object.assign({}, n.retry || {});
+      if (v === "" || isNaN(v)) { delete r[key]; } else { r[key] = Number(v); }
+      if (Object.keys(r).length) { n.retry = r; } else { delete n.retry; }
+      changed(); showPanel();
+    }
+    return el("div", {class: "d-flex"}, [
+      group(_t("失败重试次数"), input(retry.times, function (v) { put("times", v.trim()); }, "retry_times", "number")),
+      group(_t("重试间隔（秒）"), input(retry.backoff_seconds, function (v) { put("backoff_seconds", v.trim()); }, "retry_backoff", "number"))]);
+  }
+  function pickerOf(pairs, current, unknown) {
+    var opts = {"": _t("请选择")};
+    pairs.forEach(function (p) { opts[p[0]] = p[1]; });
+    if (current && !(current in opts)) { opts[current] = current + unknown; }
+    return opts;
+  }
+  function automaticPanel(panel, n) {
+    var box = el("div", {class: "automatic-panel"});
+    if (n.kind === "api") {
+      var apis = vocab.apis.map(function (a) { return [a.key, a.name + _t("（") + a.key + _t("）") + (a.enabled ? "" : _t("（未启用）"))]; });
+      box.appendChild(group(_t("调用的 API（接入系统 · API）"), select(pickerOf(apis, n.api, _t("（不存在的 API）")), n.api || "", function (v) {
+        n.api = v;
+        var api = vocab.apis.filter(function (a) { return a.key === v; })[0];
+        if (api && api.params.length && !(n.params && n.params.request)) {
+          var request = {};
+          api.params.forEach(function (p) { request[p] = ""; });
+          n.params = Object.assign({}, n.params || {}, {request: request});
+        }
+        changed(); showPanel();
+      }, "api")));
+      if (!vocab.apis.length) { box.appendChild(el("small", {class: "form-text text-muted", text: _t("还没有配置 API：请先在「API 配置」中添加接入系统和 API")})); }
+      box.appendChild(el("h6", {class: "mt-2", text: _t("请求参数")}));
+      box.appendChild(requestEditor(n, "request", "request"));
+    } else {
+      box.appendChild(group(_t("插件"), select(pickerOf(vocab.plugins.map(function (p) { return [p[0], _t(p[1])]; }), n.plugin, _t("（未安装的插件）")),
+        n.plugin || "", function (v) { n.plugin = v; changed(); showPanel(); }, "plugin")));
+      if (n.plugin === "http_webhook") {
+        box.appendChild(group(_t("回调地址"), input(n.params && n.params.url, function (v) { setParam(n, "url", v.trim()); }, "webhook_url")));
+        box.appendChild(group(_t("请求方法"), select(HTTP_METHODS, (n.params && n.params.method) || "POST", function (v) {
+          setParam(n, "method", v === "POST" && !(n.params && n.params.method) ? undefined : v);
+        }, "webhook_method")));
+        box.appendChild(el("h6", {class: "mt-2", text: _t("请求体")}));
+        box.appendChild(requestEditor(n, "body", "body"));
+      } else if (n.plugin === "set_fields") {
+        var targets = {};
+        allFields().forEach(function (f) { if (f.key) { targets[f.key] = (f.name || f.key) + _t("（") + f.key + _t("）"); } });
+        box.appendChild(el("h6", {class: "mt-2", text: _t("字段赋值")}));
+        var values = n.params && n.params.fields;
+        box.appendChild(values !== undefined && !isMapping(values) ? el("div", {class: "small text-muted", text: _t("（结构化的值，请在 YAML 中编辑）")}) :
+          mappingEditor(values || {}, valueSources(n), function (o) { setParam(n, "fields", Object.keys(o).length ? o : undefined); }, "set_fields", targets));
+      }
+    }
+    if (n.kind === "api" || n.plugin === "http_webhook") {
+      box.appendChild(el("h6", {class: "mt-2", text: _t("成功条件")}));
+      box.appendChild(successEditor(n));
+      box.appendChild(el("h6", {class: "mt-2", text: _t("返回值写入字段")}));
+      box.appendChild(responseEditor(n, "response"));
+      box.appendChild(group(_t("超时（秒）"), input(n.params && n.params.timeout, function (v) {
+        setParam(n, "timeout", v.trim() === "" || isNaN(v) ? undefined : Number(v));
+      }, "api_timeout", "number")));
+    }
+    box.appendChild(retryEditor(n));
+    panel.appendChild(box);
+  }
+
+  // --- the condition builder ------------------------------------------------------------------------
+  // A condition is a comparison {field, op, value}, a group {all: [...]} / {any: [...]} of conditions, or {not: ...}:
+  // the flow language's own structure (app/flowdef/model.py). `fields` null: the field is typed (a response path).
+  var MAX_DEPTH = 3;
+  function isGroup(c) { return !!(c && typeof c === "object" && (Array.isArray(c.all) || Array.isArray(c.any))); }
+  function newClause(fields) {
+    var f = fields && fields[0];
+    var choices = f ? choicesOf(f) : [];
+    return {field: f ? f.key : "", op: "==", value: choices.length ? choices[0].key : null};
+  }
+  function fieldOf(fields, key) { return (fields || []).filter(function (f) { return f.key === key; })[0]; }
+  function normalized(cond, fields) {
+    // what the form shows is what is stored: an empty field takes the first one, a choice field's empty value its first option
+    if (!cond || typeof cond !== "object" || Array.isArray(cond)) { return newClause(fields); }
+    if (cond.not !== undefined) { return {not: normalized(cond.not, fields)}; }
+    if (isGroup(cond)) {
+      var mode = Array.isArray(cond.all) ? "all" : "any", out = {};
+      out[mode] = cond[mode].map(function (c) { return normalized(c, fields); });
+      return out;
+    }
+    if (fields === null) { return cond; }
+    var c = Object.assign({}, cond);
+    if (!c.field && fields.length) { c.field = fields[0].key; c.value = null; }
+    var choices = choicesOf(fieldOf(fields, c.field) || {});
+    if (choices.length && (c.value === null || c.value === undefined)) {
+      c.value = ["in", "notin"].indexOf(c.op) >= 0 ? [choices[0].key] : choices[0].key;
+    }
+    return c;
+  }
   function conditionBuilder(cond, fields, onChange, prefix) {
-    // one comparison {field, op, value}; anything richer stays as written (edit it in YAML)
-    var box = el("div", {class: "border rounded p-1 mb-2"});
-    if (cond && (cond.all || cond.any || cond.not)) {
-      box.appendChild(el("div", {class: "small text-muted", text: _t("组合条件：") + JSON.stringify(cond) + _t("（请在 YAML 中编辑）")}));
+    var box = el("div", {class: "cond-builder border rounded p-1 mb-2", "data-cond": prefix});
+    if (fields !== null && !fields.length && !(cond && (cond.field || isGroup(cond) || cond.not))) {
+      box.appendChild(el("div", {class: "small text-muted", text: _t("之前没有可用的字段")}));
       return box;
     }
-    var names = {};
-    fields.forEach(function (f) { names[f.key] = (f.name || f.key) + _t("（") + f.key + _t("）"); });
-    if (!Object.keys(names).length) { box.appendChild(el("div", {class: "small text-muted", text: _t("之前没有可用的字段")})); return box; }
-    cond = cond || {};
-    var fieldKey = cond.field in names ? cond.field : Object.keys(names)[0];
-    var field = fields.filter(function (f) { return f.key === fieldKey; })[0];
-    function emit(patch) { var c = {field: fieldKey, op: cond.op || "==", value: cond.value}; Object.assign(c, patch); onChange(c); }
-    box.appendChild(group(_t("字段"), select(names, fieldKey, function (v) { emit({field: v, value: null}); }, prefix + "_field")));
-    box.appendChild(group(_t("运算"), select(vocab.operators, cond.op || "==", function (v) { emit({op: v}); }, prefix + "_op")));
-    var choices = choicesOf(field);
+    var fixed = normalized(cond, fields);
+    if (JSON.stringify(fixed) !== JSON.stringify(cond)) { setTimeout(function () { onChange(fixed); }, 0); }
+    box.appendChild(conditionPart(fixed, fields, onChange, prefix, 0));
+    return box;
+  }
+  function conditionPart(cond, fields, onChange, name, depth) {
+    if (cond.not !== undefined) {
+      var inner = cond.not && typeof cond.not === "object" ? cond.not : newClause(fields);
+      return el("div", {class: "cond-not"}, [
+        checkbox(_t("取反（以下条件不成立时为真）"), true, function () { onChange(inner); }, name + "_not"),
+        conditionPart(inner, fields, function (c) { onChange({not: c}); }, name, depth)]);
+    }
+    return isGroup(cond) ? groupPart(cond, fields, onChange, name, depth) : clausePart(cond, fields, onChange, name, depth);
+  }
+  function condButton(text, attr, name, onClick) {
+    var b = el("button", {class: "btn btn-link btn-sm p-0 mr-2", type: "button", text: text});
+    b.setAttribute(attr, name);
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  function groupPart(cond, fields, onChange, name, depth) {
+    var mode = Array.isArray(cond.all) ? "all" : "any", items = cond[mode];
+    function emit(list, m) {
+      if (!list.length) { return onChange(newClause(fields)); }
+      var g = {}; g[m || mode] = list; onChange(g);
+    }
+    var box = el("div", {class: "cond-group", "data-depth": String(depth)});
+    box.appendChild(group(_t("组合方式"), select({all: _t("满足全部条件（且）"), any: _t("满足任一条件（或）")}, mode,
+      function (v) { emit(items, v); }, name + "_mode")));
+    box.appendChild(checkbox(_t("取反（以下条件不成立时为真）"), false, function () { onChange({not: cond}); }, name + "_not"));
+    items.forEach(function (c, i) {
+      var part = conditionPart(c, fields, function (nc) { var copy = items.slice(); copy[i] = nc; emit(copy); }, name + "_" + i, depth + 1);
+      var remove = condButton(_t("移除此条件"), "data-cond-remove", name + "_" + i, function () {
+        var copy = items.slice(); copy.splice(i, 1);
+        if (copy.length === 1 && depth === 0) { onChange(copy[0]); } else { emit(copy); }
+      });
+      box.appendChild(el("div", {class: "cond-item"}, [part, remove]));
+    });
+    var actions = el("div", {class: "cond-actions"}, [condButton(_t("+ 添加条件"), "data-cond-add", name, function () {
+      emit(items.concat([newClause(fields)]));
+    })]);
+    if (depth + 1 < MAX_DEPTH) {
+      actions.appendChild(condButton(_t("+ 添加条件组"), "data-cond-add-group", name, function () {
+        var sub = {}; sub[mode === "all" ? "any" : "all"] = [newClause(fields)];
+        emit(items.concat([sub]));
+      }));
+    }
+    box.appendChild(actions);
+    return box;
+  }
+  function clausePart(cond, fields, onChange, name, depth) {
+    var box = el("div", {class: "cond-clause"});
+    var multi = ["in", "notin"].indexOf(cond.op) >= 0;
+    function emit(patch) { onChange(Object.assign({}, cond, patch)); }
+    var field = null;
+    if (fields === null) {
+      box.appendChild(group(_t("返回值路径"), input(cond.field, function (v) { emit({field: v.trim()}); }, name + "_field"),
+        _t("如 code、data.result")));
+    } else {
+      var names = {};
+      fields.forEach(function (f) { names[f.key] = (f.name || f.key) + _t("（") + f.key + _t("）"); });
+      if (cond.field && !(cond.field in names)) { names[cond.field] = _t("（") + cond.field + _t("）"); }   // kept as written
+      field = fieldOf(fields, cond.field) || {};
+      box.appendChild(group(_t("字段"), select(names, cond.field, function (v) {
+        var c = {field: v, op: cond.op, value: null};
+        if (cond.op === undefined) { delete c.op; }
+        onChange(c);
+      }, name + "_field")));
+    }
+    box.appendChild(group(_t("运算"), select(vocab.operators, cond.op || "==", function (v) {
+      var list = ["in", "notin"].indexOf(v) >= 0, value = cond.value;
+      if (list && !Array.isArray(value) && choicesOf(field || {}).length) { value = value == null ? [] : [value]; }
+      if (!list && Array.isArray(value)) { value = value.length ? value[0] : null; }
+      emit({op: v, value: value});
+    }, name + "_op")));
+    var choices = field ? choicesOf(field) : [];
     if (choices.length) {
       var opts = {};
       choices.forEach(function (c) { opts[c.key] = c.name + _t("（") + c.key + _t("）"); });
-      box.appendChild(group(_t("值"), select(opts, cond.value, function (v) { emit({value: v}); }, prefix + "_value")));
+      (Array.isArray(cond.value) ? cond.value : [cond.value]).forEach(function (v) {
+        if (v != null && !(String(v) in opts)) { opts[String(v)] = _t("（") + v + _t("）"); }
+      });
+      if (multi) {
+        var pick = el("select", {class: "form-control form-control-sm", multiple: "multiple", name: name + "_value", size: "3"});
+        var chosen = (Array.isArray(cond.value) ? cond.value : [cond.value]).map(String);
+        Object.keys(opts).forEach(function (k) { pick.appendChild(el("option", {value: k, text: opts[k], selected: chosen.indexOf(k) >= 0})); });
+        pick.addEventListener("change", function () {
+          emit({value: Array.prototype.filter.call(pick.options, function (o) { return o.selected; }).map(function (o) { return o.value; })});
+        });
+        box.appendChild(group(_t("值（可多选）"), pick));
+      } else {
+        box.appendChild(group(_t("值"), select(opts, cond.value == null ? undefined : String(cond.value), function (v) { emit({value: v}); }, name + "_value")));
+      }
     } else {
-      box.appendChild(group(_t("值"), input(cond.value, function (v) { emit({value: field.type === "INT" && v !== "" && !isNaN(v) ? Number(v) : v}); }, prefix + "_value")));
+      var shown = Array.isArray(cond.value) ? cond.value.join(",") : cond.value;
+      box.appendChild(group(_t("值"), input(shown, function (v) {
+        emit({value: field && field.type === "INT" && v !== "" && !isNaN(v) ? Number(v) : v});
+      }, name + "_value"), multi ? _t("多个值用逗号分隔") : null));
     }
-    if (cond.field !== fieldKey || (choices.length && cond.value == null)) {
-      // what the form shows is what is stored (after this panel is built)
-      var patch = choices.length && cond.value == null ? {value: choices[0].key} : {};
-      setTimeout(function () { emit(patch); }, 0);
+    if (depth === 0) {
+      box.appendChild(el("div", {class: "cond-actions"}, [condButton(_t("+ 添加条件"), "data-cond-add", name, function () {
+        onChange({all: [cond, newClause(fields)]});
+      })]));
     }
     return box;
   }
@@ -747,11 +1181,26 @@
       revision = r.revision;
       $("flow-key").readOnly = true;
       box.appendChild(el("div", {class: "alert alert-success", id: "saved"}, [_t("流程「") + r.name + _t("」已保存。 "),
-        el("a", {href: r.deploy, id: "deploy-link", class: "btn btn-success btn-sm", text: _t("部署流程")}), " ",
+        deployButton(), " ",
+        el("a", {href: r.deploy, id: "deploy-link", class: "btn btn-outline-success btn-sm", text: _t("部署流程")}), " ",
         el("a", {href: config.urls.list, class: "btn btn-link btn-sm", text: _t("返回流程列表")})]));
       if (history.replaceState) { history.replaceState(null, "", r.designer); }
     });
   });
+
+  function deployButton() {
+    // deploy what was just saved, notified as its 任务通知策略 says (the deploy page lets one choose another policy)
+    var b = el("button", {class: "btn btn-success btn-sm", type: "button", id: "btn-deploy", text: _t("按当前通知策略部署")});
+    b.addEventListener("click", function () {
+      b.disabled = true;
+      post(config.urls.deploy, {flow_id: flowId}).then(function (r) {
+        var cls = r.ok ? "alert alert-success" : "alert alert-danger flash-text";
+        $("save-result").appendChild(el("div", {class: cls, id: r.ok ? "deployed" : "deploy-error", text: r.ok ? r.message : r.error}));
+        b.disabled = !!r.ok;
+      });
+    });
+    return b;
+  }
 
   if (config.state.source && !config.state.data) {
     // the stored YAML does not parse: nothing to draw, and nothing may be saved over it
@@ -762,7 +1211,9 @@
   }
   fillBasic();
   render();
+  showPanel();
   showIssues($("issues"));
   if (config.state.source) { showYaml(config.state.source); } else { scheduleCheck(); }
   if (config.state.source === "" && !flowId) { showStep("basic"); }
+  else if (config.state.data) { showStep("design"); }      // an existing flow opens on its canvas, all of it in view
 })();
