@@ -231,7 +231,8 @@ class FlowView(DesignerMixin, SecureModelView):
         if row is None:
             flash(gettext("流程不存在"), "error")
             return redirect(url_for(".index_view"))
-        form = DeployForm(request.form if request.method == "POST" else None, version_name=row.name)
+        form = (DeployForm(request.form) if request.method == "POST"
+                else DeployForm(version_name=row.name, **flows.deploy_form_answers(id)))
         if request.method == "POST" and form.validate():
             def deploy():
                 policy = flows.notify_policy(

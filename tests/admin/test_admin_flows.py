@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,37 @@ def test_deploy_creates_the_next_version_with_the_notify_policy(admin, rows):
     assert notify["channels"] == ["email", "wecom"] and notify["frequency"] == "daily"
     assert notify["supervisors"] == [{"type": "STARTER"}, {"type": "PERSON", "value": ["leader", "pm"]}]
     assert rows.one(AuditLog, action="deploy").object_id == str(version.id)
+
+
+def test_deploy_page_starts_from_the_policy_written_in_the_flow(admin, rows):
+    """The canvas (or a hand edit) writes `notify:` into the YAML; the 部署流程 page offers it, not its defaults."""
+    policy = ("notify: {enabled: true, channels: [email, wecom], frequency: daily, supervise: true,\n"
+              "         supervisors: [{type: PERSON, value: [leader]}]}\n")
+    admin.post("/admin/flow/new/", {"source": NEW_FLOW.replace("service_type: request\n",
+                                                               "service_type: request\n" + policy)})
+    flow_id = rows.one(Flow, key="laptop").id
+    response = admin.get(f"/admin/flow/deploy/{flow_id}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert _checked(html, "channels", "email") and _checked(html, "channels", "wecom") and not _checked(html, "channels", "log")
+    assert _checked(html, "frequency", "daily") and not _checked(html, "frequency", "once")
+    assert not _checked(html, "supervise_starter", "y")
+    assert re.search(r'<option[^>]*(selected[^>]*value="leader"|value="leader"[^>]*selected)', html)
+    # deployed as offered: the version keeps the YAML's policy
+    response = admin.post(f"/admin/flow/deploy/{flow_id}", {
+        "notify": "yes", "channels": ["email", "wecom"], "frequency": "daily", "supervise": "yes",
+        "supervisors": "leader"})
+    assert response.status_code == 302, text_of(response)
+    notify = rows.one(FlowVersion, flow_key="laptop").definition["notify"]
+    assert notify["frequency"] == "daily" and notify["supervisors"] == [{"type": "PERSON", "value": ["leader"]}]
+
+
+def _checked(html: str, name: str, value: str) -> bool:
+    """Whether the input `name` with `value` is rendered checked (WTForms writes attributes in any order)."""
+    for tag in re.findall(r"<input[^>]*>", html):
+        if f'name="{name}"' in tag and f'value="{value}"' in tag:
+            return "checked" in tag
+    return False
 
 
 def test_deploy_refuses_unknown_roles(admin, rows):

@@ -157,6 +157,21 @@ def notify_policy(*, enabled: bool, channels: list[str], frequency: str, supervi
     return policy.model_dump(mode="json")
 
 
+def deploy_form_answers(flow_id: int) -> dict:
+    """The 部署流程 dialog's starting answers: the notify policy the template's YAML declares (set on the canvas or
+    by hand), NotifyPolicy's defaults when the YAML has none or does not parse (the deploy itself reports why)."""
+    row = _flow(flow_id)
+    try:
+        policy = parse_flow_text(row.source, row.source_path or f"{row.key}.yaml").definition.notify
+    except FlowLoadError:
+        policy = NotifyPolicy()
+    persons = [name for spec in policy.supervisors if spec.type == "PERSON" for name in spec.value]
+    return {"notify": "yes" if policy.enabled else "no", "channels": list(policy.channels),
+            "frequency": policy.frequency, "supervise": "yes" if policy.supervise else "no",
+            "supervise_starter": any(spec.type == "STARTER" for spec in policy.supervisors) or not policy.supervise,
+            "supervisors": persons}
+
+
 def deploy(flow_id: int, *, by: str, notify: dict | None = None, name: str = "") -> FlowVersion:
     """Deploy a template as a new version (validated against roles and dictionaries) and record it;
     `name` is the manual's 部署流程名 (the template's name when empty)."""
