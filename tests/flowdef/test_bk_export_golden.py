@@ -53,3 +53,50 @@ def test_a_document_that_is_not_an_export_is_refused_with_the_whole_message():
     assert info.value.problems == [
         "not a BlueKing workflow export: expected a workflow with 'states' and 'transitions', a list of them, "
         "or a service with 'workflow'"]
+
+
+def _field(fid, key, ftype, **extra):
+    return {"id": fid, "key": key, "name": extra.pop("name", f"字段{fid}"), "type": ftype, "source_type": "CUSTOM",
+            "validate_type": "OPTION", "regex": "EMPTY", "choice": [], "layout": "COL_12", **extra}
+
+
+ODD_FIELDS = [
+    _field(9001, "1bad-key", "STRING"),                                              # not an identifier: renamed
+    _field(9002, "pick_free", "INPUTSELECT", choice=[{"key": "a", "name": "甲"}]),
+    _field(9003, "weird", "GEOMAP"),                                                  # no equivalent: TEXT
+    _field(9004, "from_api", "SELECT", source_type="API", source_uri="http://cmdb/hosts", kv_relation={"k": "v"}),
+    _field(9005, "from_rpc", "MULTISELECT", source_type="CUSTOM_API", api_instance_id=7),
+    _field(9006, "rpc_text", "RADIO", source_type="RPC"),
+    _field(9007, "no_choice_select", "SELECT"),
+    _field(9008, "no_choice_radio", "RADIO"),
+    _field(9009, "grid", "TABLE"),
+    _field(9010, "custom_ok", "STRING", regex="CUSTOM", custom_regex=r"^\d{3}$"),
+    _field(9011, "custom_bad", "STRING", regex="CUSTOM", custom_regex="(("),
+    _field(9012, "custom_empty", "STRING", regex="CUSTOM", custom_regex=""),
+    _field(9013, "rule_float", "STRING", regex="FLOAT"),
+    _field(9014, "rule_unknown", "STRING", regex="ZIP_CODE"),
+    _field(9015, "sel_default_bad", "SELECT", choice=[{"key": "a", "name": "甲"}], default="zz"),
+    _field(9016, "radio_default_bad", "RADIO", choice=[{"key": "a", "name": "甲"}], default="zz"),
+    _field(9017, "multi_default", "MULTISELECT", choice=[{"key": "a", "name": "甲"}], default="zz"),
+    _field(9018, "file_default", "FILE", default="x.txt"),
+    _field(9019, "dict_source", "SELECT", source_type="DATADICT", source_uri="regions"),
+    _field(9020, "computed", "STRING", related_fields={"rely_on": ["a", "b"]}),
+    _field(9021, "nameless", "STRING", name="  "),
+    _field(9022, "half", "STRING", layout="COL_6", desc="说明", is_readonly=True, default="d"),
+]
+
+
+def test_every_kind_of_odd_field_is_imported_or_reported_exactly_as_recorded():
+    data = json.loads((FIXTURES / "itsm_dbm.json").read_text(encoding="utf-8"))
+    wf = data["workflow"]
+    first = next(s for s in wf["states"].values() if s.get("is_first_state"))
+    first["fields"] = list(first["fields"]) + [f["id"] for f in ODD_FIELDS]
+    first["desc"] = "提单说明"
+    for f in ODD_FIELDS:
+        wf["fields"][str(f["id"])] = {**f, "state_id": first["id"]}
+    (t,) = from_bk_document(data, key="odd")
+    got = json.loads(json.dumps({"flow": t.flow, "notes": t.notes}, ensure_ascii=False))
+    path = GOLDEN / "odd_fields.json"
+    if os.environ.get("ITSM_UPDATE_GOLDEN") == "1":
+        path.write_text(json.dumps(got, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    assert got == json.loads(path.read_text(encoding="utf-8"))
