@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.flowdef import parse_flow_text
-from app.flowdef.bk_export import BkExportError, from_bk_document, to_bk, to_bk_service
+from app.flowdef.bk_export import BkExportError, from_bk, from_bk_document, to_bk, to_bk_service
 from app.flowdef.loader import FlowLoadError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bk_exports"
@@ -100,3 +100,42 @@ def test_every_kind_of_odd_field_is_imported_or_reported_exactly_as_recorded():
     if os.environ.get("ITSM_UPDATE_GOLDEN") == "1":
         path.write_text(json.dumps(got, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     assert got == json.loads(path.read_text(encoding="utf-8"))
+
+
+def _dbm_with_condition(condition_type, condition):
+    data = json.loads((FIXTURES / "itsm_dbm.json").read_text(encoding="utf-8"))
+    line = data["workflow"]["transitions"]["2014"]                     # 提单 → 审批
+    line.update(condition_type=condition_type, condition=condition)
+    return data
+
+
+def _problems(data):
+    with pytest.raises(BkExportError) as info:
+        from_bk(data, key="odd")
+    return info.value.problems
+
+
+def test_a_workflow_without_states_or_transitions_is_refused_saying_both():
+    assert _problems({"states": {}, "transitions": {}}) == [
+        "states: the workflow has no states", "transitions: the workflow has no transitions"]
+
+
+def test_conditions_of_lines_are_imported_or_refused_with_their_place():
+    line = lambda t: next(x for x in t.flow["transitions"] if x["from"] == "state_1905")  # noqa: E731
+    # a default line's condition is never read, however broken
+    assert "when" not in line(from_bk(_dbm_with_condition("default", "broken"), key="odd"))
+    assert _problems(_dbm_with_condition("by_field", "broken")) == [
+        "workflow.transitions.2014.condition: expected {type, expressions}, got 'broken'"]
+    leaf = {"key": "title", "condition": "notissuperset", "value": "a,b"}
+    assert line(from_bk(_dbm_with_condition("by_field", {"type": "and", "expressions": [leaf]}), key="odd"))["when"] \
+        == {"not": {"field": "title", "op": "contains", "value": ["a", "b"]}}
+    leaf = {"key": "title", "condition": "in", "value": "a,b"}
+    assert line(from_bk(_dbm_with_condition("by_field", {"type": "and", "expressions": [leaf]}), key="odd"))["when"] \
+        == {"field": "title", "op": "in", "value": ["a", "b"]}
+    unknown = [{"key": "nope", "condition": "==", "value": 1, "meta": {"code": "X1"}},
+               {"key": "gone", "condition": "==", "value": 1}]
+    assert _problems(_dbm_with_condition("by_field", {"type": "or", "expressions": unknown})) == [
+        "workflow.transitions.2014.condition: condition key 'nope' (X1) is neither a field nor an approval result "
+        "of this workflow",
+        "workflow.transitions.2014.condition: condition key 'gone' is neither a field nor an approval result "
+        "of this workflow"]
