@@ -24,13 +24,13 @@ def test_a_sequential_countersign_vote_is_logged_and_the_next_approver_told():
 
 def test_the_deciding_countersign_vote_closes_the_step_with_every_vote():
     flow = approval_flow(multi=True, approvers=("bob", "carol"))
-    state = decide(flow, start(flow).state, BOB, "true").state
+    state = decide(flow, start(flow).state, BOB, "true", "好").state
     out = decide(flow, state, CAROL, "false", "不行")
-    decided = state.step("cab").with_(votes=(Vote("bob", "true", "", {}), Vote("carol", "false", "不行", {})),
+    decided = state.step("cab").with_(votes=(Vote("bob", "true", "好", {}), Vote("carol", "false", "不行", {})),
                                       users=frozenset())
     assert list(out.events[:3]) == [Log("carol", "carol 审批节点【CAB 评审】：拒绝，备注：不行", "TRANSITION", "cab"),
                                     StepChanged(decided), ApprovalDecided("cab", False, ("bob", "carol"))]
-    assert out.state.values["cab_remark"] == "carol：不行"
+    assert out.state.values["cab_remark"] == "bob：好；carol：不行"
     three = approval_flow(multi=True, approvers=("bob", "carol", "dave"), agree=1)
     remarks = decide(three, start(three).state, BOB, "true", "好").state.values["cab_remark"]
     assert remarks == "bob：好"
