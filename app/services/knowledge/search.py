@@ -1,21 +1,18 @@
 """Full-text search over knowledge articles: one interface, one implementation per database.
 
-SQLite: an FTS5 table with the trigram tokenizer (`knowledge_fts`, external content on
-`knowledge_articles`, kept in sync by three triggers, so any writer keeps it right).
-Terms of three characters or more go through MATCH, ranked by bm25 (title weighs most)
-with FTS5's snippet(); shorter terms (打印, 网络: trigram cannot match them) fall back to
-LIKE on the articles table, ranked by where and how often they occur.
+Every term of two characters or more is an index lookup (`app.infra.search_ddl` builds them):
+- three characters or more: trigrams (SQLite FTS5 `trigram` table; PostgreSQL pg_trgm GIN on
+  `search_text`, the stored lower-cased title, tags and text, searched with `LIKE`);
+- two CJK characters (打印, 网络): the CJK bigram index (a second FTS5 table; a stored tsvector);
+- English words on PostgreSQL also match by stem through the stored `search_tsv`
+  (`printed` finds `printing`).
+Shorter terms (one character, two Latin letters) fall back to a scan with LIKE.
 
-PostgreSQL: pg_trgm GIN indexes on title, text and tags serve `ILIKE '%term%'` for any
-length (two-character terms scan the whole index), plus a stored generated column
-`search_tsv = to_tsvector('english', title || ' ' || plain)` with a GIN index, so English
-words also match by stem (`printed` finds `printing`). Ranked by the same occurrence score
-plus ts_rank. The vector is stored, not computed per query: to_tsvector costs about 0.1 ms
-per Chinese article, so a planner that chose to scan 2,000 articles spent 250 ms on it
-per term (issue 8's benchmark found this).
-
-`install_search_index(connection)` creates the index objects (called after the articles
-table is created, by a migration, or lazily by `ensure_search_index`).
+The work per query is bounded however common the terms are: the index gives the first
+RANK_WINDOW matching articles, those are ranked (title hits first, then relevance: 10 per
+title hit, 5 per tag hit, 1 per occurrence in the text, plus ts_rank on PostgreSQL) and
+paged, and the total is counted up to COUNT_CAP ("1000+"). When fewer articles match than
+the window holds, which is what a specific query gives, the ranking is exact.
 """
 from __future__ import annotations
 
@@ -24,12 +21,17 @@ import re
 from dataclasses import dataclass
 
 from markupsafe import Markup
-from sqlalchemy import and_, case, column, func, literal, literal_column, or_, select, table, text
+from sqlalchemy import and_, case, cast, column, func, literal, literal_column, or_, select, table, text
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
-from app.infra.search_ddl import FTS_TABLE, MARK_CLOSE, MARK_OPEN, MIN_TRIGRAM, PG_TSV_COLUMN, ensure_search_index
+from app.infra.search_ddl import (BIGRAM_TABLE, FTS_TABLE, MIN_TRIGRAM, PG_BIGRAM_COLUMN, PG_TEXT_COLUMN,
+                                  PG_TSV_COLUMN, ensure_search_index, is_cjk_pair)
 from app.models import Article
+from app.services.tickets.queries import COUNT_CAP
+
+RANK_WINDOW = 1000       # matching articles ranked per query (see the module docstring)
 
 # --- searching -----------------------------------------------------------------------
 
@@ -44,9 +46,14 @@ class Hit:
 @dataclass
 class SearchResult:
     hits: list[Hit]
-    total: int
+    total: int           # counted up to COUNT_CAP + 1, which means "more"
     terms: list[str]
     engine: str          # "fts5", "like" or "postgresql": what answered, shown in the page footer
+
+    @property
+    def total_text(self) -> str:
+        """The total as shown: "1000+" once it passed the cap."""
+        return f"{COUNT_CAP}+" if self.total > COUNT_CAP else str(self.total)
 
 
 def query_terms(query: str) -> list[str]:
@@ -67,22 +74,31 @@ def search_articles(query: str, *, category_ids: list[int] | None = None, limit:
         return SearchResult([], 0, [], "")
     ensure_search_index()
     backend = _PostgresSearch() if db.engine.dialect.name == "postgresql" else _SqliteSearch()
-    stmt, engine_name = backend.statement(terms)
+    conditions, engine_name = backend.conditions(terms)
     if category_ids is not None:
-        stmt = stmt.where(Article.category_id.in_(category_ids or [-1]))
-    total = db.session.execute(select(func.count()).select_from(
-        stmt.order_by(None).with_only_columns(Article.id).subquery())).scalar_one()
-    rows = db.session.execute(stmt.limit(limit).offset(offset)).all()
-    hits = [Hit(row[0], float(row[1] or 0), highlight(row[0].title, terms, whole=True),
-                _snippet_markup(row[2]) if len(row) > 2 and row[2] and MARK_OPEN in row[2]
-                else highlight(row[0].plain, terms)) for row in rows]
+        conditions.append(Article.category_id.in_(category_ids or [-1]))
+    matching = select(Article.id).where(*conditions)
+    total = db.session.execute(select(func.count()).select_from(matching.limit(COUNT_CAP + 1).subquery())
+                               ).scalar_one()
+    window = matching.limit(RANK_WINDOW).subquery()
+    title_hits = sum((case((_contains(Article.title, t), 1), else_=0) for t in terms), literal(0))
+    score = backend.score(terms)
+    rows = db.session.execute(
+        select(Article, score.label("score")).join(window, window.c.id == Article.id)
+        .order_by(title_hits.desc(), score.desc(), Article.updated_at.desc(), Article.id.desc())
+        .limit(limit).offset(offset)).all()
+    hits = [Hit(article, float(value or 0), highlight(article.title, terms, whole=True), highlight(article.plain, terms))
+            for article, value in rows]
     return SearchResult(hits, total, terms, engine_name)
 
 
+def _escaped(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _contains(col, term: str) -> ColumnElement:
-    """Case-insensitive substring test; ILIKE on PostgreSQL (served by the trigram indexes)."""
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return col.ilike(f"%{escaped}%", escape="\\")
+    """Case-insensitive substring test (ILIKE; on PostgreSQL only used on the ranked window)."""
+    return col.ilike(f"%{_escaped(term)}%", escape="\\")
 
 
 def _occurrence_score(term: str) -> ColumnElement:
@@ -98,45 +114,59 @@ def _like_match(term: str) -> ColumnElement:
     return or_(_contains(Article.title, term), _contains(Article.plain, term), _contains(Article.tags, term))
 
 
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
 class _SqliteSearch:
-    def statement(self, terms: list[str]):
+    def conditions(self, terms: list[str]) -> tuple[list[ColumnElement], str]:
+        """FTS5 MATCH on the trigram table (3+ characters) and the bigram table (two CJK characters); LIKE below."""
         long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM]
-        short_terms = [t for t in terms if len(t) < MIN_TRIGRAM]
-        if not long_terms:
-            score = sum((_occurrence_score(t) for t in short_terms), literal(0.0))
-            stmt = select(Article, score.label("score")).where(and_(*[_like_match(t) for t in short_terms]))
-            return stmt.order_by(score.desc(), Article.updated_at.desc(), Article.id.desc()), "like"
-        match = " ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
-        score = literal_column(f"-bm25({FTS_TABLE}, 10.0, 1.0, 5.0)")
-        snippet = literal_column(f"snippet({FTS_TABLE}, 1, char(2), char(3), '…', 24)")
-        fts = table(FTS_TABLE, column("rowid"))
-        stmt = (select(Article, score.label("score"), snippet.label("snippet"))
-                .select_from(fts.join(Article, fts.c.rowid == Article.id))
-                .where(text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=match)))
-        for t in short_terms:
-            stmt = stmt.where(_like_match(t))
-        return stmt.order_by(literal_column("score").desc(), Article.updated_at.desc(), Article.id.desc()), "fts5"
+        pairs = [t for t in terms if len(t) < MIN_TRIGRAM and is_cjk_pair(t)]
+        short_terms = [t for t in terms if t not in long_terms and t not in pairs]
+        conditions = []
+        for name, group in ((FTS_TABLE, long_terms), (BIGRAM_TABLE, pairs)):
+            if group:
+                fts = table(name, column("rowid"))
+                conditions.append(Article.id.in_(
+                    select(fts.c.rowid).where(text(f"{name} MATCH :{name}_query")
+                                              .bindparams(**{f"{name}_query": " ".join(map(_fts_phrase, group))}))))
+        conditions += [_like_match(t) for t in short_terms]
+        return conditions, "like" if short_terms and len(short_terms) == len(terms) else "fts5"
+
+    def score(self, terms: list[str]) -> ColumnElement:
+        return sum((_occurrence_score(t) for t in terms), literal(0.0))
 
 
 class _PostgresSearch:
-    def statement(self, terms: list[str]):
-        tsv = literal_column(f"{Article.__tablename__}.{PG_TSV_COLUMN}")      # stored: see the module docstring
-        conditions, score = [], literal(0.0)
+    def conditions(self, terms: list[str]) -> tuple[list[ColumnElement], str]:
+        """Per term: the bigram tsvector (two CJK characters) or LIKE on the lower-cased copy (trigram GIN),
+        or'ed with the English tsvector for stems."""
+        searched = literal_column(f"{Article.__tablename__}.{PG_TEXT_COLUMN}")
+        bigrams = literal_column(f"{Article.__tablename__}.{PG_BIGRAM_COLUMN}")
+        conditions = []
         for t in terms:
-            tsq = func.plainto_tsquery(literal_column("'english'::regconfig"), t)
-            conditions.append(or_(_like_match(t), tsv.op("@@")(tsq)))
-            score = score + _occurrence_score(t) + func.ts_rank(tsv, tsq) * 10.0
-        stmt = select(Article, score.label("score")).where(and_(*conditions))
-        return stmt.order_by(score.desc(), Article.updated_at.desc(), Article.id.desc()), "postgresql"
+            if is_cjk_pair(t):
+                conditions.append(bigrams.op("@@")(cast(f"'{t}'", TSQUERY)))
+                continue
+            like = searched.like(f"%{_escaped(t.lower())}%")      # backslash is PostgreSQL's default escape
+            conditions.append(or_(like, self._tsv().op("@@")(self._tsquery(t))) if t.isascii() else like)
+        return conditions, "postgresql"
+
+    def score(self, terms: list[str]) -> ColumnElement:
+        return sum((_occurrence_score(t) + func.ts_rank(self._tsv(), self._tsquery(t)) * 10.0 for t in terms),
+                   literal(0.0))
+
+    @staticmethod
+    def _tsv() -> ColumnElement:
+        return literal_column(f"{Article.__tablename__}.{PG_TSV_COLUMN}")     # stored: computing it costs 0.1 ms
+
+    @staticmethod
+    def _tsquery(term: str) -> ColumnElement:
+        return func.plainto_tsquery(literal_column("'english'::regconfig"), term)
 
 
 # --- highlighting --------------------------------------------------------------------
-
-def _snippet_markup(raw: str) -> Markup:
-    """FTS5 snippet text (marks as control characters) → escaped HTML with <mark>."""
-    escaped = html.escape(raw)
-    return Markup(escaped.replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>"))
-
 
 def _stem_pattern(term: str) -> str:
     """A crude English stem for highlighting what PostgreSQL matched by stem (printed → print\\w*)."""
