@@ -59,33 +59,33 @@ def register_sqlite_functions(dbapi_connection) -> None:
 _SQLITE_DDL = [
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(title, plain, tags, "
     "content='knowledge_articles', content_rowid='id', tokenize='trigram')",
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {BIGRAM_TABLE} USING fts5(grams, content='', tokenize='unicode61')",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {BIGRAM_TABLE} USING fts5(title, body, content='', tokenize='unicode61')",
     f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ai",
     f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ad",
     f"DROP TRIGGER IF EXISTS {FTS_TABLE}_au",
     f"""CREATE TRIGGER {FTS_TABLE}_ai AFTER INSERT ON knowledge_articles BEGIN
       INSERT INTO {FTS_TABLE}(rowid, title, plain, tags) VALUES (new.id, new.title, new.plain, new.tags);
-      INSERT INTO {BIGRAM_TABLE}(rowid, grams) VALUES (new.id, {{new}});
+      INSERT INTO {BIGRAM_TABLE}(rowid, title, body) VALUES (new.id, {{new}});
     END""",
     f"""CREATE TRIGGER {FTS_TABLE}_ad AFTER DELETE ON knowledge_articles BEGIN
       INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, plain, tags)
         VALUES ('delete', old.id, old.title, old.plain, old.tags);
-      INSERT INTO {BIGRAM_TABLE}({BIGRAM_TABLE}, rowid, grams) VALUES ('delete', old.id, {{old}});
+      INSERT INTO {BIGRAM_TABLE}({BIGRAM_TABLE}, rowid, title, body) VALUES ('delete', old.id, {{old}});
     END""",
     f"""CREATE TRIGGER {FTS_TABLE}_au AFTER UPDATE ON knowledge_articles BEGIN
       INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, plain, tags)
         VALUES ('delete', old.id, old.title, old.plain, old.tags);
-      INSERT INTO {BIGRAM_TABLE}({BIGRAM_TABLE}, rowid, grams) VALUES ('delete', old.id, {{old}});
+      INSERT INTO {BIGRAM_TABLE}({BIGRAM_TABLE}, rowid, title, body) VALUES ('delete', old.id, {{old}});
       INSERT INTO {FTS_TABLE}(rowid, title, plain, tags) VALUES (new.id, new.title, new.plain, new.tags);
-      INSERT INTO {BIGRAM_TABLE}(rowid, grams) VALUES (new.id, {{new}});
+      INSERT INTO {BIGRAM_TABLE}(rowid, title, body) VALUES (new.id, {{new}});
     END""",
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
     f"INSERT INTO {BIGRAM_TABLE}({BIGRAM_TABLE}) VALUES ('delete-all')",
-    f"INSERT INTO {BIGRAM_TABLE}(rowid, grams) SELECT id, {BIGRAM_FUNCTION}({SEARCHED_TEXT}) FROM knowledge_articles",
+    f"INSERT INTO {BIGRAM_TABLE}(rowid, title, body) SELECT id, {{row}} FROM knowledge_articles",
 ]
-_SQLITE_DDL = [s.replace("{new}", f"{BIGRAM_FUNCTION}({SEARCHED_TEXT.replace('coalesce(', 'coalesce(new.')})")
-               .replace("{old}", f"{BIGRAM_FUNCTION}({SEARCHED_TEXT.replace('coalesce(', 'coalesce(old.')})")
-               for s in _SQLITE_DDL]
+_BIGRAM_VALUES = f"{BIGRAM_FUNCTION}(coalesce(R.title, '')), {BIGRAM_FUNCTION}(coalesce(R.tags, '') || ' ' || coalesce(R.plain, ''))"
+_SQLITE_DDL = [s.replace("{new}", _BIGRAM_VALUES.replace("R.", "new.")).replace("{old}", _BIGRAM_VALUES.replace("R.", "old."))
+               .replace("{row}", _BIGRAM_VALUES.replace("R.", "")) for s in _SQLITE_DDL]
 
 _POSTGRES_DDL = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",

@@ -31,7 +31,7 @@ from app.infra.search_ddl import (BIGRAM_TABLE, FTS_TABLE, MIN_TRIGRAM, PG_BIGRA
 from app.models import Article
 from app.services.tickets.queries import COUNT_CAP
 
-RANK_WINDOW = 1000       # matching articles ranked per query (see the module docstring)
+RANK_WINDOW = 200        # matching articles ranked per query (see the module docstring)
 
 # --- searching -----------------------------------------------------------------------
 
@@ -74,18 +74,13 @@ def search_articles(query: str, *, category_ids: list[int] | None = None, limit:
         return SearchResult([], 0, [], "")
     ensure_search_index()
     backend = _PostgresSearch() if db.engine.dialect.name == "postgresql" else _SqliteSearch()
-    conditions, engine_name = backend.conditions(terms)
-    if category_ids is not None:
-        conditions.append(Article.category_id.in_(category_ids or [-1]))
-    matching = select(Article.id).where(*conditions)
+    matching, engine_name = backend.matching(terms, category_ids)
     total = db.session.execute(select(func.count()).select_from(matching.limit(COUNT_CAP + 1).subquery())
                                ).scalar_one()
-    window = matching.limit(RANK_WINDOW).subquery()
-    title_hits = sum((case((_contains(Article.title, t), 1), else_=0) for t in terms), literal(0))
-    score = backend.score(terms)
+    window = backend.ranked(matching.limit(RANK_WINDOW), terms).subquery()
     rows = db.session.execute(
-        select(Article, score.label("score")).join(window, window.c.id == Article.id)
-        .order_by(title_hits.desc(), score.desc(), Article.updated_at.desc(), Article.id.desc())
+        select(Article, window.c.relevance).join(window, window.c.id == Article.id)
+        .order_by(window.c.title_hits.desc(), window.c.relevance.desc(), Article.id.desc())
         .limit(limit).offset(offset)).all()
     hits = [Hit(article, float(value or 0), highlight(article.title, terms, whole=True), highlight(article.plain, terms))
             for article, value in rows]
@@ -97,69 +92,115 @@ def _escaped(term: str) -> str:
 
 
 def _contains(col, term: str) -> ColumnElement:
-    """Case-insensitive substring test (ILIKE; on PostgreSQL only used on the ranked window)."""
+    """Case-insensitive substring test (ILIKE; only on the ranked window, or where no index can help)."""
     return col.ilike(f"%{_escaped(term)}%", escape="\\")
 
 
-def _occurrence_score(term: str) -> ColumnElement:
-    """10 per title hit, 5 per tag hit, 1 per occurrence in the text: the same on both databases."""
-    low = term.lower()
-    occurrences = (func.length(func.lower(Article.plain)) -
-                   func.length(func.replace(func.lower(Article.plain), low, ""))) * 1.0 / len(low)
-    return (case((_contains(Article.title, term), 10.0), else_=0.0)
-            + case((_contains(Article.tags, term), 5.0), else_=0.0) + occurrences)
-
-
-def _like_match(term: str) -> ColumnElement:
-    return or_(_contains(Article.title, term), _contains(Article.plain, term), _contains(Article.tags, term))
+def _title_hits(terms: list[str]) -> ColumnElement:
+    return sum((case((_contains(Article.title, t), 1), else_=0) for t in terms), literal(0))
 
 
 def _fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-class _SqliteSearch:
-    def conditions(self, terms: list[str]) -> tuple[list[ColumnElement], str]:
-        """FTS5 MATCH on the trigram table (3+ characters) and the bigram table (two CJK characters); LIKE below."""
-        long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM]
-        pairs = [t for t in terms if len(t) < MIN_TRIGRAM and is_cjk_pair(t)]
-        short_terms = [t for t in terms if t not in long_terms and t not in pairs]
-        conditions = []
-        for name, group in ((FTS_TABLE, long_terms), (BIGRAM_TABLE, pairs)):
-            if group:
-                fts = table(name, column("rowid"))
-                conditions.append(Article.id.in_(
-                    select(fts.c.rowid).where(text(f"{name} MATCH :{name}_query")
-                                              .bindparams(**{f"{name}_query": " ".join(map(_fts_phrase, group))}))))
-        conditions += [_like_match(t) for t in short_terms]
-        return conditions, "like" if short_terms and len(short_terms) == len(terms) else "fts5"
+def _split(terms: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """(terms for the trigram index, two-CJK-character terms for the bigram index, the rest)."""
+    long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM]
+    pairs = [t for t in terms if len(t) < MIN_TRIGRAM and is_cjk_pair(t)]
+    return long_terms, pairs, [t for t in terms if t not in long_terms and t not in pairs]
 
-    def score(self, terms: list[str]) -> ColumnElement:
-        return sum((_occurrence_score(t) for t in terms), literal(0.0))
+
+class _SqliteSearch:
+    """Everything from the FTS5 indexes: the matching rowids (newest first), bm25 and the title hits
+    (a `title :` column filter), so ranking never reads the articles' text."""
+
+    def matching(self, terms: list[str], category_ids: list[int] | None):
+        long_terms, pairs, short = _split(terms)
+        self.driver = FTS_TABLE if long_terms else BIGRAM_TABLE if pairs else None
+        conditions = [_like_match(t) for t in short]
+        if category_ids is not None:
+            conditions.append(Article.category_id.in_(category_ids or [-1]))
+        if self.driver is None:             # one character or two Latin letters: no index can help
+            self.source = Article.__table__
+            stmt = select(Article.id.label("id")).where(*conditions).order_by(Article.id.desc())
+            return stmt, "like"
+        fts = table(self.driver, column("rowid"))
+        self.source = fts
+        stmt = select(fts.c.rowid.label("id")).where(self._match(self.driver, long_terms or pairs, "fts_terms"))
+        if long_terms and pairs:
+            stmt = stmt.where(fts.c.rowid.in_(self._rowids(BIGRAM_TABLE, pairs, "fts_pairs")))
+        if conditions:
+            stmt = stmt.where(fts.c.rowid.in_(select(Article.id).where(*conditions)))
+        return stmt.order_by(fts.c.rowid.desc()), "fts5"
+
+    def ranked(self, matching, terms: list[str]):
+        if self.driver is None:
+            return matching.add_columns(_title_hits(terms).label("title_hits"),
+                                        sum((case((_contains(Article.tags, t), 5.0), else_=0.0)
+                                             + _occurrences(func.lower(Article.plain), t) for t in terms),
+                                            literal(0.0)).label("relevance"))
+        weights = "10.0, 1.0, 5.0" if self.driver == FTS_TABLE else "10.0, 1.0"
+        rowid = self.source.c.rowid
+        title_hits = sum((case((rowid.in_(self._rowids(self._table_of(t), [t], f"fts_title_{i}", "title : ")), 1),
+                                else_=0) for i, t in enumerate(terms) if self._table_of(t)), literal(0))
+        return matching.add_columns(title_hits.label("title_hits"),
+                                    literal_column(f"-bm25({self.driver}, {weights})").label("relevance"))
+
+    @staticmethod
+    def _table_of(term: str) -> str | None:
+        return FTS_TABLE if len(term) >= MIN_TRIGRAM else BIGRAM_TABLE if is_cjk_pair(term) else None
+
+    @staticmethod
+    def _match(name: str, group: list[str], key: str, prefix: str = ""):
+        """`name MATCH :key`: all phrases of `group` (FTS5 ANDs them), optionally behind a column filter."""
+        return text(f"{name} MATCH :{key}").bindparams(**{key: prefix + " ".join(map(_fts_phrase, group))})
+
+    def _rowids(self, name: str, group: list[str], key: str, prefix: str = ""):
+        fts = table(name, column("rowid"))
+        return select(fts.c.rowid).where(self._match(name, group, key, prefix))
+
+
+def _like_match(term: str) -> ColumnElement:
+    return or_(_contains(Article.title, term), _contains(Article.plain, term), _contains(Article.tags, term))
+
+
+def _occurrences(col, term: str) -> ColumnElement:
+    low = term.lower()
+    return (func.length(col) - func.length(func.replace(col, low, ""))) * 1.0 / len(low)
 
 
 class _PostgresSearch:
-    def conditions(self, terms: list[str]) -> tuple[list[ColumnElement], str]:
-        """Per term: the bigram tsvector (two CJK characters) or LIKE on the lower-cased copy (trigram GIN),
-        or'ed with the English tsvector for stems."""
-        searched = literal_column(f"{Article.__tablename__}.{PG_TEXT_COLUMN}")
-        bigrams = literal_column(f"{Article.__tablename__}.{PG_BIGRAM_COLUMN}")
+    """GIN indexes find the matches (a MATERIALIZED CTE, so the LIMIT does not talk the planner into a
+    sequential scan); the window is ranked by title hits, tag hits, occurrences and ts_rank."""
+
+    def matching(self, terms: list[str], category_ids: list[int] | None):
+        searched = self._column(PG_TEXT_COLUMN)
         conditions = []
         for t in terms:
             if is_cjk_pair(t):
-                conditions.append(bigrams.op("@@")(cast(f"'{t}'", TSQUERY)))
+                conditions.append(self._column(PG_BIGRAM_COLUMN).op("@@")(cast(f"'{t}'", TSQUERY)))
                 continue
             like = searched.like(f"%{_escaped(t.lower())}%")      # backslash is PostgreSQL's default escape
-            conditions.append(or_(like, self._tsv().op("@@")(self._tsquery(t))) if t.isascii() else like)
-        return conditions, "postgresql"
+            conditions.append(or_(like, self._column(PG_TSV_COLUMN).op("@@")(self._tsquery(t))) if t.isascii()
+                              else like)
+        if category_ids is not None:
+            conditions.append(Article.category_id.in_(category_ids or [-1]))
+        found = select(Article.id).where(*conditions).cte("matching").prefix_with("MATERIALIZED")
+        return select(found.c.id), "postgresql"
 
-    def score(self, terms: list[str]) -> ColumnElement:
-        return sum((_occurrence_score(t) + func.ts_rank(self._tsv(), self._tsquery(t)) * 10.0 for t in terms),
-                   literal(0.0))
+    def ranked(self, matching, terms: list[str]):
+        window = matching.subquery()
+        searched = self._column(PG_TEXT_COLUMN)
+        relevance = sum((case((_contains(Article.tags, t), 5.0), else_=0.0) + _occurrences(searched, t.lower())
+                         + (func.ts_rank(self._column(PG_TSV_COLUMN), self._tsquery(t)) * 10.0 if t.isascii()
+                            else literal(0.0)) for t in terms), literal(0.0))
+        return select(Article.id.label("id"), _title_hits(terms).label("title_hits"), relevance.label("relevance")) \
+            .join(window, window.c.id == Article.id)
 
     @staticmethod
-    def _tsv() -> ColumnElement:
-        return literal_column(f"{Article.__tablename__}.{PG_TSV_COLUMN}")     # stored: computing it costs 0.1 ms
+    def _column(name: str) -> ColumnElement:
+        return literal_column(f"{Article.__tablename__}.{name}")      # stored generated columns, not mapped
 
     @staticmethod
     def _tsquery(term: str) -> ColumnElement:
