@@ -138,7 +138,7 @@ def explain(app, query: str) -> list[str]:
     captured = []
     with app.app_context():
         def grab(conn, cursor, statement, parameters, context, executemany):
-            if statement.lstrip().upper().startswith("SELECT") and "knowledge_articles" in statement:
+            if statement.lstrip().upper().startswith(("SELECT", "WITH")) and "knowledge_articles" in statement:
                 captured.append((statement, parameters))
         event.listen(db.engine, "before_cursor_execute", grab)
         try:

@@ -26,12 +26,12 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
-from app.infra.search_ddl import (BIGRAM_TABLE, FTS_TABLE, MIN_TRIGRAM, PG_BIGRAM_COLUMN, PG_TEXT_COLUMN,
-                                  PG_TSV_COLUMN, ensure_search_index, is_cjk_pair)
+from app.infra.search_ddl import (BIGRAM_TABLE, CJK, FTS_TABLE, MIN_TRIGRAM, PG_BIGRAM_COLUMN, PG_TEXT_COLUMN,
+                                  PG_TSV_COLUMN, cjk_bigrams, ensure_search_index, is_cjk_pair)
 from app.models import Article
 from app.services.tickets.queries import COUNT_CAP
 
-RANK_WINDOW = 200        # matching articles ranked per query (see the module docstring)
+RANK_WINDOW = 100        # matching articles ranked per query (see the module docstring)
 
 # --- searching -----------------------------------------------------------------------
 
@@ -129,9 +129,9 @@ class _SqliteSearch:
         self.source = fts
         stmt = select(fts.c.rowid.label("id")).where(self._match(self.driver, long_terms or pairs, "fts_terms"))
         if long_terms and pairs:
-            stmt = stmt.where(fts.c.rowid.in_(self._rowids(BIGRAM_TABLE, pairs, "fts_pairs")))
+            stmt = stmt.where((fts.c.rowid + 0).in_(self._rowids(BIGRAM_TABLE, pairs, "fts_pairs")))  # a filter, not a lookup per row
         if conditions:
-            stmt = stmt.where(fts.c.rowid.in_(select(Article.id).where(*conditions)))
+            stmt = stmt.where((fts.c.rowid + 0).in_(select(Article.id).where(*conditions)))
         return stmt.order_by(fts.c.rowid.desc()), "fts5"
 
     def ranked(self, matching, terms: list[str]):
@@ -170,20 +170,32 @@ def _occurrences(col, term: str) -> ColumnElement:
     return (func.length(col) - func.length(func.replace(col, low, ""))) * 1.0 / len(low)
 
 
+_WORD = re.compile(r"[A-Za-z]{3,}")
+_CJK_ONLY = re.compile(f"[{CJK}]+")
+
+
 class _PostgresSearch:
     """GIN indexes find the matches (a MATERIALIZED CTE, so the LIMIT does not talk the planner into a
-    sequential scan); the window is ranked by title hits, tag hits, occurrences and ts_rank."""
+    sequential scan); the window is ranked by title hits, tag hits, occurrences and ts_rank.
+
+    Chinese terms go through the bigram tsvector: a term is a match when all its adjacent pairs occur,
+    which GIN answers without reading the rows (LIKE on the trigram index re-reads every candidate's
+    text, about 25 µs each). For terms of three or more characters the ranked window then keeps only
+    the articles that contain the term itself, so a page never shows an article without it; the total
+    may count the rare article that has the pairs apart. English words match as words, by stem
+    (`printed` finds `printing`); other terms (digits, punctuation, mixed) as substrings."""
 
     def matching(self, terms: list[str], category_ids: list[int] | None):
-        searched = self._column(PG_TEXT_COLUMN)
         conditions = []
         for t in terms:
-            if is_cjk_pair(t):
-                conditions.append(self._column(PG_BIGRAM_COLUMN).op("@@")(cast(f"'{t}'", TSQUERY)))
-                continue
-            like = searched.like(f"%{_escaped(t.lower())}%")      # backslash is PostgreSQL's default escape
-            conditions.append(or_(like, self._column(PG_TSV_COLUMN).op("@@")(self._tsquery(t))) if t.isascii()
-                              else like)
+            pairs = cjk_bigrams(t).split()
+            if pairs:           # exact from the index when the term is one pair; else near-exact (see _exact)
+                conditions.append(self._column(PG_BIGRAM_COLUMN).op("@@")(cast(" & ".join(f"'{p}'" for p in pairs),
+                                                                              TSQUERY)))
+            if _WORD.fullmatch(t):
+                conditions.append(self._column(PG_TSV_COLUMN).op("@@")(self._tsquery(t)))
+            elif not pairs or not _CJK_ONLY.fullmatch(t):
+                conditions.append(self._contains(t))
         if category_ids is not None:
             conditions.append(Article.category_id.in_(category_ids or [-1]))
         found = select(Article.id).where(*conditions).cte("matching").prefix_with("MATERIALIZED")
@@ -192,11 +204,16 @@ class _PostgresSearch:
     def ranked(self, matching, terms: list[str]):
         window = matching.subquery()
         searched = self._column(PG_TEXT_COLUMN)
+        exact = [self._contains(t) for t in terms if _CJK_ONLY.fullmatch(t) and len(t) > 2]
         relevance = sum((case((_contains(Article.tags, t), 5.0), else_=0.0) + _occurrences(searched, t.lower())
-                         + (func.ts_rank(self._column(PG_TSV_COLUMN), self._tsquery(t)) * 10.0 if t.isascii()
+                         + (func.ts_rank(self._column(PG_TSV_COLUMN), self._tsquery(t)) * 10.0 if _WORD.fullmatch(t)
                             else literal(0.0)) for t in terms), literal(0.0))
         return select(Article.id.label("id"), _title_hits(terms).label("title_hits"), relevance.label("relevance")) \
-            .join(window, window.c.id == Article.id)
+            .join(window, window.c.id == Article.id).where(*exact)
+
+    def _contains(self, term: str) -> ColumnElement:
+        """Substring of the lower-cased copy: the trigram index, with a recheck of every candidate."""
+        return self._column(PG_TEXT_COLUMN).like(f"%{_escaped(term.lower())}%")  # backslash: the default escape
 
     @staticmethod
     def _column(name: str) -> ColumnElement:
