@@ -71,6 +71,12 @@ def test_english_words_are_found_case_insensitively(demo, library):
     assert found(demo, "vpn")[0] == ["VPN 连接失败"]
 
 
+def test_a_chinese_term_matches_only_where_its_characters_are_adjacent(demo, library, write):
+    write("alice", "打印队列", "清空打印队列后，复印机恢复。")     # 打印 and 印机 both occur, 打印机 does not
+    assert found(demo, "打印机")[0] == ["打印机卡纸处理"]
+    assert found(demo, "印机")[0] == ["打印机卡纸处理", "打印队列"]
+
+
 def test_every_term_must_match(demo, library):
     assert found(demo, "网络 交换机")[0] == ["网络故障排查手册"]
     assert found(demo, "打印 交换机")[0] == []
