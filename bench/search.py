@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import time
@@ -159,6 +160,10 @@ def measure(app, client, repeat: int, pg: bool) -> list[dict]:
     from app.services.knowledge import search_articles
 
     rows = []
+    ceiling = timed(lambda: client.get("/healthz"), repeat)      # the same client, no session, no database
+    print(f"  ceiling GET /healthz p50 {ceiling['p50']:.1f} p95 {ceiling['p95']:.1f}; load average "
+          f"{os.getloadavg()[0]:.1f}", flush=True)
+    rows.append({"label": "ceiling", "query": "/healthz", "page": ceiling, "load_average": os.getloadavg()[0]})
     for label, query, note in QUERIES:
         def service():
             with app.app_context():
@@ -176,11 +181,13 @@ def measure(app, client, repeat: int, pg: bool) -> list[dict]:
         if pg:
             plans = explain(app, query)
             row["seq_scan"] = any("Seq Scan on knowledge_articles" in p for p in plans)
+            row["sql_ms"] = [float(m) for p in plans for m in re.findall(r"Execution Time: ([\d.]+) ms", p)]
             row["plans"] = plans
         rows.append(row)
         print(f"  {label:13} {query:18} matches {row['matches']:>6}  service p50 {row['service']['p50']:6.1f} "
               f"p95 {row['service']['p95']:6.1f}  page p50 {row['page']['p50']:6.1f} p95 {row['page']['p95']:6.1f}"
-              + (f"  seq scan: {row['seq_scan']}" if pg else ""), flush=True)
+              + (f"  seq scan: {row['seq_scan']}  SQL {'+'.join(f'{x:.1f}' for x in row['sql_ms'])} ms" if pg else ""),
+              flush=True)
     return rows
 
 
