@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 
 from app.extensions import db
+from app.infra.search_ddl import register_sqlite_functions
 
 
 def configure_engine(engine: Engine, *, ping_after_idle: float | None = None) -> None:
@@ -30,6 +31,7 @@ def configure_engine(engine: Engine, *, ping_after_idle: float | None = None) ->
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
         cur.close()
+        register_sqlite_functions(dbapi_conn)  # the knowledge search triggers call one (search_ddl)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):

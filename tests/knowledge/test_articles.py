@@ -144,3 +144,16 @@ def test_the_service_refuses_too_many_tags(demo):
     with demo.app_context():
         with pytest.raises(ValidationFailed, match="最多 10 个标签"):
             kb.save_article(find_user("alice"), title="t", body="b", tags=",".join(str(i) for i in range(11)))
+
+
+def test_the_tag_cloud_follows_saves_and_deletes_at_once(demo, write):
+    kb._popular.clear()                          # what earlier tests (rolled back since) left in this process
+    first = write("alice", "打印机卡纸", "取出纸张", tags="打印机")
+    with demo.app_context():
+        assert ("打印机", 1) in kb.popular_tags()           # counted once, then kept for a minute
+    write("bob", "打印机脱机", "检查网线", tags="打印机,网络")
+    with demo.app_context():
+        assert ("打印机", 2) in kb.popular_tags() and ("网络", 1) in kb.popular_tags()
+        kb.delete_article(find_user("alice"), first)
+        commit()
+        assert ("打印机", 1) in kb.popular_tags()

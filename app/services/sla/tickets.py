@@ -200,8 +200,10 @@ def attainment(start: datetime | None = None, end: datetime | None = None, servi
                now: datetime | None = None) -> dict[str, list[dict]]:
     """Met / breached per service, priority and month (of creation), for every decided clock (one query)."""
     now = now or utcnow()
-    stmt = (select(Ticket, Service.name).join(Service, Service.id == Ticket.service_id)
-            .where(Ticket.sla.is_not(None)))
+    # the four columns it reads, not whole tickets: loading ORM tickets with their field values cost
+    # 15 s for 30 days at 100k tickets (issue 20)
+    stmt = (select(Ticket.sla, Ticket.priority, Ticket.created_at, Service.name)
+            .join(Service, Service.id == Ticket.service_id).where(Ticket.sla.is_not(None)))
     if start is not None:
         stmt = stmt.where(Ticket.created_at >= start)
     if end is not None:
@@ -210,15 +212,15 @@ def attainment(start: datetime | None = None, end: datetime | None = None, servi
         stmt = stmt.where(Ticket.service_type == service_type)
     tallies: dict[str, dict] = {"service": defaultdict(lambda: [0, 0]), "priority": defaultdict(lambda: [0, 0]),
                                 "month": defaultdict(lambda: [0, 0])}
-    for ticket, service_name in db.session.execute(stmt).all():
-        if not ticket.sla:                # a JSON null (no agreement) passes IS NOT NULL
+    for sla, priority, created_at, service_name in db.session.execute(stmt):
+        if not sla:                       # a JSON null (no agreement) passes IS NOT NULL
             continue
-        for r in readings(ticket.sla, now).values():
+        for r in readings(sla, now).values():
             if r.state not in ("met", "breached"):
                 continue
             ok = r.state == "met"
-            for group, key in (("service", service_name), ("priority", ticket.priority or "-"),
-                               ("month", local(ticket.created_at).strftime("%Y-%m"))):
+            for group, key in (("service", service_name), ("priority", priority or "-"),
+                               ("month", local(created_at).strftime("%Y-%m"))):
                 tallies[group][key][0 if ok else 1] += 1
     return {group: [{"key": k, "met": m, "breached": b, "rate": round(100 * m / (m + b), 1)}
                     for k, (m, b) in sorted(rows.items())] for group, rows in tallies.items()}
