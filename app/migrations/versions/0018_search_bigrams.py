@@ -1,7 +1,7 @@
 """knowledge search at 100,000 articles: a CJK bigram index beside the trigram one (issue 20)
 
-Revision ID: 00xx_h20r
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-11-30
 
 Two-character Chinese terms (打印, 网络) had no index to use: trigram indexes need three characters.
@@ -15,8 +15,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '00xx_h20r'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
