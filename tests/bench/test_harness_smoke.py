@@ -29,7 +29,7 @@ def test_smoke_run_of_the_harness(tmp_path):
     out_dir = tmp_path / "results"
     assert run.main(["--sqlite", str(tmp_path / "bench.sqlite"), "--server", "werkzeug", "--tickets", "200",
                      "--concurrency", "1,4", "--requests", "15", "--runs", "1", "--seconds", "20",
-                     "--articles", "400", "--out", str(out_dir)]) == 0
+                     "--articles", "400", "--sla-running", "150", "--out", str(out_dir)]) == 0
     [path] = list(out_dir.glob("*.json"))
     out = json.loads(path.read_text(encoding="utf-8"))
     assert out["seed"]["tickets"] >= 200 and out["seed"]["users"] == 500
@@ -42,6 +42,12 @@ def test_smoke_run_of_the_harness(tmp_path):
             assert cell["ratio_to_ceiling"] > 0
         assert out["statements"][op]["ok"], op
     assert out["statements"]["ceiling GET /healthz"]["statements"] == 0
+    # the issue-20 paths: an approval decision, a countersign vote, a parallel branch, the SLA scan
+    assert {"approve (approval decision)", "countersign vote", "parallel-branch transition"} <= set(out["results"])
+    scan = out["sla_scan"]
+    assert scan["running_with_sla"] >= 150 and scan["idle_recorded"] == 0 and scan["busy_recorded"] > 0, scan
+    assert scan["explain"] and "sla_check_at" in scan["explain"][0]["sql"] and not scan["full_scans"], scan
+    assert out["targets"]["sla_scan_pass_le_1s_without_full_scan"]["running_tickets"] == scan["running_with_sla"]
     assert out["settings"]["ceiling"].startswith("GET /healthz")
     for op in run.LIST_OPS:
         assert out["explain"][op], f"no EXPLAIN for {op}"
