@@ -649,6 +649,50 @@ def _wait_up(base: str, proc) -> None:
     raise SystemExit(f"server at {base} did not come up")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(app, server) -> dict | None:
+    """CPU seconds so far of the gunicorn workers and of the database's backends serving this database.
+
+    CPU per request is what the machine's load does not change much: a shared, busy host stretches
+    latency and throughput, not the work one request costs. None with the werkzeug server (it shares
+    this process with the client) and on SQLite.
+    """
+    if not isinstance(server, Gunicorn):
+        return None
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            return None
+        with db.engine.connect() as conn:
+            backends = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                         "AND pid <> pg_backend_pid()")).scalars().all()
+    return {"app": {pid: _cpu_seconds(pid) for pid in server.worker_pids()},
+            "db": {pid: _cpu_seconds(pid) for pid in backends}}
+
+
+def cpu_per_request(before: dict | None, after: dict | None, requests: int) -> dict:
+    """{app_cpu_ms, db_cpu_ms} per request between two `server_cpu` readings (backends that connected in
+    between count from zero)."""
+    if not before or not after or not requests:
+        return {}
+    out = {}
+    for side in ("app", "db"):
+        spent = sum(t - before[side].get(pid, 0.0) for pid, t in after[side].items())
+        out[f"{side}_cpu_ms"] = round(spent * 1000 / requests, 2)
+    return out
+
+
 def peak_rss(pids: list[int]) -> dict:
     out = {}
     for pid in pids:
@@ -721,11 +765,14 @@ def run(args) -> dict:
             warm = drive(users[key], reqs, op, min(cmax, 4), 2 * max(args.workers, 2), args.seconds)
             results[op] = {"warmup_errors": warm["errors"]}
             for c in concurrency:
+                before = server_cpu(app, server)
                 runs = [drive(users[key], reqs, op, c, args.requests, args.seconds) for _ in range(args.runs)]
                 results[op][str(c)] = median_of(runs)
                 m = results[op][str(c)]
+                m.update(cpu_per_request(before, server_cpu(app, server), m["requests"]))
                 log(f"  {op:28} c={c:<3} {m['throughput']:8.1f} req/s  p50 {m['p50_ms']:7.1f}  "
-                    f"p95 {m['p95_ms']:7.1f}  p99 {m['p99_ms']:7.1f} ms  errors {m['errors']}")
+                    f"p95 {m['p95_ms']:7.1f}  p99 {m['p99_ms']:7.1f} ms  errors {m['errors']}"
+                    + (f"  CPU/request app {m['app_cpu_ms']} ms, db {m['db_cpu_ms']} ms" if "app_cpu_ms" in m else ""))
         rss = peak_rss(server.worker_pids())
     finally:
         if server is not None:
@@ -795,7 +842,7 @@ def print_table(out: dict) -> None:
         f" ({out['settings']['workers'] or 'threaded'} workers), {out['settings']['database']}, "
         f"{'median of %d runs' % runs if runs > 1 else '1 run'} per cell; ceiling = GET /healthz")
     head = f"{'operation':28} {'SQL':>4} " + " ".join(
-        f"| c={c:<3} {'req/s':>7} {'ratio':>5} {'p50':>6} {'p95':>6} {'p99':>6}" for c in conc)
+        f"| c={c:<3} {'req/s':>7} {'ratio':>5} {'p50':>6} {'p95':>6} {'p99':>6} {'cpu':>9}" for c in conc)
     log(head)
     log("-" * len(head))
     for op, per_c in out["results"].items():
@@ -807,9 +854,11 @@ def print_table(out: dict) -> None:
                 continue
             err = "!" if m["errors"] else " "
             cells.append(f"|{err}{'':5} {m['throughput']:7.1f} {m.get('ratio_to_ceiling') or 0:5.2f} "
-                         f"{m['p50_ms']:6.1f} {m['p95_ms']:6.1f} {m['p99_ms']:6.1f}")
+                         f"{m['p50_ms']:6.1f} {m['p95_ms']:6.1f} {m['p99_ms']:6.1f} "
+                         + (f"{m['app_cpu_ms']:4.1f}+{m['db_cpu_ms']:<4.1f}" if "app_cpu_ms" in m else f"{'':9}"))
         log(f"{op:28} {stm:>4} " + " ".join(cells))
-    log("(latencies in ms; SQL = statements of one warm call, in-process; ! = some requests failed)")
+    log("(latencies in ms; SQL = statements of one warm call, in-process; cpu = CPU ms per request of the app "
+        "workers + the database backends; ! = some requests failed)")
     if out["worker_rss"]:
         log("peak RSS per worker (MB): " + ", ".join(f"{w['peak_rss_mb']}" for w in out["worker_rss"].values()))
     scan = out.get("sla_scan")
