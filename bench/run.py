@@ -591,7 +591,11 @@ class Gunicorn:
                "--log-level", "warning", "--timeout", "120", "wsgi:app"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
         self.base = f"http://127.0.0.1:{self.port}"
-        _wait_up(self.base, self.proc)
+        try:
+            _wait_up(self.base, self.proc)
+        except BaseException:
+            self.stop()                   # no orphaned workers when the server never answered
+            raise
 
     def worker_pids(self) -> list[int]:
         pids = []
@@ -636,7 +640,7 @@ class Werkzeug:
 def _wait_up(base: str, proc) -> None:
     import requests
 
-    deadline = time.time() + 60
+    deadline = time.time() + 300          # a loaded host can take minutes to import the app in 4 workers
     while time.time() < deadline:
         if proc is not None and proc.poll() is not None:
             raise SystemExit(f"server exited with {proc.returncode}")
