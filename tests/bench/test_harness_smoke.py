@@ -148,10 +148,11 @@ def test_statement_counts_do_not_grow_with_the_number_of_tickets(tmp_path):
     from bench.seed import seed
 
     app = create_app(run.app_config(f"sqlite:///{tmp_path / 'count.sqlite'}"))
-    report = run.init_and_seed(app, 100, {"claim": 4, "transition": 4}, articles=100)
+    pools = {name: 4 for name in run.POOL_OF.values()}        # every write operation's pool
+    report = run.init_and_seed(app, 100, pools, articles=100)
     sns, ids, services = run.sample_tickets(app)
     small, _ = run.count_statements(app, run.Requests(sns, ids, services, report.pools))
-    more = seed(app, 500, pools={"claim": 4, "transition": 4}, log=lambda m: None)
+    more = seed(app, 500, pools=pools, log=lambda m: None)
     sns, ids, services = run.sample_tickets(app)
     large, _ = run.count_statements(app, run.Requests(sns, ids, services, more.pools))
     assert all(v["ok"] for v in small.values()) and all(v["ok"] for v in large.values())
