@@ -86,10 +86,15 @@ SCRIPTS = {
 # status -> share of the generated tickets (split evenly over the templates in that status)
 STATUS_SHARE = {"FINISHED": 0.55, "RUNNING": 0.33, "TERMINATED": 0.06, "SUSPENDED": 0.06}
 
-# pools of ready-to-operate tickets for the benchmark: name -> (template label, operator, action)
+# pools of ready-to-operate tickets for the benchmark: name -> (template label, operator, action[, open step]).
+# A label that several snapshots share names the first (countersign: before any vote).
 POOLS = {
     "transition": ("account_apply@leader_approve:RUNNING", "leader", "TRANSITION"),
     "claim": ("account_apply@implement:RECEIVING", "ops1", "CLAIM"),
+    "approve": ("account_apply@leader_approve:RUNNING", "leader", "APPROVE"),               # the approve API
+    "countersign": ("change_normal@cab_review:RUNNING", "cab1", "TRANSITION"),             # 1 vote of 2
+    "parallel": ("change_normal@security_review:RUNNING,dba_review:RUNNING", "eng2", "TRANSITION", "dba_review"),
+    "sla": ("incident_handle@handle:RUNNING", "eng1", "TRANSITION"),    # running incidents for the SLA scan
 }
 
 
@@ -370,7 +375,9 @@ def seed(app, tickets: int, *, pools: dict[str, int] | None = None, batch: int =
         for tmpl in rng.choices(templates, weights=weights, k=spread):
             r = rng.random()
             plan.append((tmpl, "alice" if r < 0.02 else "bob" if r < 0.04 else None, None))
-        by_label = {t.label: t for t in templates}
+        by_label: dict[str, Template] = {}
+        for t in templates:
+            by_label.setdefault(t.label, t)
         for name, count in (pools or {}).items():
             label = POOLS[name][0]
             if label not in by_label:
@@ -393,8 +400,9 @@ def seed(app, tickets: int, *, pools: dict[str, int] | None = None, batch: int =
                 chunk["ticket_logs"] += logs
                 chunk["ticket_participants"] += people
                 if pool is not None:
+                    node_key, state = _pool_step(tmpl, POOLS[pool])
                     report.pools.setdefault(pool, []).append(
-                        {"sn": t["sn"], "state_id": tmpl.open_state_id, "node_key": tmpl.open_node,
+                        {"sn": t["sn"], "id": t["id"], "state_id": state, "node_key": node_key,
                          "operator": POOLS[pool][1], "action": POOLS[pool][2]})
             for name in TABLES:
                 writer.write(name, chunk[name])
@@ -405,6 +413,14 @@ def seed(app, tickets: int, *, pools: dict[str, int] | None = None, batch: int =
         report.tickets, report.rows = n, rows
         report.seconds = time.perf_counter() - started
     return report
+
+
+def _pool_step(tmpl: Template, pool: tuple) -> tuple[str | None, int | None]:
+    """(node key, state id) of the open step a pool's operation acts on: the one named, else the first open."""
+    if len(pool) < 4:
+        return tmpl.open_node, tmpl.open_state_id
+    [step] = [s for s in tmpl.steps if s["is_open"] and s["node_key"] == pool[3]]
+    return step["node_key"], step["state_id"]
 
 
 def _finish(engine, counters: dict) -> None:

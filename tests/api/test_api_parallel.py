@@ -116,6 +116,8 @@ def test_statement_counts_do_not_grow_with_the_number_of_branches(demo, api, mak
     assert {k: v for k, v in two.items() if k != fork} == {k: v for k, v in six.items() if k != fork}, (two, six)
     if demo.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         assert six[fork] == two[fork], (two, six)
+        # the rows after the steps go in one statement on PostgreSQL (rows_pg)
+        assert two[fork] <= 8 and two["operate_node (branch)"] <= 7 and two["operate_node (join)"] <= 8, two
     else:
         assert six[fork] - two[fork] == 4, (two, six)          # one INSERT per extra branch on SQLite
     print(f"\nparallel API statements ({demo.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}): {two}")

@@ -48,4 +48,7 @@ def test_api_statement_counts_do_not_grow_with_the_number_of_fields(app, api, ma
     # one transaction; SQLite adds its BEGIN IMMEDIATE. The open steps are read after the lock is held, in a
     # statement of their own: a read joined to the lock is not re-checked by PostgreSQL after waiting (issue 12)
     assert five["create_ticket"] <= 16 and five["operate_node"] <= 17 and five["claim"] <= 11, five
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # PostgreSQL writes processors, logs, participants, counters and notices in one statement (rows_pg)
+        assert five["create_ticket"] <= 11 and five["operate_node"] <= 11 and five["claim"] <= 7, five
     print(f"\nAPI statements ({app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}): {five}")

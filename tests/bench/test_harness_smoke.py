@@ -29,7 +29,7 @@ def test_smoke_run_of_the_harness(tmp_path):
     out_dir = tmp_path / "results"
     assert run.main(["--sqlite", str(tmp_path / "bench.sqlite"), "--server", "werkzeug", "--tickets", "200",
                      "--concurrency", "1,4", "--requests", "15", "--runs", "1", "--seconds", "20",
-                     "--articles", "400", "--out", str(out_dir)]) == 0
+                     "--articles", "400", "--sla-running", "150", "--out", str(out_dir)]) == 0
     [path] = list(out_dir.glob("*.json"))
     out = json.loads(path.read_text(encoding="utf-8"))
     assert out["seed"]["tickets"] >= 200 and out["seed"]["users"] == 500
@@ -42,6 +42,12 @@ def test_smoke_run_of_the_harness(tmp_path):
             assert cell["ratio_to_ceiling"] > 0
         assert out["statements"][op]["ok"], op
     assert out["statements"]["ceiling GET /healthz"]["statements"] == 0
+    # the issue-20 paths: an approval decision, a countersign vote, a parallel branch, the SLA scan
+    assert {"approve (approval decision)", "countersign vote", "parallel-branch transition"} <= set(out["results"])
+    scan = out["sla_scan"]
+    assert scan["running_with_sla"] >= 150 and scan["idle_recorded"] == 0 and scan["busy_recorded"] > 0, scan
+    assert scan["explain"] and "sla_check_at" in scan["explain"][0]["sql"] and not scan["full_scans"], scan
+    assert out["targets"]["sla_scan_pass_le_1s_without_full_scan"]["running_tickets"] == scan["running_with_sla"]
     assert out["settings"]["ceiling"].startswith("GET /healthz")
     for op in run.LIST_OPS:
         assert out["explain"][op], f"no EXPLAIN for {op}"
@@ -142,10 +148,11 @@ def test_statement_counts_do_not_grow_with_the_number_of_tickets(tmp_path):
     from bench.seed import seed
 
     app = create_app(run.app_config(f"sqlite:///{tmp_path / 'count.sqlite'}"))
-    report = run.init_and_seed(app, 100, {"claim": 4, "transition": 4}, articles=100)
+    pools = {name: 4 for name in run.POOL_OF.values()}        # every write operation's pool
+    report = run.init_and_seed(app, 100, pools, articles=100)
     sns, ids, services = run.sample_tickets(app)
     small, _ = run.count_statements(app, run.Requests(sns, ids, services, report.pools))
-    more = seed(app, 500, pools={"claim": 4, "transition": 4}, log=lambda m: None)
+    more = seed(app, 500, pools=pools, log=lambda m: None)
     sns, ids, services = run.sample_tickets(app)
     large, _ = run.count_statements(app, run.Requests(sns, ids, services, more.pools))
     assert all(v["ok"] for v in small.values()) and all(v["ok"] for v in large.values())

@@ -47,4 +47,7 @@ def test_statement_counts_do_not_grow_with_the_number_of_fields(app, make_servic
     # (SQLite adds its BEGIN IMMEDIATE to each; every operation upserts the ticket's participants,
     # a closed step also the closer's workbench counter)
     assert five["create"] <= 13 and five["transition"] <= 15 and five["claim"] <= 9, five
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # PostgreSQL writes processors, logs, participants, counters and notices in one statement (rows_pg)
+        assert five["create"] <= 9 and five["transition"] <= 9 and five["claim"] <= 5, five
     print(f"\nstatements per operation ({app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}): {five}")

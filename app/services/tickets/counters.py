@@ -28,10 +28,14 @@ def record_handled(handled: dict[str, list], now: datetime) -> None:
     """Add {username: [steps closed, seconds open]} to today's counters (one upsert)."""
     if not handled:
         return
+    db.session.execute(_upsert(db.engine.dialect.name), handled_rows(handled, now))
+
+
+def handled_rows(handled: dict[str, list], now: datetime) -> list[dict]:
+    """Today's counter rows for {username: [steps closed, seconds open]}."""
     day = local_day(now)
-    db.session.execute(_upsert(db.engine.dialect.name), [
-        {"username": u, "day": day, "handled_steps": n, "handling_seconds": secs}
-        for u, (n, secs) in sorted(handled.items())])
+    return [{"username": u, "day": day, "handled_steps": n, "handling_seconds": secs}
+            for u, (n, secs) in sorted(handled.items())]
 
 
 @lru_cache(maxsize=None)

@@ -25,8 +25,9 @@ from app.models import (
 )
 from app.services.flows.library import state_id
 from app.services.sla.clocks import advanced, facts_of
-from app.services.tickets.counters import record_handled
+from app.services.tickets.counters import handled_rows, record_handled
 from app.services.tickets.results import result_payload
+from app.services.tickets.rows_pg import write_rows
 
 
 def persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcome: engine.Outcome, *,
@@ -106,20 +107,16 @@ def persist(ticket: Ticket, flow: CompiledFlow, steps: list[TicketStep], outcome
         db.session.add_all(new_steps)
     db.session.flush()
     processors = [(row, u) for row, u in processors if row.is_open]     # a step decided in this operation has none
-    if closed_ids:
-        db.session.execute(delete(StepProcessor).where(StepProcessor.step_id.in_(closed_ids)))
     created_at = ticket.created_at or now
-    if processors:
-        db.session.execute(StepProcessor.__table__.insert(), [
-            {"step_id": row.id, "ticket_id": ticket.id, "username": u, "step_status": row.status,
-             "ticket_created_at": created_at} for row, u in processors])
-    if logs:
-        db.session.execute(TicketLog.__table__.insert(), logs)
-    _record_participants(ticket, created_at, new, [u for _, u in processors] + [lg["operator"] for lg in logs])
-    if handled:
-        record_handled(handled, now)
-    if notices:
-        db.session.execute(Notification.__table__.insert(), notices)
+    processor_rows = [{"step_id": row.id, "ticket_id": ticket.id, "username": u, "step_status": row.status,
+                       "ticket_created_at": created_at} for row, u in processors]
+    participants = _participant_rows(ticket, created_at, new,
+                                     [u for _, u in processors] + [lg["operator"] for lg in logs])
+    if db.engine.dialect.name == "postgresql":          # one round trip for all of them
+        write_rows(replaced=closed_ids, processors=processor_rows, logs=logs, participants=participants,
+                   counters=handled_rows(handled, now), notices=notices)
+    else:
+        _write_rows_one_table_at_a_time(closed_ids, processor_rows, logs, participants, handled, notices, now)
     if rearmed or closed_automatic or any(r.kind in AUTOMATIC_KINDS and r.is_open for r in new_steps):
         _enqueue_runs(ticket.id, [r for r in new_steps if r.kind in AUTOMATIC_KINDS and r.is_open], now)
         _rearm_runs(rearmed, now)
@@ -134,22 +131,36 @@ def joins_json(state: engine.TicketState) -> dict:
     return {key: join.as_json() for key, join in state.joins.items()}
 
 
+def _write_rows_one_table_at_a_time(closed_ids, processor_rows, logs, participants, handled, notices, now) -> None:
+    """What `write_rows` does on PostgreSQL, one statement per table (SQLite)."""
+    if closed_ids:
+        db.session.execute(delete(StepProcessor).where(StepProcessor.step_id.in_(closed_ids)))
+    if processor_rows:
+        db.session.execute(StepProcessor.__table__.insert(), processor_rows)
+    if logs:
+        db.session.execute(TicketLog.__table__.insert(), logs)
+    if participants:
+        db.session.execute(_participants_upsert(db.engine.dialect.name), participants)
+    if handled:
+        record_handled(handled, now)
+    if notices:
+        db.session.execute(Notification.__table__.insert(), notices)
+
+
 @lru_cache(maxsize=None)
 def _participants_upsert(dialect: str):
     """INSERT ... ON CONFLICT DO NOTHING into ticket_participants, built once per database kind."""
     return dialect_insert(TicketParticipant.__table__, dialect).on_conflict_do_nothing()
 
 
-def _record_participants(ticket: Ticket, created_at, new: bool, usernames: list[str]) -> None:
-    """Everyone this operation involved, added to the ticket's participants (one upsert, existing rows kept)."""
+def _participant_rows(ticket: Ticket, created_at, new: bool, usernames: list[str]) -> list[dict]:
+    """Everyone this operation involved, as rows for the ticket's participants (existing rows are kept)."""
     people = {ticket.creator: True} if new else {}
     for name in usernames:
         if name and name != SYSTEM:
             people.setdefault(name, False)
-    if people:
-        db.session.execute(_participants_upsert(db.engine.dialect.name), [
-            {"username": u, "ticket_id": ticket.id, "ticket_created_at": created_at, "is_creator": is_creator}
-            for u, is_creator in sorted(people.items())])
+    return [{"username": u, "ticket_id": ticket.id, "ticket_created_at": created_at, "is_creator": is_creator}
+            for u, is_creator in sorted(people.items())]
 
 
 def _copy_step(row: TicketStep, step: engine.Step, now) -> None:
