@@ -103,3 +103,13 @@ def test_only_the_operation_that_decides_a_clock_writes_its_outcome(app, sla_ser
     _try(app, utc("2026-03-09 09:10"), lambda: operate_ticket(ticket_id, find_user("ops1"), "SUSPEND", message="等"))
     assert {(row[0], row[1], row[4], row[6], row[7]) for row in _table(app)} == {
         (ticket_id, "response", "P3", "2026-03", True)}          # suspending is acting: the response clock is met
+
+
+def test_a_breach_scanned_at_the_target_to_the_second_is_counted_at_the_next_scan(app, sla_service):
+    ticket_id = _create(app, sla_service, "2026-03-09 09:00")          # P3: response 2h
+    assert _check(app, "2026-03-09 11:00") == 2          # warning and breach recorded: elapsed is the target, not past it
+    assert _table(app) == set()
+    assert _check(app, "2026-03-09 11:30") == 0                         # nothing new to notify...
+    assert {(row[0], row[1], row[7]) for row in _table(app)} == {(ticket_id, "response", False)}   # ...but decided
+    with app.app_context():
+        assert sla.attainment() == attainment_raw(now=utc("2026-03-09 11:30"))

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 from app import engine
-from app.sla.calendar import BusinessCalendar
+from app.sla.calendar import BusinessCalendar, add_business
 from app.sla.clock import (CLOCKS, RESOLUTION, RESPONSE, ClockEvent, ClockPolicy, ClockReading, Fact, derive,
                            read_clock, sorted_facts)
 from app.sla.definitions import AgreementDef, AgreementsDoc, CalendarDef
@@ -112,6 +112,10 @@ def derived_times(sla: dict, now: datetime) -> dict:
             check.append(reading.warn_at)
         if reading.due_at and not clock.get("breached"):
             check.append(reading.due_at)
+        elif reading.running and reading.state not in DECIDED and reading.due_at and reading.due_at <= now:
+            # at its target to the second (or outside working time just after it): breached from the next
+            # business second, so look again then, to mark it decided
+            check.append(add_business(calendar_of(sla), now, 1))
     return {"sla_due_at": min(due, default=None), "sla_check_at": min(check, default=None)}
 
 
