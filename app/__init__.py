@@ -88,6 +88,7 @@ def configure_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (register the tables)
     from .infra.database import configure_engine
     from .infra.uow import install_commit_guard
+    from .services.sla.outcomes import install_outcome_rollup
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "app" / "migrations"))
@@ -99,6 +100,7 @@ def configure_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine, ping_after_idle=app.config["DATABASE_PING_AFTER_IDLE"])
     install_commit_guard(app)
+    install_outcome_rollup()                # sla_outcomes follows the tickets' decided clocks
 
 
 def register_blueprints(app: Flask) -> None:

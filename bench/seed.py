@@ -409,6 +409,11 @@ def seed(app, tickets: int, *, pools: dict[str, int] | None = None, batch: int =
                 rows[name] += len(chunk[name])
             log(f"  {min(n, lo + batch)}/{n} tickets, {sum(rows.values())} rows, "
                 f"{time.perf_counter() - started:.1f}s")
+        from app.services.sla.outcomes import rebuild_outcomes
+
+        rebuild_outcomes()           # the copied tickets' decided clocks, as the operations would have written them
+        commit()
+        db.session.remove()
         _finish(engine, cloner.counters)
         report.tickets, report.rows = n, rows
         report.seconds = time.perf_counter() - started

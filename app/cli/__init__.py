@@ -352,6 +352,16 @@ def sla_rebuild() -> None:
     click.echo(f"rebuilt the service level clocks of {count} tickets")
 
 
+@sla_cli.command("rebuild-outcomes")
+def sla_rebuild_outcomes() -> None:
+    """Recompute the decided clocks the attainment statistics read (sla_outcomes) from every ticket."""
+    from app.services.sla import rebuild_outcomes
+
+    with unit_of_work():
+        count = rebuild_outcomes()
+    click.echo(f"recorded {count} decided service level clocks")
+
+
 @sla_cli.command("reapply")
 @click.option("--service", "service_key", default=None, help="Only this service's running tickets.")
 def sla_reapply(service_key: str | None) -> None:

@@ -41,6 +41,6 @@ from .alerts import RECEIVER_KINDS, Alert, AlertGroup, AlertPayload, AlertReceiv
 
 __all__ += ["RECEIVER_KINDS", "Alert", "AlertGroup", "AlertPayload", "AlertReceiver", "AlertRuleState"]
 # Service levels (issue 18): each warning and breach recorded once.
-from .sla import SlaNotice  # noqa: E402
+from .sla import SlaNotice, SlaOutcome  # noqa: E402
 
-__all__ += ["SlaNotice"]
+__all__ += ["SlaNotice", "SlaOutcome"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -29,3 +29,26 @@ class SlaNotice(db.Model):
 
     def __repr__(self) -> str:
         return f"<SlaNotice {self.ticket_id}:{self.clock}:{self.kind}>"
+
+
+class SlaOutcome(db.Model):
+    """A decided clock (met or breached) with what the statistics group by: a rollup derived from `tickets.sla`.
+
+    Written in the transaction that decides the clock (`app.services.sla.outcomes`), recomputed by
+    `itsm sla rebuild-outcomes`; the attainment statistics read this table instead of every ticket.
+    """
+
+    __tablename__ = "sla_outcomes"
+    __table_args__ = (Index("ix_sla_outcomes_created", "created_at"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    clock: Mapped[str] = mapped_column(String(16), primary_key=True)      # response, resolution
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    service_type: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime]                                          # the ticket's
+    month: Mapped[str] = mapped_column(String(7))                         # local YYYY-MM of created_at
+    met: Mapped[bool]
+
+    def __repr__(self) -> str:
+        return f"<SlaOutcome {self.ticket_id}:{self.clock}:{'met' if self.met else 'breached'}>"

@@ -3,6 +3,7 @@ import pytest
 from stats_kit import _set_times, account_request, incident, rebuild_counters
 
 from app.infra.uow import commit
+from app.services.sla import rebuild_outcomes
 
 
 @pytest.fixture
@@ -25,6 +26,7 @@ def known_tickets(demo):
         _set_times(ids["T6"], "2024-03-03 09:00", None, {"leader_approve": ("2024-03-03 09:00", None)})
         _set_times(ids["T7"], "2024-02-20 09:00", None, {"leader_approve": ("2024-02-20 09:00", None)})
         rebuild_counters()
+        rebuild_outcomes()          # the times were moved under the rollup's feet
         commit()
     return ids
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 from app import engine
-from app.sla.calendar import BusinessCalendar
+from app.sla.calendar import BusinessCalendar, add_business
 from app.sla.clock import (CLOCKS, RESOLUTION, RESPONSE, ClockEvent, ClockPolicy, ClockReading, Fact, derive,
                            read_clock, sorted_facts)
 from app.sla.definitions import AgreementDef, AgreementsDoc, CalendarDef
@@ -21,6 +21,7 @@ from app.services.sla.files import sla_config
 
 CLOCK_NAMES = {RESPONSE: "响应", RESOLUTION: "解决"}
 STATE_NAMES = {"running": "计时中", "paused": "已暂停", "met": "已达成", "breached": "已超时", "waiting": "未开始"}
+DECIDED = ("met", "breached")        # a clock's final states: counted by the attainment statistics
 _STAMP = "%Y-%m-%d %H:%M:%S"
 
 
@@ -94,16 +95,27 @@ def advanced(sla: dict, facts: list[Fact], now: datetime) -> dict:
 
 
 def derived_times(sla: dict, now: datetime) -> dict:
-    """sla_due_at: the first running clock's due time; sla_check_at: the next unrecorded threshold."""
+    """sla_due_at: the first running clock's due time; sla_check_at: the next unrecorded threshold.
+
+    Also marks each decided clock in `sla` (`decided`: met / breached), which `outcomes` turns into rows.
+    """
     due, check = [], []
     for name, reading in readings(sla, now).items():
         clock = sla["clocks"][name]
+        if reading.state in DECIDED:
+            clock["decided"] = reading.state
+        else:
+            clock.pop("decided", None)
         if reading.running and reading.due_at:
             due.append(reading.due_at)
         if reading.warn_at and not clock.get("warned"):
             check.append(reading.warn_at)
         if reading.due_at and not clock.get("breached"):
             check.append(reading.due_at)
+        elif reading.running and reading.state not in DECIDED and reading.due_at and reading.due_at <= now:
+            # at its target to the second (or outside working time just after it): breached from the next
+            # business second, so look again then, to mark it decided
+            check.append(add_business(calendar_of(sla), now, 1))
     return {"sla_due_at": min(due, default=None), "sla_check_at": min(check, default=None)}
 
 

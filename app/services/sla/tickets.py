@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from app.errors import OperationRefused, ValidationFailed
 from app.extensions import db
-from app.models import Service, Ticket, TicketLog, TicketStep, User
+from app.models import Service, SlaOutcome, Ticket, TicketLog, TicketStep, User
 from app.services.sla.clocks import (CLOCK_NAMES, STATE_NAMES, advanced, calendar_of, derived_times, readings,
                                      snapshot, ticket_facts)
 from app.sla.calendar import business_seconds
@@ -198,7 +198,42 @@ def about_to_breach(user: User, limit: int = 10, now: datetime | None = None) ->
 
 def attainment(start: datetime | None = None, end: datetime | None = None, service_type: str | None = None,
                now: datetime | None = None) -> dict[str, list[dict]]:
-    """Met / breached per service, priority and month (of creation), for every decided clock (one query)."""
+    """Met / breached per service, priority and month (of creation), for every decided clock.
+
+    Read from the `sla_outcomes` rollup with one GROUP BY (214 s for a year at 100k tickets when every
+    ticket's clocks were re-decided in Python, issue 20). `now` is unused: the rollup holds the clocks
+    decided so far (`attainment_raw` is the same computation from the tickets, at `now`).
+    """
+    met = func.sum(case((SlaOutcome.met, 1), else_=0))
+    stmt = (select(SlaOutcome.service_id, SlaOutcome.priority, SlaOutcome.month, met, func.count())
+            .group_by(SlaOutcome.service_id, SlaOutcome.priority, SlaOutcome.month))
+    if start is not None:
+        stmt = stmt.where(SlaOutcome.created_at >= start)
+    if end is not None:
+        stmt = stmt.where(SlaOutcome.created_at < end)
+    if service_type:
+        stmt = stmt.where(SlaOutcome.service_type == service_type)
+    groups = db.session.execute(stmt).all()
+    names = dict(db.session.execute(select(Service.id, Service.name)
+                                    .where(Service.id.in_({g[0] for g in groups}))).all()) if groups else {}
+    tallies: dict[str, dict] = {"service": defaultdict(lambda: [0, 0]), "priority": defaultdict(lambda: [0, 0]),
+                                "month": defaultdict(lambda: [0, 0])}
+    for service_id, priority, month, met_count, total in groups:
+        met_count, total = int(met_count or 0), int(total)
+        for group, key in (("service", names.get(service_id, "-")), ("priority", priority or "-"), ("month", month)):
+            tallies[group][key][0] += met_count
+            tallies[group][key][1] += total - met_count
+    return _attainment_rows(tallies)
+
+
+def _attainment_rows(tallies: dict[str, dict]) -> dict[str, list[dict]]:
+    return {group: [{"key": k, "met": m, "breached": b, "rate": round(100 * m / (m + b), 1)}
+                    for k, (m, b) in sorted(rows.items())] for group, rows in tallies.items()}
+
+
+def attainment_raw(start: datetime | None = None, end: datetime | None = None, service_type: str | None = None,
+               now: datetime | None = None) -> dict[str, list[dict]]:
+    """`attainment` computed from the tickets themselves, every clock decided again at `now` (the reference)."""
     now = now or utcnow()
     # the four columns it reads, not whole tickets: loading ORM tickets with their field values cost
     # 15 s for 30 days at 100k tickets (issue 20)
@@ -222,5 +257,4 @@ def attainment(start: datetime | None = None, end: datetime | None = None, servi
             for group, key in (("service", service_name), ("priority", priority or "-"),
                                ("month", local(created_at).strftime("%Y-%m"))):
                 tallies[group][key][0 if ok else 1] += 1
-    return {group: [{"key": k, "met": m, "breached": b, "rate": round(100 * m / (m + b), 1)}
-                    for k, (m, b) in sorted(rows.items())] for group, rows in tallies.items()}
+    return _attainment_rows(tallies)
