@@ -1,6 +1,6 @@
 """decided SLA clocks as a rollup for the attainment statistics (issue 20)
 
-Revision ID: 00xx_h20s
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-11-30
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '00xx_h20s'
+revision = '0019'
 down_revision = '0018'
 branch_labels = None
 depends_on = None
