@@ -54,8 +54,21 @@ def _english(text: str) -> str:
     for pattern, english in EN_PATTERNS:
         match = pattern.fullmatch(text)
         if match:
-            return english.format(**{k: EN.get(f"{k}:{v}", EN.get(v, v)) for k, v in match.groupdict().items()})
+            return english.format(**{k: _part(k, v) for k, v in match.groupdict().items()})
     return text
+
+
+def _part(group: str, value: str) -> str:
+    """One named part of a patterned message in English. `uses` is a list of places joined by 「；」 (each place
+    a message of its own, e.g. 流程「…」的节点「…」), possibly ending in 「 等 N 处」."""
+    if group == "uses":
+        more = re.search(r" 等 (\d+) 处\Z", value)
+        places = value[:more.start()] if more else value
+        out = "; ".join(_english(place) for place in places.split("；"))
+        return out + (f" ({more.group(1)} places in all)" if more else "")
+    if group == "place":
+        return EN.get(f"place:{value}") or _english(value)
+    return EN.get(f"{group}:{value}", EN.get(value, value))
 
 
 def lazy_gettext(text: str, **params):

@@ -476,6 +476,18 @@ EN = {
     "标准运维节点": "Standard ops node", "标准运维节点需要选择插件": "A standard ops node needs a plugin",
     "输入用户名或姓名搜索，可选多人": "Type a username or name; several allowed",
     "修改角色标识": "Change its key", "修改所属系统或 API 标识": "Change its system or key", "verb:停用": "Disable",
+    # the notification and SLA admin pages explain themselves without commands
+    "流程的通知策略（部署时设置）决定使用哪些通知方式；用户在“个人设置”中选择自己接收的方式（邮件 / 企业微信 / 日志），Webhook 对所有通知生效。":
+        "A flow's notification policy (set when it is deployed) decides which channels are used; each user picks the "
+        "ones they receive in Settings (email / WeCom / log); webhooks apply to every notice.",
+    "通知由后台调度进程每 30 秒发送一次，失败按 30 秒、60 秒……退避重试。":
+        "The background scheduler sends notices every 30 seconds and retries failures after 30 s, 60 s, and so on.",
+    "服务级别协议与工作日历和流程文件一起纳入版本管理，这里保存的就是同一份文件。":
+        "Service level agreements and working calendars are versioned with the flow files; this page saves that same file.",
+    "修改只影响新单据；进行中的单据保留开单时的协议，需要时可由运维人员把新协议重新套用到进行中的单据。":
+        "Changes apply to new tickets; open tickets keep the agreement they started with, and operations staff can "
+        "re-apply the new agreement to them when needed.",
+    "place:督办人": "the supervisors",
 }
 
 # Messages built with names in them (refusals naming a role, a service, a flow version): the whole message
@@ -484,6 +496,17 @@ PATTERNS = [
     (r"(?:角色|API)「(?P<name>.+?)」正被使用中的流程引用，不能(?P<verb>.+?)：(?P<uses>.+)。请先修改这些流程并重新部署，或等相关单据结束。",
      "{verb} refused: \"{name}\" is referenced by flows in use: {uses}. Change and redeploy those flows, or "
      "wait until their tickets end."),
+    (r"字典项「(?P<name>.+?)」（(?P<key>.+?)）正被使用中的流程引用，不能(?P<verb>.+?)：(?P<uses>.+)。请先修改这些流程并重新部署，或等相关单据结束。",
+     "{verb} refused: dictionary item \"{name}\" ({key}) is referenced by flows in use: {uses}. Change and "
+     "redeploy those flows, or wait until their tickets end."),
+    # the places such a refusal lists (app/services/flows/usage.py), each translated on its own
+    (r"流程「(?P<name>.+?)」的(?P<place>节点「.+」|字段「.+」.*|连线「.+」的条件|督办人)",
+     "flow \"{name}\": {place}"),
+    (r"节点「(?P<name>.+)」", "node \"{name}\""),
+    (r"字段「(?P<name>.+?)」的默认值", "the default of field \"{name}\""),
+    (r"字段「(?P<name>.+?)」的隐藏条件", "the hide condition of field \"{name}\""),
+    (r"字段「(?P<name>.+)」", "field \"{name}\""),
+    (r"连线「(?P<name>.+)」的条件", "the condition of line \"{name}\""),
     (r"流程版本「(?P<name>.+)」正被服务使用：(?P<names>.+)；请先为这些服务关联其他版本，再删除",
      "Flow version \"{name}\" is used by services: {names}; bind them to another version before deleting it"),
     (r"流程版本「(?P<name>.+)」已有 (?P<n>\d+) 张单据在使用，不能删除",

@@ -45,3 +45,6 @@ def test_a_refusal_names_the_role_in_use_in_english(admin, demo):
     page = text_of(response)
     assert "Delete refused: \"变更评审委员会\" is referenced by flows in use" in page
     assert "正被使用中的流程引用" not in page
+    # the places are listed in English too; only the names (user data) stay as written
+    assert re.search(r'flow "普通变更[^"]*": node "[^"]+"', page), page
+    assert not re.search(r"流程「|的节点|节点「", page)
