@@ -19,7 +19,7 @@ DESIGNER_EN = {
     "查看改动": "Review changes", "确认保存": "Save",
     # vocabularies
     "开始节点": "Start", "手动节点": "Manual", "审批节点": "Approval", "会签节点": "Countersign", "API 节点": "API",
-    "自动化节点": "Automation", "并行网关": "Parallel gateway", "汇聚网关": "Converge gateway", "结束节点": "End",
+    "自动化节点": "Automation", "标准运维节点": "Standard ops node", "并行网关": "Parallel gateway", "汇聚网关": "Converge gateway", "结束节点": "End",
     "单行文本": "Single line", "多行文本": "Multi-line text", "数字": "Number", "日期": "Date", "时间": "Date and time",
     "时间区间": "Time range", "表格": "Table", "单选下拉框": "Drop-down", "多选下拉框": "Multi-select drop-down",
     "复选框": "Checkboxes", "单选框": "Radio buttons", "单选人员选择": "Person", "多选人员选择": "People",

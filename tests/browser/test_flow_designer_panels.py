@@ -226,7 +226,7 @@ def test_an_automation_node_sets_a_field_from_the_ticket(sessions, demo):
     edit_line(page, "submit", "end")
     page.click("#panel button:has-text('删除连线')")
     wait_checked(page)
-    assert "自动化节点需要选择插件" in page.inner_text("#canvas .drawflow-node.node-stamp .df-issue")
+    assert "标准运维节点需要选择插件" in page.inner_text("#canvas .drawflow-node.node-stamp .df-issue")
     open_node(page, "stamp")
     assert page.locator("#panel select[name=plugin] option").all_inner_texts()[1:3] == ["HTTP 回调", "设置字段值"]
     choose(page, "#panel select[name=plugin]", "set_fields")
