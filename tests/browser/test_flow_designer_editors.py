@@ -62,6 +62,7 @@ nodes:
     fields:
       - {key: title, name: 标题, type: STRING}   # 标题
       - {key: host, name: 主机, type: SELECT, choices: [{key: h1, name: 主机1}]}
+      - {key: rack, name: 机架, type: SELECT, source: {api: cmdb.gone}}
   - {key: end, name: 结束, kind: end}
 transitions:
   - {from: submit, to: end}
@@ -173,6 +174,11 @@ def test_a_choice_fields_options_come_from_a_registered_api(sessions, demo):
     flow_id = stored_flow(demo, SELECT_FLOW)
     page = sessions("admin").go(f"/admin/flow/designer/{flow_id}")
     page.locator("#canvas .drawflow-node.node-end").wait_for()
+    # a hand-written source naming an API that is not configured: shown as written, flagged on the field
+    edit_field(page, "submit", "rack")
+    assert page.locator("#panel select[name=field_source]").input_value() == "__api"
+    assert page.locator("#panel select[name=source_api] option:checked").inner_text() == "cmdb.gone（不存在的 API）"
+    assert "API「cmdb.gone」不存在或未启用" in page.inner_text("#panel .issue-list")
     edit_field(page, "submit", "host")
     choose(page, "#panel select[name=field_source]", "__api")
     assert page.locator("#panel select[name=source_api]").input_value() == "cmdb.hosts"
@@ -181,7 +187,8 @@ def test_a_choice_fields_options_come_from_a_registered_api(sessions, demo):
     set_value(page, "#panel input[name=source_key_field]", "id")
     set_value(page, "#panel input[name=source_name_field]", "hostname")
     wait_checked(page)
-    assert page.inner_text("#issues").strip() == "校验通过"
+    assert page.locator("#issues .issue").count() == 0
+    assert page.locator("#issues .warning").all_inner_texts()[0].startswith("部署前需处理：节点「提单」的字段「机架」")
     save(page)
 
     after = source_of(demo, flow_id)
