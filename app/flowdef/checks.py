@@ -109,9 +109,14 @@ def _field_problems(flow: FlowDef, known_dictionaries: set[str] | None) -> list[
 
 
 def _automation_problems(flow: FlowDef, known_apis: set[str] | None, known_plugins: set[str] | None) -> list[Problem]:
-    """api nodes naming an API that is not configured (or not enabled), automation nodes naming no installed plugin."""
+    """api nodes and API-fed choice fields naming an API that is not configured (or not enabled), automation nodes
+    naming no installed plugin."""
     problems: list[Problem] = []
     for i, node in enumerate(flow.nodes):
+        for j, f in enumerate(node.fields):
+            if f.source is not None and f.source.api is not None and known_apis is not None \
+                    and f.source.api not in known_apis:
+                problems.append((("nodes", i, "fields", j, "source", "api"), f"unknown API {f.source.api!r}"))
         if node.kind == "api" and known_apis is not None and node.api and node.api not in known_apis:
             problems.append((("nodes", i, "api"), f"unknown API {node.api!r}"))
         if node.kind == "automation" and known_plugins is not None and node.plugin and node.plugin not in known_plugins:

@@ -89,4 +89,13 @@ DESIGNER_EN = {
     "是否通知：": "Notify: ", "是否督办：": "Supervision: ", "、": ", ",
     "按当前通知策略部署": "Deploy with this notification policy",
     "权限中心角色": "IAM role", "自定义表单（JSON）": "Custom form (JSON)",
+    # table columns, API option sources, a sign node's finish rule
+    "列": "Column ", "表格列": "Table columns", "列名称": "Column name", "列标识": "Column key", "列类型": "Column type",
+    "下拉列表": "Drop-down list", "日期时间": "Date and time", "本行·": "This row · ", "删除此列": "Remove this column",
+    "+ 添加列": "+ Add a column", "接口数据（API）": "From an API", "选项接口（接入系统 · API）": "Options API (system · API)",
+    "选项列表路径": "Path of the option list", "返回中选项列表的位置，如 data、data.items":
+        "Where the list of options is in the response, e.g. data, data.items",
+    "选项标识字段": "Option key attribute", "选项名称字段": "Option name attribute", "已提交人数": "Number of submissions",
+    "选择「": "Chose \"", "」为「": "\" as \"", "」的人数": "\" (count)", "会签结束条件": "When the countersign ends",
+    "满足条件时提前结束（否则所有处理人提交后结束）": "End early when this holds (else when every processor has submitted)",
 }

@@ -247,6 +247,17 @@ def test_an_api_node_naming_an_unconfigured_api_is_flagged_on_the_node(admin):
     assert [w["target"]["node"] for w in result["warnings"]] == [1]
 
 
+def test_a_choice_field_fed_by_an_unconfigured_api_is_flagged_on_the_field(admin):
+    data = {"key": "pick_flow", "name": "选择", "service_type": "request", "nodes": [
+        {"key": "submit", "name": "提单", "kind": "start", "fields": [
+            {"key": "host", "name": "主机", "type": "SELECT", "source": {"api": "cmdb.nope"}}]},
+        {"key": "end", "name": "结束", "kind": "end"}],
+        "transitions": [{"from": "submit", "to": "end"}]}
+    result = post_json(admin, "/admin/flow/designer/check", {"flow_id": None, "data": data}).get_json()
+    assert result["ok"] and result["issues"] == []           # saving is allowed: the warning is for deploying
+    assert [(w["target"], w["short"]) for w in result["warnings"]] == [
+        ({"node": 0, "field": 0, "attr": "source"}, "「数据来源」API「cmdb.nope」不存在或未启用，请在「API 配置」中添加或启用")]
+
 def test_every_designer_label_has_its_english(app):
     """What designer.js shows through _t("…") and the vocabulary's names all read English in English mode."""
     from app.i18n.en_designer import DESIGNER_EN

@@ -25,6 +25,9 @@
   var connectChoice = {};    // node key → the node picked under 连线到, not yet connected
   var CHOICE_TYPES = ["SELECT", "MULTISELECT", "CHECKBOX", "RADIO", "TREESELECT", "CASCADE"];
   var VALUELESS = ["STARTER", "BY_ASSIGNOR", "OPEN", "STARTER_LEADER"];
+  var TABLE_TYPES = ["TABLE", "CUSTOMTABLE"];
+  var COLUMN_DISPLAYS = {input: "单行文本", select: "下拉列表", date: "日期", datetime: "日期时间", "int": "数字", textarea: "多行文本"};
+  var API_SOURCE = "__api";     // the 选项来源 entry for options fetched from a configured API
 
   function $(id) { return document.getElementById(id); }
   function issueText(issue, short) {
@@ -441,6 +444,7 @@
     if (n.kind === "approval") {
       panel.appendChild(checkbox(_t("会签（每位审批人都审批）"), n.multi, function (v) { setOrDelete(n, "multi", v, false); changed(); }, "multi"));
     }
+    if (n.kind === "sign") { panel.appendChild(finishWhenEditor(n)); }
     if (n.kind === "api" || n.kind === "automation") { automaticPanel(panel, n); }
     if (["manual", "approval", "sign"].indexOf(n.kind) >= 0) { notifyNote(panel); }
     if (["end", "parallel", "converge"].indexOf(n.kind) < 0) {
@@ -968,6 +972,8 @@
       f.type = v;
       if (CHOICE_TYPES.indexOf(v) >= 0 && !f.choices && !f.source) { f.choices = [{key: "1", name: "选项1"}]; }
       if (CHOICE_TYPES.indexOf(v) < 0) { delete f.choices; delete f.source; }
+      if (TABLE_TYPES.indexOf(v) >= 0 && !f.columns) { f.columns = [{key: "col_1", name: _t("列") + "1"}]; }
+      if (TABLE_TYPES.indexOf(v) < 0) { delete f.columns; }
       changed(); showPanel();
     }, "field_type")));
     panel.appendChild(checkbox(_t("必填"), f.required, function (v) { setOrDelete(f, "required", v, false); changed(); }, "required"));
@@ -989,10 +995,14 @@
     if (CHOICE_TYPES.indexOf(f.type) >= 0) {
       var dicts = {"": _t("（自定义选项）")};
       Object.keys(vocab.dictionaries).forEach(function (k) { dicts[k] = _t("数据字典：") + k; });
-      panel.appendChild(group(_t("选项来源"), select(dicts, f.source && f.source.dictionary || "", function (v) {
-        if (v) { f.source = {dictionary: v}; delete f.choices; } else { delete f.source; f.choices = f.choices || [{key: "1", name: "选项1"}]; }
+      dicts[API_SOURCE] = _t("接口数据（API）");
+      var byApi = isMapping(f.source) && f.source.api !== undefined;
+      panel.appendChild(group(_t("选项来源"), select(dicts, byApi ? API_SOURCE : f.source && f.source.dictionary || "", function (v) {
+        if (v === API_SOURCE) { f.source = {api: vocab.apis.length ? vocab.apis[0].key : ""}; delete f.choices; }
+        else if (v) { f.source = {dictionary: v}; delete f.choices; } else { delete f.source; f.choices = f.choices || [{key: "1", name: "选项1"}]; }
         changed(); showPanel();
       }, "field_source")));
+      if (byApi) { panel.appendChild(apiSourceEditor(f)); }
       if (!f.source) {
         var text = (f.choices || []).map(function (c) { return c.key + ":" + c.name; }).join("\n");
         var area = el("textarea", {class: "form-control form-control-sm", rows: "4", name: "field_choices"});
@@ -1006,6 +1016,7 @@
         panel.appendChild(group(_t("选项（每行 标识:名称）"), area));
       }
     }
+    if (TABLE_TYPES.indexOf(f.type) >= 0) { panel.appendChild(columnsEditor(n, f, j)); }
     if (f.type !== "FILE") {
       panel.appendChild(group(_t("默认值"), input(f.default, function (v) {
         setOrDelete(f, "default", f.type === "INT" && v !== "" && !isNaN(v) ? Number(v) : v, ""); changed();
@@ -1021,6 +1032,121 @@
         f.hide_when = c; changed(); showPanel();
       }, "hide"));
     }
+  }
+
+  // --- table columns, API option sources (the field panel) and a sign node's finish rule ----------------------
+  function choicesText(choices) { return (choices || []).map(function (c) { return c.key + ":" + c.name; }).join("\n"); }
+  function parseChoices(text) {
+    return text.split("\n").map(function (l) { return l.trim(); }).filter(Boolean).map(function (l) {
+      var p = l.split(/[:：]/); return {key: p[0].trim(), name: (p[1] || p[0]).trim()};
+    });
+  }
+  function columnIssues(n, j, k) {
+    // an issue's path names the column: nodes.<i>.fields.<j>.columns.<k>…
+    var prefix = "nodes." + data.nodes.indexOf(n) + ".fields." + j + ".columns." + k;
+    return issuesFor(function () { return true; }).filter(function (i) {
+      return i.path === prefix || (i.path || "").indexOf(prefix + ".") === 0;
+    });
+  }
+  function columnFields(n, f, j, k) {
+    // what a column's hide_when may read: the row's other cells (by column key), then the form's fields
+    var cells = f.columns.filter(function (c, m) { return m !== k && c && c.key; }).map(function (c) {
+      return {key: c.key, name: _t("本行·") + (c.name || c.key), type: c.display === "int" ? "INT" : "STRING", choices: c.choices};
+    });
+    return cells.concat(conditionFields(n.key, j));
+  }
+  function columnsEditor(n, f, j) {
+    var box = el("div", {class: "columns-editor", id: "columns-editor"}, [el("h6", {class: "mt-2", text: _t("表格列")})]);
+    if (f.columns !== undefined && !Array.isArray(f.columns)) {
+      box.appendChild(el("div", {class: "small text-muted", text: _t("（结构化的值，请在 YAML 中编辑）")}));
+      return box;
+    }
+    var cols = f.columns || [];
+    cols.forEach(function (c, k) {
+      var name = "col_" + k, row = el("div", {class: "column-row border rounded p-1 mb-1", "data-column": String(k)});
+      if (!isMapping(c)) {
+        row.appendChild(el("div", {class: "small text-muted", text: _t("（结构化的值，请在 YAML 中编辑）")}));
+        box.appendChild(row);
+        return;
+      }
+      row.appendChild(issueBox(columnIssues(n, j, k)));
+      row.appendChild(group(_t("列名称"), input(c.name, function (v) { c.name = v; changed(); }, name + "_name")));
+      row.appendChild(group(_t("列标识"), input(c.key, function (v) { c.key = v.trim(); changed(); }, name + "_key")));
+      var displays = {};
+      Object.keys(COLUMN_DISPLAYS).forEach(function (d) { displays[d] = _t(COLUMN_DISPLAYS[d]); });
+      if (c.display && !(c.display in displays)) { displays[c.display] = _t("（") + c.display + _t("）"); }
+      row.appendChild(group(_t("列类型"), select(displays, c.display || "input", function (v) {
+        setOrDelete(c, "display", v, "input");
+        if (v === "select" && !c.choices) { c.choices = [{key: "1", name: "选项1"}]; }
+        if (v !== "select") { delete c.choices; }
+        changed(); showPanel();
+      }, name + "_display")));
+      row.appendChild(checkbox(_t("必填"), c.required, function (v) { setOrDelete(c, "required", v, false); changed(); }, name + "_required"));
+      if (c.display === "select" || (c.choices && c.choices.length)) {
+        var area = el("textarea", {class: "form-control form-control-sm", rows: "3", name: name + "_choices"});
+        area.value = choicesText(c.choices);
+        area.addEventListener("change", function () { setOrDelete(c, "choices", parseChoices(area.value).length ? parseChoices(area.value) : "", ""); changed(); });
+        row.appendChild(group(_t("选项（每行 标识:名称）"), area));
+      }
+      row.appendChild(checkbox(_t("是否根据条件隐藏"), !!c.hide_when, function (v) {
+        if (v) { c.hide_when = {field: "", op: "=="}; } else { delete c.hide_when; }
+        changed(); showPanel();
+      }, name + "_hide"));
+      if (c.hide_when) {
+        row.appendChild(conditionBuilder(c.hide_when, columnFields(n, f, j, k), function (cond) {
+          c.hide_when = cond; changed(); showPanel();
+        }, name + "_hide"));
+      }
+      row.appendChild(condButton(_t("删除此列"), "data-column-remove", String(k), function () {
+        cols.splice(k, 1); f.columns = cols; changed(); showPanel();
+      }));
+      box.appendChild(row);
+    });
+    box.appendChild(condButton(_t("+ 添加列"), "data-column-add", "columns", function () {
+      var i = 1;
+      while (cols.some(function (c) { return c && c.key === "col_" + i; })) { i++; }
+      f.columns = cols.concat([{key: "col_" + i, name: _t("列") + i}]);
+      changed(); showPanel();
+    }));
+    return box;
+  }
+  function apiSourceEditor(f) {
+    // options fetched from a configured API: which API, where the list is in its response, each option's key and label
+    var src = f.source, box = el("div", {class: "api-source border rounded p-1 mb-2", id: "api-source"});
+    function put(key, v, empty) { setOrDelete(src, key, v, empty); changed(); }
+    var apis = vocab.apis.map(function (a) { return [a.key, a.name + _t("（") + a.key + _t("）") + (a.enabled ? "" : _t("（未启用）"))]; });
+    box.appendChild(group(_t("选项接口（接入系统 · API）"), select(pickerOf(apis, src.api, _t("（不存在的 API）")), src.api || "", function (v) {
+      src.api = v; changed(); showPanel();
+    }, "source_api")));
+    if (!vocab.apis.length) { box.appendChild(el("small", {class: "form-text text-muted", text: _t("还没有配置 API：请先在「API 配置」中添加接入系统和 API")})); }
+    box.appendChild(group(_t("选项列表路径"), input(src.items || "data", function (v) { put("items", v.trim(), "data"); }, "source_items"),
+      _t("返回中选项列表的位置，如 data、data.items")));
+    box.appendChild(group(_t("选项标识字段"), input(src.key_field || "key", function (v) { put("key_field", v.trim(), "key"); }, "source_key_field")));
+    box.appendChild(group(_t("选项名称字段"), input(src.name_field || "name", function (v) { put("name_field", v.trim(), "name"); }, "source_name_field")));
+    return box;
+  }
+  function signCounts(n) {
+    // the values a sign node's finish rule may read (app/flowdef/model.py NodeDef.sign_counts), named for the admin
+    var out = [{key: n.key + "_count", name: _t("已提交人数"), type: "INT"}];
+    (n.fields || []).forEach(function (f) {
+      if (["RADIO", "SELECT", "MULTISELECT", "CHECKBOX"].indexOf(f.type) >= 0 && Array.isArray(f.choices)) {
+        f.choices.forEach(function (c) {
+          out.push({key: f.key + "_count_" + c.key, name: _t("选择「") + (f.name || f.key) + _t("」为「") + c.name + _t("」的人数"), type: "INT"});
+        });
+      }
+    });
+    return out;
+  }
+  function finishWhenEditor(n) {
+    var box = el("div", {class: "finish-when mt-2", id: "finish-when"}, [el("h6", {text: _t("会签结束条件")})]);
+    box.appendChild(checkbox(_t("满足条件时提前结束（否则所有处理人提交后结束）"), n.finish_when !== undefined, function (v) {
+      if (v) { n.finish_when = {field: n.key + "_count", op: ">=", value: 1}; } else { delete n.finish_when; }
+      changed(); showPanel();
+    }, "finish_when"));
+    if (n.finish_when !== undefined) {
+      box.appendChild(conditionBuilder(n.finish_when, signCounts(n), function (c) { n.finish_when = c; changed(); showPanel(); }, "finish"));
+    }
+    return box;
   }
 
   function fieldPreview() {
