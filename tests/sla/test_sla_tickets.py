@@ -205,3 +205,33 @@ def test_two_schedulers_at_once_record_one_warning_and_one_breach_per_clock(app,
                                         .group_by(Notification.ticket_id, Notification.kind)).all()
     assert sorted({(k, n) for _, k, n in per_ticket}) == [("sla_breach", 2), ("sla_warning", 2)]   # one per clock
     assert {t for t, _, _ in per_ticket} == set(ids)
+
+
+def _statements_of_one_check(app, at):
+    from sqlalchemy import event
+
+    seen = []
+    with app.app_context():
+        engine = db.engine
+
+    def grab(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+    event.listen(engine, "before_cursor_execute", grab)
+    try:
+        recorded = _check(app, at)
+    finally:
+        event.remove(engine, "before_cursor_execute", grab)
+    return recorded, seen
+
+
+def test_a_check_records_every_crossed_threshold_of_a_ticket_in_one_statement(app, sla_service):
+    _create(app, sla_service, "2026-03-09 09:00")
+    recorded, statements = _statements_of_one_check(app, "2026-03-10 12:00")   # both clocks warned and breached
+    assert recorded == 4
+    assert len([s for s in statements if s.startswith("INSERT INTO sla_notices")]) == 1
+    assert len([s for s in statements if s.startswith("SELECT users.leader")]) == 1        # escalation: once
+    with app.app_context():     # the scan, the ticket, its open steps, one insert per table, the update
+        limit = 9 if db.engine.dialect.name == "postgresql" else 19          # before batching: 20 and 24
+    assert len(statements) <= limit, statements
+    assert _notices(app) == [("sla_breach", ["boss", "ops1"]), ("sla_breach", ["boss", "ops1"]),
+                             ("sla_warning", ["ops1"]), ("sla_warning", ["ops1"])]

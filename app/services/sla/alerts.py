@@ -36,29 +36,38 @@ def check_ticket(ticket_id: int, now: datetime | None = None) -> list[str]:
         return []
     sla = {**ticket.sla, "clocks": {k: dict(v) for k, v in ticket.sla["clocks"].items()}}
     steps = open_steps(ticket)
-    done = []
+    crossed = []            # (clock, kind, at, reading) in clock order, warning before breach
     for name, reading in readings(sla, now).items():
         clock = sla["clocks"][name]
         for kind, flag, at in (("warning", "warned", reading.warn_at), ("breach", "breached", reading.due_at)):
             if at is None or at > now or clock.get(flag):
                 continue
             clock[flag] = fmt(at)
-            if _record_once(ticket.id, name, kind, at):
-                _notify(ticket, sla, steps, name, kind, reading)
-                if kind == "breach":
-                    _breach_action(ticket, sla, steps, now)
-                done.append(f"{name}:{kind}")
+            crossed.append((name, kind, at, reading))
+    won = _record_once(ticket.id, [(name, kind, at) for name, kind, at, _ in crossed])
+    done, targets = [], {}
+    for name, kind, at, reading in crossed:
+        if (name, kind) in won:
+            _notify(ticket, sla, steps, name, kind, reading, targets)
+            if kind == "breach":
+                _breach_action(ticket, sla, steps, now)
+            done.append(f"{name}:{kind}")
     ticket.sla = sla
     times = derived_times(sla, now)
     ticket.sla_due_at, ticket.sla_check_at = times["sla_due_at"], times["sla_check_at"]
     return done
 
 
-def _record_once(ticket_id: int, clock: str, kind: str, at: datetime) -> bool:
+def _record_once(ticket_id: int, crossed: list[tuple[str, str, datetime]]) -> set[tuple[str, str]]:
+    """Insert every crossed threshold in one statement; returns the (clock, kind) this call was first to record."""
+    if not crossed:
+        return set()
+    created = utcnow()
     stmt = (dialect_insert(SlaNotice.__table__, db.engine.dialect.name)
-            .values(ticket_id=ticket_id, clock=clock, kind=kind, crossed_at=at, created_at=utcnow())
-            .on_conflict_do_nothing().returning(SlaNotice.id))
-    return db.session.execute(stmt).scalar_one_or_none() is not None
+            .values([{"ticket_id": ticket_id, "clock": clock, "kind": kind, "crossed_at": at, "created_at": created}
+                     for clock, kind, at in crossed])
+            .on_conflict_do_nothing().returning(SlaNotice.clock, SlaNotice.kind))
+    return {(clock, kind) for clock, kind in db.session.execute(stmt)}
 
 
 def _processors(steps: list[TicketStep]) -> set[str]:
@@ -78,9 +87,15 @@ def escalation_targets(sla: dict, processors: set[str]) -> set[str]:
     return people
 
 
-def _notify(ticket: Ticket, sla: dict, steps: list[TicketStep], clock: str, kind: str, reading) -> None:
+def _notify(ticket: Ticket, sla: dict, steps: list[TicketStep], clock: str, kind: str, reading,
+            targets: dict) -> None:
+    """Log the crossing and queue its notice; `targets` keeps the escalation people per set of processors."""
     processors = _processors(steps)
-    recipients = processors | (escalation_targets(sla, processors) if kind == "breach" else set())
+    key = frozenset(processors)
+    if kind == "breach" and key not in targets:
+        with db.session.no_autoflush:           # the notices queued so far go out together, at the flush
+            targets[key] = escalation_targets(sla, processors)
+    recipients = processors | (targets[key] if kind == "breach" else set())
     if not recipients:
         recipients = {ticket.creator} if kind == "breach" else set()
     what = "预警" if kind == "warning" else "超时"

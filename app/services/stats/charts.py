@@ -4,8 +4,8 @@ Every function returns a `Chart`: a table (columns + rows) that the page shows u
 chart, exports as CSV, and draws, so the three never disagree. Queries GROUP BY in SQL;
 dates are bucketed per day/week/month in the configured time zone (PostgreSQL converts
 with the zone's rules; SQLite shifts by the zone's current UTC offset). Percentiles are
-nearest-rank, computed with window functions (row_number/count over a partition), which
-both databases have.
+nearest-rank: percentile_disc within GROUP BY on PostgreSQL, window functions
+(row_number/count over a partition) on SQLite; both give rank ceil(n * p).
 """
 from __future__ import annotations
 
@@ -187,19 +187,42 @@ def top_services(f: StatsFilter, limit: int = 10) -> Chart:
                  note="按提单时间统计", unit="单据数")
 
 
+def _percentiles(duration, partition, where, *, join=None, extra=()):
+    """(group key..., count, avg, P50, P90) per partition, nearest-rank percentiles of `duration`.
+
+    PostgreSQL: percentile_disc within GROUP BY (the smallest value whose cumulative share reaches
+    the fraction, i.e. rank ceil(n * p), nearest rank), one sort per group instead of two window
+    passes over the whole range. SQLite: row_number/count windows, then the ranks picked out.
+    Returns a subquery with columns g0.., n, a, p50, p90, and one per `extra` (label, value, aggregate).
+    """
+    keys = [c.label(f"g{i}") for i, c in enumerate(partition)]
+    if is_postgres():
+        carried = [aggregate(value).label(label) for label, value, aggregate in extra]
+        query = select(*keys, *carried, func.count().label("n"), func.avg(duration).label("a"),
+                       func.percentile_disc(0.5).within_group(duration).label("p50"),
+                       func.percentile_disc(0.9).within_group(duration).label("p90"))
+        query = (query.select_from(join) if join is not None else query).where(*where).group_by(*partition)
+        return query.subquery()
+    carried = [value.label(label) for label, value, _ in extra]
+    inner = select(*keys, *carried, duration.label("d"),
+                   func.row_number().over(partition_by=partition, order_by=duration).label("rn"),
+                   func.count().over(partition_by=partition).label("n"))
+    inner = (inner.select_from(join) if join is not None else inner).where(*where).subquery()
+    groups = [inner.c[f"g{i}"] for i in range(len(partition))]
+    carried = [aggregate(inner.c[label]).label(label) for label, _, aggregate in extra]
+    return select(*groups, *carried, func.count().label("n"), func.avg(inner.c.d).label("a"),
+                  func.max(case((inner.c.rn == _percentile_rank(inner.c.n, 50), inner.c.d))).label("p50"),
+                  func.max(case((inner.c.rn == _percentile_rank(inner.c.n, 90), inner.c.d))).label("p90")) \
+        .group_by(*groups).subquery()
+
+
 def handling_time_by_service(f: StatsFilter) -> Chart:
     """Created → ended, for finished tickets: count, average, median (P50) and P90, in hours."""
-    duration = seconds_between(Ticket.created_at, Ticket.end_at)
-    inner = select(Ticket.service_id.label("s"), duration.label("d"),
-                   func.row_number().over(partition_by=Ticket.service_id, order_by=duration).label("rn"),
-                   func.count().over(partition_by=Ticket.service_id).label("n")) \
-        .where(Ticket.status == "FINISHED", Ticket.end_at.is_not(None), *_ticket_filters(f)).subquery()
+    per = _percentiles(seconds_between(Ticket.created_at, Ticket.end_at), (Ticket.service_id,),
+                       [Ticket.status == "FINISHED", Ticket.end_at.is_not(None), *_ticket_filters(f)])
     result = db.session.execute(
-        select(Service.name, func.count(), func.avg(inner.c.d),
-               func.max(case((inner.c.rn == _percentile_rank(inner.c.n, 50), inner.c.d))),
-               func.max(case((inner.c.rn == _percentile_rank(inner.c.n, 90), inner.c.d))))
-        .join(Service, Service.id == inner.c.s).group_by(Service.id, Service.name)
-        .order_by(func.avg(inner.c.d).desc(), Service.name)).all()
+        select(Service.name, per.c.n, per.c.a, per.c.p50, per.c.p90).join(Service, Service.id == per.c.g0)
+        .order_by(per.c.a.desc(), Service.name)).all()
     rows = [[name, n, _hours(avg), _hours(p50), _hours(p90)] for name, n, avg, p50, p90 in result]
     return Chart("handling_by_service", "服务处理耗时（小时）", "group",
                  ["服务", "已结束单据", "平均", "P50", "P90"], rows, series=[2, 3, 4],
@@ -208,21 +231,15 @@ def handling_time_by_service(f: StatsFilter) -> Chart:
 
 def handling_time_by_step(f: StatsFilter, limit: int = 20) -> Chart:
     """Opened → closed for every finished visit of a manual (or automatic) step, per service and node."""
-    duration = seconds_between(TicketStep.opened_at, TicketStep.closed_at)
-    part = (Ticket.service_id, TicketStep.node_key)
-    inner = select(Ticket.service_id.label("s"), TicketStep.node_key.label("k"), TicketStep.name.label("name"),
-                   duration.label("d"),
-                   func.row_number().over(partition_by=part, order_by=duration).label("rn"),
-                   func.count().over(partition_by=part).label("n")) \
-        .join(Ticket, Ticket.id == TicketStep.ticket_id) \
-        .where(TicketStep.closed_at.is_not(None), TicketStep.kind != "start", *_ticket_filters(f)).subquery()
-    avg = func.avg(inner.c.d)
+    per = _percentiles(seconds_between(TicketStep.opened_at, TicketStep.closed_at),
+                       (Ticket.service_id, TicketStep.node_key),
+                       [TicketStep.closed_at.is_not(None), TicketStep.kind != "start", *_ticket_filters(f)],
+                       join=TicketStep.__table__.join(Ticket.__table__, Ticket.id == TicketStep.ticket_id),
+                       extra=[("c", TicketStep.name, func.max)])
     result = db.session.execute(
-        select(Service.name, func.max(inner.c.name), func.count(), avg,
-               func.max(case((inner.c.rn == _percentile_rank(inner.c.n, 50), inner.c.d))),
-               func.max(case((inner.c.rn == _percentile_rank(inner.c.n, 90), inner.c.d))))
-        .join(Service, Service.id == inner.c.s).group_by(Service.id, Service.name, inner.c.k)
-        .order_by(avg.desc(), Service.name, inner.c.k).limit(limit)).all()
+        select(Service.name, per.c.c, per.c.n, per.c.a, per.c.p50, per.c.p90)
+        .join(Service, Service.id == per.c.g0)
+        .order_by(per.c.a.desc(), Service.name, per.c.g1).limit(limit)).all()
     rows = [[f"{service} · {step}", n, _hours(a), _hours(p50), _hours(p90)]
             for service, step, n, a, p50, p90 in result]
     return Chart("handling_by_step", f"步骤处理耗时（小时，最慢 {limit} 个）", "group",
@@ -290,20 +307,16 @@ def approval_time_by_approver(f: StatsFilter, limit: int = 20) -> Chart:
     """Per approver: decisions on approval nodes (通过/拒绝) and the time from the step opening to their vote."""
     votes, member = _votes()
     voted_at = cast(member("at"), DateTime) if is_postgres() else member("at")
-    duration = seconds_between(TicketStep.opened_at, voted_at)
-    who = member("username")
-    inner = select(who.label("u"), member("result").label("r"), duration.label("d"),
-                   func.row_number().over(partition_by=who, order_by=duration).label("rn"),
-                   func.count().over(partition_by=who).label("n")) \
-        .select_from(TicketStep).join(Ticket, Ticket.id == TicketStep.ticket_id).join(votes, true()) \
-        .where(TicketStep.kind == "approval", TicketStep.approval.is_not(None), *_ticket_filters(f)).subquery()
-    n = func.count()
+    result_of = member("result")
+    per = _percentiles(seconds_between(TicketStep.opened_at, voted_at), (member("username"),),
+                       [TicketStep.kind == "approval", TicketStep.approval.is_not(None), *_ticket_filters(f)],
+                       join=TicketStep.__table__.join(Ticket.__table__, Ticket.id == TicketStep.ticket_id)
+                       .join(votes, true()),
+                       extra=[("agreed", case((result_of == "true", 1), else_=0), func.sum),
+                              ("rejected", case((result_of == "false", 1), else_=0), func.sum)])
     result = db.session.execute(
-        select(inner.c.u, n, func.sum(case((inner.c.r == "true", 1), else_=0)),
-               func.sum(case((inner.c.r == "false", 1), else_=0)), func.avg(inner.c.d),
-               func.max(case((inner.c.rn == _percentile_rank(inner.c.n, 50), inner.c.d))),
-               func.max(case((inner.c.rn == _percentile_rank(inner.c.n, 90), inner.c.d))))
-        .group_by(inner.c.u).order_by(n.desc(), inner.c.u).limit(limit)).all()
+        select(per.c.g0, per.c.n, per.c.agreed, per.c.rejected, per.c.a, per.c.p50, per.c.p90)
+        .order_by(per.c.n.desc(), per.c.g0).limit(limit)).all()
     rows = [[u, count, int(agreed or 0), int(rejected or 0), _hours(avg), _hours(p50), _hours(p90)]
             for u, count, agreed, rejected, avg, p50, p90 in result]
     return Chart("approval_by_approver", "审批人处理耗时（小时）", "group",
