@@ -1,5 +1,13 @@
 """Driving the flow designer's canvas and side panel in Playwright (shared by the designer's browser tests)."""
 
+import yaml
+from sqlalchemy import select
+
+from app.extensions import db
+from app.infra.uow import commit
+from app.models import Flow
+
+
 
 def set_value(page, selector, value):
     """Type into a panel input and leave it (the designer applies a value on change)."""
@@ -34,3 +42,27 @@ def connect_in_panel(page, from_key, to_key):
 
 def wait_checked(page):
     page.locator("#issues[data-state=done]").wait_for()
+
+
+def stored_flow(app, text: str) -> int:
+    """A template stored as written (possibly with errors the designer must show), as the YAML editor keeps it."""
+    data = yaml.safe_load(text)
+    with app.app_context():
+        row = Flow(key=data["key"], name=data["name"], service_type=data["service_type"], source=text,
+                   source_path=f"{data['key']}.yaml")
+        db.session.add(row)
+        commit()
+        return row.id
+
+
+def source_of(app, flow_id: int) -> str:
+    with app.app_context():
+        return db.session.execute(select(Flow.source).where(Flow.id == flow_id)).scalar_one()
+
+
+def save(page):
+    page.click("#tab-deploy")
+    page.click("#btn-review")
+    page.locator("#diff[data-empty]").wait_for(state="attached")
+    page.click("#btn-save")
+    page.locator("#saved").wait_for()

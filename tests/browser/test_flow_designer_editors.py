@@ -8,7 +8,7 @@ from app.extensions import db
 from app.infra.uow import commit
 from app.models import ApiDef, ApiSystem
 from designer_kit import add_field, choose, open_node, set_value, wait_checked
-from test_flow_designer_panels import save, source_of, stored_flow
+from designer_kit import save, source_of, stored_flow
 
 
 TABLE_FLOW = """\

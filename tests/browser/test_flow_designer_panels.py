@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.infra.uow import commit
-from app.models import ApiDef, ApiSystem, Flow, FlowVersion
-from designer_kit import add_field, back_to_node, choose, connect_in_panel, open_node, set_value, wait_checked
+from app.models import ApiDef, ApiSystem, FlowVersion
+from designer_kit import add_field, save, source_of, stored_flow, back_to_node, choose, connect_in_panel, open_node, set_value, wait_checked
 
 
 CONDITIONS_FLOW = """\
@@ -73,30 +73,6 @@ def wide_flow(steps: int) -> str:
     lines = [f"  - {{from: {a}, to: {b}}}" for a, b in zip(keys, keys[1:])]
     return "key: wide\nname: 长流程\nservice_type: request\nnodes:\n" + "\n".join(nodes) + "\ntransitions:\n" + \
         "\n".join(lines) + "\n"
-
-
-def stored_flow(app, text: str) -> int:
-    """A template stored as written (possibly with errors the designer must show), as the YAML editor keeps it."""
-    data = yaml.safe_load(text)
-    with app.app_context():
-        row = Flow(key=data["key"], name=data["name"], service_type=data["service_type"], source=text,
-                   source_path=f"{data['key']}.yaml")
-        db.session.add(row)
-        commit()
-        return row.id
-
-
-def source_of(app, flow_id: int) -> str:
-    with app.app_context():
-        return db.session.execute(select(Flow.source).where(Flow.id == flow_id)).scalar_one()
-
-
-def save(page):
-    page.click("#tab-deploy")
-    page.click("#btn-review")
-    page.locator("#diff[data-empty]").wait_for(state="attached")
-    page.click("#btn-save")
-    page.locator("#saved").wait_for()
 
 
 def edit_line(page, from_key, to_key):

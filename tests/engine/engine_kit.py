@@ -233,3 +233,73 @@ def check_allowed_agrees(flow: CompiledFlow, state: TicketState, actor: Actor, d
             continue              # a flow whose conditions leave this state stuck: not the engine's call
         assert accepted == (key in allowed), f"{key} listed={key in allowed} accepted={accepted} for {actor}"
     return allowed
+
+
+# --- approval nodes (test_approval, test_approval_details) ---
+def approval_flow(*, multi=False, sequential=False, agree=None, approvers=("bob", "carol", "dave"), extra=None):
+    node = {"key": "cab", "name": "CAB 评审", "kind": "approval",
+            "processors": {"type": "PERSON", "value": list(approvers)}}
+    if multi:
+        node["multi"] = True
+    if sequential:
+        node["sequential"] = True
+    if agree is not None:
+        node["finish_condition"] = {"agree": agree}
+    if extra:
+        node["fields"] = extra
+    return build_flow(
+        [node],
+        [{"from": "submit", "to": "cab", "name": "提交"},
+         {"from": "cab", "to": "end", "name": "通过", "when": {"field": "cab_result", "value": "true"}},
+         {"from": "cab", "to": "rejected", "name": "拒绝", "when": {"field": "cab_result", "value": "false"}}],
+        extra_nodes=[{"key": "rejected", "name": "审批不通过", "kind": "end", "approve_result": False}])
+
+
+def decide(flow, state, actor, result, remark="", **extra):
+    return do(flow, state, ops.Transition("cab", {"cab_result": result, "cab_remark": remark, **extra}), actor)
+
+
+# --- parallel gateways (test_parallel, test_parallel_details) ---
+def yes_no(key: str) -> dict:
+    return {"key": key, "name": key, "type": "RADIO", "choices": [{"key": "yes", "name": "是"}, {"key": "no", "name": "否"}]}
+
+
+def parallel_flow(*, conditional: bool = True, empty_branch: bool = False, cab: bool = False) -> object:
+    """submit (sec?, db?) → fork ⇉ security (bob) ∥ dba (carol) → join → implement (dave) → end."""
+    start_node = {"key": "submit", "name": "提单", "kind": "start",
+                  "fields": [{"key": "title", "name": "标题", "type": "STRING"}, yes_no("sec"), yes_no("db")]}
+    nodes = [
+        {"key": "fork", "name": "并行评审", "kind": "parallel"},
+        manual("security", name="安全评审", processors={"type": "PERSON", "value": ["bob"]}, fields=[],
+               can_terminate=True),
+        manual("dba", name="DBA 评审", processors={"type": "PERSON", "value": ["carol"]}, fields=[]),
+        {"key": "join", "name": "评审汇聚", "kind": "converge"},
+        manual("implement", name="实施", processors={"type": "PERSON", "value": ["dave"]}, fields=[]),
+    ]
+    if cab:
+        nodes[1] = {"key": "security", "name": "安全评审", "kind": "approval", "multi": True,
+                    "processors": {"type": "PERSON", "value": ["bob", "erin"]}}
+    fork_to = [
+        {"from": "fork", "to": "security", "name": "安全",
+         **({"when": {"field": "sec", "value": "yes"}} if conditional else {})},
+        {"from": "fork", "to": "dba", "name": "数据库",
+         **({"when": {"field": "db", "value": "yes"}} if conditional else {})},
+    ]
+    if empty_branch:
+        fork_to.append({"from": "fork", "to": "join", "name": "无需评审"})
+    transitions = [{"from": "submit", "to": "fork", "name": "提交"}, *fork_to,
+                   {"from": "security", "to": "join"}, {"from": "dba", "to": "join"},
+                   {"from": "join", "to": "implement"}, {"from": "implement", "to": "end"}]
+    if cab:          # the security review is a countersign; a rejection loops back inside its branch
+        transitions.remove({"from": "security", "to": "join"})
+        transitions += [{"from": "security", "to": "join", "when": {"field": "security_result", "value": "true"}},
+                        {"from": "security", "to": "security_again",
+                         "when": {"field": "security_result", "value": "false"}},
+                        {"from": "security_again", "to": "security"}]
+        nodes.append(manual("security_again", name="整改", processors={"type": "PERSON", "value": ["bob"]},
+                            fields=[]))
+    return build_flow(nodes, transitions, start=start_node)
+
+
+def opened(flow, sec="yes", db="yes"):
+    return start(flow, values={"title": "t", "sec": sec, "db": db})

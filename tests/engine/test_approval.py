@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from engine_kit import (ALICE, BOB, CAROL, DAVE, DIRECTORY, ROOT_ACTOR, assert_refused, build_flow,
-                        check_allowed_agrees, do, logs, of, start)
+from engine_kit import (ALICE, BOB, CAROL, DAVE, DIRECTORY, ROOT_ACTOR, approval_flow, assert_refused, build_flow,
+                        check_allowed_agrees, decide, do, logs, of, start)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,29 +17,6 @@ from app.engine.state import FINISHED, RUNNING, ApprovalDecided, Actor, StepClos
 from app.errors import OperationRefused, PermissionDenied
 
 APPROVERS = ("bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan")
-
-
-def approval_flow(*, multi=False, sequential=False, agree=None, approvers=("bob", "carol", "dave"), extra=None):
-    node = {"key": "cab", "name": "CAB 评审", "kind": "approval",
-            "processors": {"type": "PERSON", "value": list(approvers)}}
-    if multi:
-        node["multi"] = True
-    if sequential:
-        node["sequential"] = True
-    if agree is not None:
-        node["finish_condition"] = {"agree": agree}
-    if extra:
-        node["fields"] = extra
-    return build_flow(
-        [node],
-        [{"from": "submit", "to": "cab", "name": "提交"},
-         {"from": "cab", "to": "end", "name": "通过", "when": {"field": "cab_result", "value": "true"}},
-         {"from": "cab", "to": "rejected", "name": "拒绝", "when": {"field": "cab_result", "value": "false"}}],
-        extra_nodes=[{"key": "rejected", "name": "审批不通过", "kind": "end", "approve_result": False}])
-
-
-def decide(flow, state, actor, result, remark="", **extra):
-    return do(flow, state, ops.Transition("cab", {"cab_result": result, "cab_remark": remark, **extra}), actor)
 
 
 # --- or-sign -------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from engine_kit import BOB, CAROL, start
-from test_approval import approval_flow, decide
+from engine_kit import approval_flow, decide
 
 from app.engine.state import ApprovalDecided, Log, Notify, StepChanged, Vote
 from app.errors import OperationRefused

@@ -6,57 +6,12 @@ from __future__ import annotations
 
 import pytest
 from engine_kit import (ALICE, BOB, CAROL, DAVE, ERIN, ROOT_ACTOR, assert_refused, build_flow, check_allowed_agrees, do,
-                        logs, manual, of, start)
+                        logs, manual, of, opened, parallel_flow, start)
 
 from app.engine import operations as ops
 from app.engine.state import (FINISHED, REVOKED, RUNNING, SUSPEND, SUSPENDED, TERMINATED, ApprovalDecided, Join,
                               StepClosed, StepOpened, TicketEnded)
 from app.errors import OperationRefused, PermissionDenied
-
-
-def yes_no(key: str) -> dict:
-    return {"key": key, "name": key, "type": "RADIO", "choices": [{"key": "yes", "name": "是"}, {"key": "no", "name": "否"}]}
-
-
-def parallel_flow(*, conditional: bool = True, empty_branch: bool = False, cab: bool = False) -> object:
-    """submit (sec?, db?) → fork ⇉ security (bob) ∥ dba (carol) → join → implement (dave) → end."""
-    start_node = {"key": "submit", "name": "提单", "kind": "start",
-                  "fields": [{"key": "title", "name": "标题", "type": "STRING"}, yes_no("sec"), yes_no("db")]}
-    nodes = [
-        {"key": "fork", "name": "并行评审", "kind": "parallel"},
-        manual("security", name="安全评审", processors={"type": "PERSON", "value": ["bob"]}, fields=[],
-               can_terminate=True),
-        manual("dba", name="DBA 评审", processors={"type": "PERSON", "value": ["carol"]}, fields=[]),
-        {"key": "join", "name": "评审汇聚", "kind": "converge"},
-        manual("implement", name="实施", processors={"type": "PERSON", "value": ["dave"]}, fields=[]),
-    ]
-    if cab:
-        nodes[1] = {"key": "security", "name": "安全评审", "kind": "approval", "multi": True,
-                    "processors": {"type": "PERSON", "value": ["bob", "erin"]}}
-    fork_to = [
-        {"from": "fork", "to": "security", "name": "安全",
-         **({"when": {"field": "sec", "value": "yes"}} if conditional else {})},
-        {"from": "fork", "to": "dba", "name": "数据库",
-         **({"when": {"field": "db", "value": "yes"}} if conditional else {})},
-    ]
-    if empty_branch:
-        fork_to.append({"from": "fork", "to": "join", "name": "无需评审"})
-    transitions = [{"from": "submit", "to": "fork", "name": "提交"}, *fork_to,
-                   {"from": "security", "to": "join"}, {"from": "dba", "to": "join"},
-                   {"from": "join", "to": "implement"}, {"from": "implement", "to": "end"}]
-    if cab:          # the security review is a countersign; a rejection loops back inside its branch
-        transitions.remove({"from": "security", "to": "join"})
-        transitions += [{"from": "security", "to": "join", "when": {"field": "security_result", "value": "true"}},
-                        {"from": "security", "to": "security_again",
-                         "when": {"field": "security_result", "value": "false"}},
-                        {"from": "security_again", "to": "security"}]
-        nodes.append(manual("security_again", name="整改", processors={"type": "PERSON", "value": ["bob"]},
-                            fields=[]))
-    return build_flow(nodes, transitions, start=start_node)
-
-
-def opened(flow, sec="yes", db="yes"):
-    return start(flow, values={"title": "t", "sec": sec, "db": db})
 
 
 def keys(state) -> list[str]:

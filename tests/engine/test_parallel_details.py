@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from engine_kit import BOB, CAROL, build_flow, do, manual, of
-from test_parallel import opened, parallel_flow
+from engine_kit import opened, parallel_flow
 
 from app.engine import operations as ops
 from app.engine.state import Join, Log

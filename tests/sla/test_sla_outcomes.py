@@ -17,8 +17,7 @@ from app.services import sla
 from app.services.people.users import find_user
 from app.services.sla.tickets import attainment_raw
 from app.services.tickets import operate_step, operate_ticket
-from sla_kit import utc
-from test_sla_tickets import _check, _create, sla_service  # noqa: F401  (the fixture)
+from sla_kit import check, create, utc
 
 LEVELS = ["high", "medium", "low"]
 
@@ -44,7 +43,7 @@ def _random_history(app, service_id, rng: random.Random) -> list:
     """Twelve tickets over two months with random operations and scans in between; returns the last instant."""
     start = utc("2026-02-20 08:00")
     created = sorted(start + timedelta(minutes=rng.randrange(0, 60 * 24 * 40)) for _ in range(12))
-    ids = [_create(app, service_id, (t + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M"),
+    ids = [create(app, service_id, (t + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M"),
                    urgency=rng.choice(LEVELS), impact=rng.choice(LEVELS)) for t in created]
     ops1 = lambda: find_user("ops1")         # noqa: E731
     moves = [
@@ -58,7 +57,7 @@ def _random_history(app, service_id, rng: random.Random) -> list:
         at += timedelta(minutes=rng.randrange(10, 60 * 20))
         if rng.random() < 0.3:
             with time_machine.travel(at, tick=False):
-                _check(app, (at + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M"))
+                check(app, (at + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M"))
         else:
             tid, move = rng.choice(ids), rng.choice(moves)
             _try(app, at, lambda: move(tid))
@@ -69,7 +68,7 @@ def test_attainment_from_the_rollup_equals_the_tickets_own_clocks_after_random_h
     for seed in (1, 2):
         end = _random_history(app, sla_service, random.Random(seed))
         end_text = (end + timedelta(hours=8, minutes=1)).strftime("%Y-%m-%d %H:%M")
-        _check(app, end_text)                         # the scan has recorded every breach up to now
+        check(app, end_text)                         # the scan has recorded every breach up to now
         now = utc(end_text)
         with app.app_context():
             got, want = sla.attainment(now=now), attainment_raw(now=now)
@@ -84,7 +83,7 @@ def test_attainment_from_the_rollup_equals_the_tickets_own_clocks_after_random_h
 def test_rebuild_outcomes_reproduces_the_table_from_the_tickets(app, sla_service):
     end = _random_history(app, sla_service, random.Random(3))
     end_text = (end + timedelta(hours=8, minutes=1)).strftime("%Y-%m-%d %H:%M")
-    _check(app, end_text)
+    check(app, end_text)
     kept = _table(app)
     assert kept
     with app.app_context():
@@ -98,7 +97,7 @@ def test_rebuild_outcomes_reproduces_the_table_from_the_tickets(app, sla_service
 
 
 def test_only_the_operation_that_decides_a_clock_writes_its_outcome(app, sla_service):
-    ticket_id = _create(app, sla_service, "2026-03-09 09:00")
+    ticket_id = create(app, sla_service, "2026-03-09 09:00")
     assert _table(app) == set()                       # both clocks running
     _try(app, utc("2026-03-09 09:10"), lambda: operate_ticket(ticket_id, find_user("ops1"), "SUSPEND", message="等"))
     assert {(row[0], row[1], row[4], row[6], row[7]) for row in _table(app)} == {
@@ -106,10 +105,10 @@ def test_only_the_operation_that_decides_a_clock_writes_its_outcome(app, sla_ser
 
 
 def test_a_breach_scanned_at_the_target_to_the_second_is_counted_at_the_next_scan(app, sla_service):
-    ticket_id = _create(app, sla_service, "2026-03-09 09:00")          # P3: response 2h
-    assert _check(app, "2026-03-09 11:00") == 2          # warning and breach recorded: elapsed is the target, not past it
+    ticket_id = create(app, sla_service, "2026-03-09 09:00")          # P3: response 2h
+    assert check(app, "2026-03-09 11:00") == 2          # warning and breach recorded: elapsed is the target, not past it
     assert _table(app) == set()
-    assert _check(app, "2026-03-09 11:30") == 0                         # nothing new to notify...
+    assert check(app, "2026-03-09 11:30") == 0                         # nothing new to notify...
     assert {(row[0], row[1], row[7]) for row in _table(app)} == {(ticket_id, "response", False)}   # ...but decided
     with app.app_context():
         assert sla.attainment() == attainment_raw(now=utc("2026-03-09 11:30"))

@@ -2,9 +2,7 @@
 warnings and breaches recorded once (also with two schedulers at once), escalation, priority changes."""
 from __future__ import annotations
 
-import shutil
 import threading
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -13,75 +11,11 @@ from sqlalchemy import func, select
 from app.errors import OperationRefused, ValidationFailed
 from app.extensions import db
 from app.infra.uow import commit
-from app.jobs import check_service_levels
 from app.models import Notification, SlaNotice, Ticket, TicketLog
 from app.services import sla
-from app.services.people.users import create_user, find_user
-from app.services.tickets import create_ticket, get_ticket, operate_step, operate_ticket
-from sla_kit import HOUR, utc
-
-ROOT = Path(__file__).resolve().parents[2]
-FLOW = """
-key: sla_demo
-name: SLA 演示
-service_type: request
-nodes:
-  - key: submit
-    name: 提单
-    kind: start
-    fields:
-      - {key: title, name: 标题, type: STRING, required: true}
-      - {key: urgency, name: 紧急程度, type: SELECT, source: {dictionary: URGENCY}}
-      - {key: impact, name: 影响范围, type: SELECT, source: {dictionary: IMPACT}}
-  - {key: handle, name: 处理, kind: manual, processors: {type: PERSON, value: [ops1]}}
-  - {key: end, name: 结束, kind: end}
-transitions:
-  - {from: submit, to: handle}
-  - {from: handle, to: end}
-"""
-AGREEMENTS = """
-priority_matrix:
-  high: {high: P1, medium: P2, low: P3}
-  medium: {high: P2, medium: P3, low: P3}
-  low: {high: P3, medium: P4, low: P4}
-default_priority: P3
-agreements:
-  - key: demo_workday
-    name: 演示（工作日）
-    services: [sla_demo]
-    calendar: cn_workday
-    warn_at: 0.8
-    escalation: {leaders: true}
-    on_breach: {raise_priority: true}
-    targets:
-      P2: {response: 1h, resolution: 4h}
-      P3: {response: 2h, resolution: 8h}
-"""
-
-
-@pytest.fixture
-def sla_service(app, make_service, tmp_path, monkeypatch):
-    """A one-step flow processed by ops1 (leader: boss) under an 8-hour working-day agreement at P3."""
-    from app.services.system.dictionaries import load_dictionary_files
-
-    shutil.copy(ROOT / "sla_yaml/calendars.yaml", tmp_path / "calendars.yaml")
-    (tmp_path / "agreements.yaml").write_text(AGREEMENTS, encoding="utf-8")
-    monkeypatch.setitem(app.config, "SLA_DIR", str(tmp_path))
-    with app.app_context():
-        load_dictionary_files(app.config["DICTIONARIES_DIR"])
-        create_user("boss", password="pw-123456")
-        ops1, _ = create_user("ops1", password="pw-123456")
-        ops1.leader = "boss"
-        commit()
-    return make_service(FLOW, users=("alice", "ops1"))
-
-
-def _create(app, service_id, at, **fields):
-    with time_machine.travel(utc(at), tick=False), app.app_context():
-        ticket = create_ticket(service_id=service_id, creator=find_user("alice"),
-                               fields={"title": "打印机坏了", **fields})
-        commit()
-        return ticket.id
+from app.services.people.users import find_user
+from app.services.tickets import get_ticket, operate_step, operate_ticket
+from sla_kit import HOUR, check, create, utc
 
 
 def _do(app, at, operation):
@@ -95,14 +29,6 @@ def _clocks(app, ticket_id, at):
         return {c.clock: c for c in sla.ticket_clocks(get_ticket(ticket_id), utc(at))}
 
 
-def _check(app, at):
-    with time_machine.travel(utc(at), tick=False), app.app_context():
-        try:
-            return check_service_levels()
-        finally:
-            db.session.remove()
-
-
 def _notices(app):
     with app.app_context():
         return sorted(db.session.execute(select(Notification.kind, Notification.recipients)
@@ -110,8 +36,8 @@ def _notices(app):
 
 
 def test_a_ticket_suspended_over_the_spring_festival_meets_its_target_and_one_left_alone_breaches(app, sla_service):
-    kept = _create(app, sla_service, "2026-02-13 16:00")
-    alone = _create(app, sla_service, "2026-02-13 16:00")
+    kept = create(app, sla_service, "2026-02-13 16:00")
+    alone = create(app, sla_service, "2026-02-13 16:00")
     _do(app, "2026-02-13 16:30", lambda: operate_ticket(kept, find_user("ops1"), "SUSPEND", message="等备件"))
     _do(app, "2026-02-24 09:00", lambda: operate_ticket(kept, find_user("ops1"), "UNSUSPEND"))
 
@@ -131,12 +57,12 @@ def test_a_ticket_suspended_over_the_spring_festival_meets_its_target_and_one_le
 
 
 def test_warning_then_breach_are_each_recorded_and_notified_once(app, sla_service):
-    ticket_id = _create(app, sla_service, "2026-03-09 09:00")           # Monday, P3: response 2h, resolution 8h
-    assert _check(app, "2026-03-09 10:30") == 0
-    assert _check(app, "2026-03-09 10:37") == 1                         # response warning at 1h36m
-    assert _check(app, "2026-03-09 10:40") == 0
-    assert _check(app, "2026-03-09 11:00") == 1                         # response breach
-    assert _check(app, "2026-03-09 11:30") == 0
+    ticket_id = create(app, sla_service, "2026-03-09 09:00")           # Monday, P3: response 2h, resolution 8h
+    assert check(app, "2026-03-09 10:30") == 0
+    assert check(app, "2026-03-09 10:37") == 1                         # response warning at 1h36m
+    assert check(app, "2026-03-09 10:40") == 0
+    assert check(app, "2026-03-09 11:00") == 1                         # response breach
+    assert check(app, "2026-03-09 11:30") == 0
     assert _notices(app) == [("sla_breach", ["boss", "ops1"]), ("sla_warning", ["ops1"])]
     with app.app_context():
         ticket = get_ticket(ticket_id)
@@ -147,7 +73,7 @@ def test_warning_then_breach_are_each_recorded_and_notified_once(app, sla_servic
 
 
 def test_the_priority_comes_from_urgency_and_impact_and_a_processor_changes_it_with_a_reason(app, sla_service):
-    ticket_id = _create(app, sla_service, "2026-03-09 09:00", urgency="high", impact="medium")
+    ticket_id = create(app, sla_service, "2026-03-09 09:00", urgency="high", impact="medium")
     with app.app_context():
         ticket = get_ticket(ticket_id)
         assert ticket.priority == "P2" and ticket.sla["clocks"]["resolution"]["target"] == 4 * HOUR
@@ -167,7 +93,7 @@ def test_the_priority_comes_from_urgency_and_impact_and_a_processor_changes_it_w
 
 
 def test_rebuild_derives_the_same_clocks_from_the_tickets_history(app, sla_service):
-    ticket_id = _create(app, sla_service, "2026-02-13 16:00")
+    ticket_id = create(app, sla_service, "2026-02-13 16:00")
     _do(app, "2026-02-13 16:30", lambda: operate_ticket(ticket_id, find_user("ops1"), "SUSPEND", message="等备件"))
     _do(app, "2026-02-24 09:00", lambda: operate_ticket(ticket_id, find_user("ops1"), "UNSUSPEND"))
     with app.app_context():
@@ -184,12 +110,12 @@ def test_rebuild_derives_the_same_clocks_from_the_tickets_history(app, sla_servi
 
 
 def test_two_schedulers_at_once_record_one_warning_and_one_breach_per_clock(app, sla_service):
-    ids = [_create(app, sla_service, "2026-03-09 09:00") for _ in range(12)]
+    ids = [create(app, sla_service, "2026-03-09 09:00") for _ in range(12)]
     barrier, results = threading.Barrier(2), []
 
     def scheduler():
         barrier.wait()
-        results.append(_check(app, "2026-03-10 12:00"))     # past every warning and breach of both clocks
+        results.append(check(app, "2026-03-10 12:00"))     # past every warning and breach of both clocks
 
     with time_machine.travel(utc("2026-03-10 12:00"), tick=False):
         threads = [threading.Thread(target=scheduler) for _ in range(2)]
@@ -218,14 +144,14 @@ def _statements_of_one_check(app, at):
         seen.append(" ".join(statement.split()))
     event.listen(engine, "before_cursor_execute", grab)
     try:
-        recorded = _check(app, at)
+        recorded = check(app, at)
     finally:
         event.remove(engine, "before_cursor_execute", grab)
     return recorded, seen
 
 
 def test_a_check_records_every_crossed_threshold_of_a_ticket_in_one_statement(app, sla_service):
-    _create(app, sla_service, "2026-03-09 09:00")
+    create(app, sla_service, "2026-03-09 09:00")
     recorded, statements = _statements_of_one_check(app, "2026-03-10 12:00")   # both clocks warned and breached
     assert recorded == 4
     assert len([s for s in statements if s.startswith("INSERT INTO sla_notices")]) == 1
